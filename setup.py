@@ -1,0 +1,5 @@
+"""setuptools shim; the metadata is in setup.cfg."""
+
+from setuptools import setup
+
+setup()

@@ -1,0 +1,84 @@
+"""
+Reactor signal handling that leaves asyncio the only owner of
+C{signal.set_wakeup_fd}.
+
+Twisted's own reactors handle SIGCHLD with a pipe installed through
+C{signal.set_wakeup_fd}, and asyncio's C{add_signal_handler} installs its
+self-pipe through the same, process-global call: whichever comes second
+silently disables the other.  A reactor that runs on an asyncio loop
+therefore hands its signals to the loop's C{add_signal_handler} instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from types import FrameType
+
+from twisted.logger import Logger
+
+_log = Logger()
+
+SignalHandler = Callable[[int, "FrameType | None"], None]
+
+
+class AsyncioSignalHandling:
+    """
+    A Twisted C{SignalHandling} (C{install}/C{uninstall}) that registers
+    SIGINT, SIGTERM and SIGCHLD with an asyncio loop.
+
+    SIGINT is taken only while Python's default handler is in place (so a
+    debugger's or the application's own handler wins), as Twisted does.
+    SIGCHLD reaps Twisted's child processes (L{twisted.internet.process}).
+    Both methods run in the loop's thread; outside the main thread signal
+    handlers cannot be installed, and C{install} logs that and does nothing.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        sigInt: SignalHandler,
+        sigTerm: SignalHandler,
+        reapProcesses: Callable[[], None] | None,
+    ) -> None:
+        self._loop = loop
+        self._sigInt = sigInt
+        self._sigTerm = sigTerm
+        self._reapProcesses = reapProcesses
+        self._installed: list[int] = []
+
+    def _add(self, signum: int, callback: Callable[..., object], *args: object) -> None:
+        try:
+            self._loop.add_signal_handler(signum, callback, *args)
+        except (ValueError, RuntimeError) as e:
+            # Not the main thread, or a loop without signal support.
+            _log.info(
+                "Cannot install a handler for signal {signum}: {error}",
+                signum=signum,
+                error=e,
+            )
+        else:
+            self._installed.append(signum)
+
+    def install(self) -> None:
+        """
+        Install the handlers (called in the 'during startup' phase).
+        """
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._add(signal.SIGINT, self._sigInt, signal.SIGINT, None)
+        self._add(signal.SIGTERM, self._sigTerm, signal.SIGTERM, None)
+        if self._reapProcesses is not None:
+            self._add(signal.SIGCHLD, self._reapProcesses)
+            # Reap children that exited before the handler was in place.
+            self._reapProcesses()
+
+    def uninstall(self) -> None:
+        """
+        Remove what L{install} installed; idempotent.
+        """
+        installed, self._installed = self._installed, []
+        if self._loop.is_closed():
+            return
+        for signum in installed:
+            self._loop.remove_signal_handler(signum)

@@ -1,0 +1,47 @@
+"""
+The one place where txtornado touches Twisted names that are not public API.
+
+A reactor is built by subclassing L{PosixReactorBase}, and that base class
+exposes its subclass API through underscore names (the same ones Twisted's
+own C{asyncioreactor} uses).  Everything txtornado needs of that kind is
+imported or named here, so that a Twisted release that changes one of them
+breaks one module, and C{txtornado.test.test_private_api} says which name.
+"""
+
+from __future__ import annotations
+
+from twisted.internet.posixbase import (  # noqa: F401  (re-exported)
+    _NO_FILEDESC,
+    _ContinuousPolling,
+)
+
+__all__ = [
+    "_NO_FILEDESC",
+    "_ContinuousPolling",
+    "REACTOR_BASE_ATTRIBUTES",
+]
+
+#: Attributes and methods of L{twisted.internet.base.ReactorBase} /
+#: L{PosixReactorBase} that L{txtornado.reactor.TornadoReactor} reads, sets
+#: or overrides.  They are the subclass API of those classes, undocumented
+#: but used by every reactor in Twisted itself.
+REACTOR_BASE_ATTRIBUTES = (
+    # run state
+    "_started",
+    "_startedBefore",
+    "_stopped",
+    "_justStopped",
+    "_signals",
+    "_signalsFactory",
+    "_installSignalHandlers",
+    # timed calls
+    "_newTimedCalls",
+    "_pendingTimedCalls",
+    "_moveCallLaterSooner",
+    "_insertNewDelayedCalls",
+    # file descriptors
+    "_internalReaders",
+    "_disconnectSelectable",
+    "_removeAll",
+    "_uninstallHandler",
+)

@@ -1,0 +1,452 @@
+# -*- test-case-name: txtornado.test.test_reactor -*-
+"""
+A Twisted reactor running on a Tornado L{IOLoop<tornado.ioloop.IOLoop>}.
+
+Install it before anything imports C{twisted.internet.reactor}::
+
+    import txtornado
+    reactor = txtornado.install()
+
+then start either side: C{reactor.run()} starts the IOLoop, and starting the
+IOLoop yourself (C{IOLoop.current().start()}, C{asyncio}'s
+C{run_until_complete}) drives the reactor too.
+
+Tornado 6 IOLoops are all built on an asyncio event loop, published as the
+IOLoop's C{asyncio_loop} attribute.  The reactor hands its file descriptors,
+its single timer and its thread wake-ups straight to that loop: going
+through C{IOLoop.add_handler}/C{call_later}/C{add_callback} would add a
+dispatch layer and a C{functools.partial} per event for nothing (see
+C{benchmarks/}).  L{_LoopDriver} is the one place that talks to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from collections.abc import Callable
+from typing import Any
+
+from tornado.ioloop import IOLoop
+from twisted.internet import process
+from twisted.internet.base import DelayedCall
+from twisted.internet.interfaces import (
+    IReactorFDSet,
+    IReadDescriptor,
+    IReadWriteDescriptor,
+    IWriteDescriptor,
+)
+from twisted.internet.posixbase import PosixReactorBase
+from twisted.logger import Logger
+from twisted.python.log import callWithLogger
+from zope.interface import implementer
+
+from txtornado._signals import AsyncioSignalHandling
+from txtornado._twisted_private import _NO_FILEDESC, _ContinuousPolling
+
+__all__ = ["TornadoReactor", "install"]
+
+_Descriptor = IReadDescriptor | IWriteDescriptor | IReadWriteDescriptor
+
+
+class _LoopDriver:
+    """
+    The reactor's view of the asyncio loop under a Tornado IOLoop.
+
+    Everything the reactor asks of the loop goes through here: registering
+    descriptors, the one timer for the earliest Twisted timed call, thread
+    wake-ups, running and stopping.  All methods but L{callSoonThreadsafe}
+    must be called in the loop's thread.
+    """
+
+    def __init__(self, ioLoop: IOLoop) -> None:
+        self.ioLoop = ioLoop
+        self.loop: asyncio.AbstractEventLoop = ioLoop.asyncio_loop  # type: ignore[attr-defined]
+        self.callSoon = self.loop.call_soon
+        self.callSoonThreadsafe = self.loop.call_soon_threadsafe
+        self.callLater = self.loop.call_later
+        self.time = self.loop.time
+        self.addReader = self.loop.add_reader
+        self.addWriter = self.loop.add_writer
+        self.removeReader = self.loop.remove_reader
+        self.removeWriter = self.loop.remove_writer
+
+    def isRunning(self) -> bool:
+        return self.loop.is_running()
+
+    def isClosed(self) -> bool:
+        return self.loop.is_closed()
+
+    def run(self) -> None:
+        """
+        Run the IOLoop until it is stopped.
+        """
+        self.ioLoop.start()
+
+    def stop(self) -> None:
+        self.ioLoop.stop()
+
+    def forgetDescriptor(self, fd: int) -> None:
+        """
+        Undo a registration the loop refused half way.
+
+        asyncio's selector event loops record an fd in their selector
+        before asking the kernel, and do not forget it when the kernel
+        refuses (epoll refuses regular files with EPERM).  The public
+        C{remove_reader}/C{remove_writer} clean that record up.
+        """
+        for remove in (self.loop.remove_reader, self.loop.remove_writer):
+            try:
+                remove(fd)
+            except (OSError, ValueError):
+                pass
+
+
+@implementer(IReactorFDSet)
+class TornadoReactor(PosixReactorBase):
+    """
+    A Twisted reactor built on a Tornado IOLoop.
+
+    It provides every interface L{PosixReactorBase} declares (core, time,
+    FD set, threads, TCP, SSL, UNIX, UDP, multicast, process, socket and the
+    pluggable resolver).  Timed calls live in Twisted's own heap and the
+    IOLoop holds one timer, for the earliest of them; C{callFromThread}
+    reaches the loop in one hop through the loop's thread-safe wake-up.
+
+    All methods must be called in the IOLoop's thread, except
+    C{callFromThread} (any thread) as on every Twisted reactor.
+
+    @param io_loop: The IOLoop to run on; by default C{IOLoop.current()}.
+    """
+
+    _log = Logger()
+
+    def __init__(self, io_loop: IOLoop | None = None) -> None:
+        if io_loop is None:
+            io_loop = IOLoop.current()
+        self._io_loop = io_loop
+        self._driver = _LoopDriver(io_loop)
+        self._readers: dict[IReadDescriptor, int] = {}
+        self._writers: dict[IWriteDescriptor, int] = {}
+        self._continuousPolling = _ContinuousPolling(self)
+        # The loop timer for the earliest timed call, and its due time on
+        # the loop's clock.
+        self._timerHandle: asyncio.TimerHandle | None = None
+        self._timerDue: float | None = None
+        # True while run() is on the stack; _iterating while iterate() is.
+        self._inRun = False
+        self._iterating = False
+        # True when the reactor was started because someone else started
+        # the loop (see _startIfNecessary).
+        self._autoStarted = False
+        super().__init__()
+        self._driver.callSoon(self._startIfNecessary)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} on {self._io_loop!r}>"
+
+    # --- The IOLoop ------------------------------------------------------
+
+    @property
+    def io_loop(self) -> IOLoop:
+        """
+        The Tornado IOLoop this reactor runs on.
+        """
+        return self._io_loop
+
+    def _startIfNecessary(self) -> None:
+        """
+        Called once the loop first runs.  If that run was not started by
+        L{run} (someone called C{IOLoop.start()} or asyncio's
+        C{run_until_complete}), start the reactor now, without installing
+        signal handlers: the loop's owner keeps Ctrl-C.
+        """
+        if self._started or self._startedBefore or self._iterating:
+            return
+        self._autoStarted = True
+        self.startRunning(installSignalHandlers=False)
+
+    # --- IReactorCore ----------------------------------------------------
+
+    def installWaker(self) -> None:
+        """
+        Nothing to install: the asyncio loop has its own self-pipe, reached
+        through C{call_soon_threadsafe}.
+        """
+
+    def wakeUp(self) -> None:
+        """
+        Wake the loop up and run L{runUntilCurrent} soon; thread-safe.
+        """
+        self._driver.callSoonThreadsafe(self._scheduleTimer, 0.0)
+
+    def run(self, installSignalHandlers: bool = True) -> None:
+        """
+        Start the reactor and run the IOLoop until the reactor is stopped or
+        crashed.
+        """
+        if self._autoStarted and self._started and not self._driver.isRunning():
+            # Started by an earlier run of the loop that was not ours;
+            # carry on with that run of the reactor.
+            self._autoStarted = False
+            self._runLoop()
+            return
+        self.startRunning(installSignalHandlers=installSignalHandlers)
+        try:
+            self._runLoop()
+        finally:
+            self._signals.uninstall()
+
+    def _runLoop(self) -> None:
+        self._inRun = True
+        try:
+            self.mainLoop()
+        finally:
+            self._inRun = False
+
+    def mainLoop(self) -> None:
+        """
+        Run the IOLoop until it stops; the reactor's timers and descriptors
+        are already registered with it.
+        """
+        self._driver.run()
+
+    def stop(self) -> None:
+        """
+        See L{IReactorCore.stop}: the shutdown event fires on the next pass
+        of the loop, and its 'during' phase stops the loop.
+        """
+        super().stop()
+        self._scheduleTimer(0.0)
+
+    def crash(self) -> None:
+        """
+        See L{IReactorCore.crash}: stop the loop without shutdown events.
+        """
+        super().crash()
+        if self._inRun or self._driver.isRunning():
+            self._driver.stop()
+
+    def iterate(self, delay: float = 0.0) -> None:
+        """
+        Run the loop once: wait up to C{delay} seconds for a reactor event
+        (I/O on a descriptor or a due timed call), handle what is ready, and
+        return.
+        """
+        self.runUntilCurrent()
+        self._rescheduleTimer()
+        stopper = self._driver.callLater(delay, self._driver.stop)
+        self._iterating = True
+        try:
+            self._driver.run()
+        finally:
+            self._iterating = False
+            stopper.cancel()
+
+    def _eventHandled(self) -> None:
+        if self._iterating:
+            self._driver.stop()
+
+    def _signalsFactory(self) -> AsyncioSignalHandling:  # type: ignore[override]
+        """
+        SIGINT and SIGTERM stop the reactor, SIGCHLD reaps its children; all
+        through the loop's C{add_signal_handler}.
+        """
+        return AsyncioSignalHandling(
+            self._driver.loop,
+            self.sigInt,
+            self.sigTerm,
+            process.reapAllProcesses,
+        )
+
+    # --- IReactorTime ----------------------------------------------------
+
+    def callLater(
+        self, delay: float, callable: Callable[..., Any], *args: object, **kw: object
+    ) -> DelayedCall:
+        """
+        See L{IReactorTime.callLater}.  The call joins Twisted's heap; the
+        loop's timer moves only when this call is earlier than it.
+        """
+        delayedCall = super().callLater(delay, callable, *args, **kw)
+        due = self._timerDue
+        if due is None or self._driver.time() + delay < due:
+            self._scheduleTimer(delay)
+        return delayedCall
+
+    def _moveCallLaterSooner(self, delayedCall: DelayedCall) -> None:
+        super()._moveCallLaterSooner(delayedCall)
+        self._scheduleTimer(max(0.0, delayedCall.getTime() - self.seconds()))
+
+    def _scheduleTimer(self, delay: float) -> None:
+        """
+        Make the loop call L{_onTimer} in C{delay} seconds unless it will
+        already do so sooner.  Delays, never absolute times, cross between
+        Twisted's clock and the loop's.
+        """
+        due = self._driver.time() + delay
+        if self._timerDue is not None:
+            if self._timerDue <= due:
+                return
+            assert self._timerHandle is not None
+            self._timerHandle.cancel()
+        self._timerDue = due
+        self._timerHandle = self._driver.callLater(delay, self._onTimer)
+
+    def _rescheduleTimer(self) -> None:
+        timeout = self.timeout()
+        if timeout is not None:
+            self._scheduleTimer(timeout)
+
+    def _onTimer(self) -> None:
+        self._timerHandle = None
+        self._timerDue = None
+        try:
+            self.runUntilCurrent()
+        finally:
+            self._rescheduleTimer()
+            self._eventHandled()
+
+    # --- IReactorThreads -------------------------------------------------
+
+    def callFromThread(  # type: ignore[override]
+        self, f: Callable[..., Any], *args: object, **kwargs: object
+    ) -> None:
+        """
+        See L{IReactorFromThreads.callFromThread}: C{f} runs in the loop's
+        thread, in call order, with its exceptions logged.  Callable from
+        any thread, and from signal handlers.
+        """
+        assert callable(f), f"{f} is not callable"
+        self._driver.callSoonThreadsafe(self._runThreadCall, f, args, kwargs)
+
+    def _runThreadCall(
+        self, f: Callable[..., Any], args: tuple[object, ...], kwargs: dict[str, object]
+    ) -> None:
+        try:
+            f(*args, **kwargs)
+        except BaseException:
+            self._log.failure("while calling from thread")
+
+    # --- IReactorFDSet ---------------------------------------------------
+
+    def _readOrWrite(self, selectable: _Descriptor, isRead: bool) -> None:
+        if selectable.fileno() == -1:
+            self._disconnectSelectable(selectable, _NO_FILEDESC, isRead)
+        else:
+            try:
+                why = selectable.doRead() if isRead else selectable.doWrite()  # type: ignore[union-attr]
+            except Exception as e:
+                why = e
+                self._log.failure(None)
+            if why:
+                self._disconnectSelectable(selectable, why, isRead)
+        self._eventHandled()
+
+    def addReader(self, reader: IReadDescriptor) -> None:
+        """
+        See L{IReactorFDSet.addReader}.  A descriptor the loop's selector
+        refuses (a regular file under epoll) is polled continuously.
+        """
+        if reader in self._readers or self._continuousPolling.isReading(reader):
+            return
+        fd = reader.fileno()
+        try:
+            self._driver.addReader(
+                fd, callWithLogger, reader, self._readOrWrite, reader, True
+            )
+        except OSError as e:
+            self._driver.forgetDescriptor(fd)
+            if e.errno != errno.EPERM:
+                raise
+            # epoll(7) refuses regular files: poll them continuously.
+            self._continuousPolling.addReader(reader)
+        else:
+            self._readers[reader] = fd
+
+    def addWriter(self, writer: IWriteDescriptor) -> None:
+        """
+        See L{IReactorFDSet.addWriter}.
+        """
+        if writer in self._writers or self._continuousPolling.isWriting(writer):
+            return
+        fd = writer.fileno()
+        try:
+            self._driver.addWriter(
+                fd, callWithLogger, writer, self._readOrWrite, writer, False
+            )
+        except PermissionError:
+            self._driver.forgetDescriptor(fd)
+            self._continuousPolling.addWriter(writer)
+        except BrokenPipeError:
+            self._driver.forgetDescriptor(fd)
+        except BaseException:
+            self._driver.forgetDescriptor(fd)
+            raise
+        else:
+            self._writers[writer] = fd
+
+    def removeReader(self, reader: IReadDescriptor) -> None:
+        """
+        See L{IReactorFDSet.removeReader}.
+        """
+        fd = self._readers.pop(reader, None)
+        if fd is not None:
+            self._driver.removeReader(fd)
+        elif self._continuousPolling.isReading(reader):
+            self._continuousPolling.removeReader(reader)
+
+    def removeWriter(self, writer: IWriteDescriptor) -> None:
+        """
+        See L{IReactorFDSet.removeWriter}.
+        """
+        fd = self._writers.pop(writer, None)
+        if fd is not None:
+            self._driver.removeWriter(fd)
+        elif self._continuousPolling.isWriting(writer):
+            self._continuousPolling.removeWriter(writer)
+
+    def removeAll(self) -> list[IReadDescriptor | IWriteDescriptor]:
+        """
+        See L{IReactorFDSet.removeAll}.
+        """
+        return self._removeAll(  # type: ignore[no-any-return]
+            self._readers.keys(), self._writers.keys()
+        ) + self._continuousPolling.removeAll()
+
+    def getReaders(self) -> list[IReadDescriptor]:
+        """
+        See L{IReactorFDSet.getReaders}.
+        """
+        return list(self._readers) + self._continuousPolling.getReaders()
+
+    def getWriters(self) -> list[IWriteDescriptor]:
+        """
+        See L{IReactorFDSet.getWriters}.
+        """
+        return list(self._writers) + self._continuousPolling.getWriters()
+
+
+def install(io_loop: IOLoop | None = None) -> TornadoReactor:
+    """
+    Install a L{TornadoReactor} on C{io_loop} (by default
+    C{IOLoop.current()}) as the global Twisted reactor, and return it.
+
+    Call it before anything imports C{twisted.internet.reactor}.
+
+    @raise twisted.internet.error.ReactorAlreadyInstalledError: naming the
+        reactor that is already installed.
+    """
+    import sys
+
+    from twisted.internet.error import ReactorAlreadyInstalledError
+    from twisted.internet.main import installReactor
+
+    existing = sys.modules.get("twisted.internet.reactor")
+    if existing is not None:
+        raise ReactorAlreadyInstalledError(
+            f"reactor already installed: {type(existing).__module__}."
+            f"{type(existing).__qualname__}"
+        )
+    reactor = TornadoReactor(io_loop)
+    installReactor(reactor)
+    return reactor
