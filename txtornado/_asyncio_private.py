@@ -1,0 +1,176 @@
+"""
+The one place where txtornado touches asyncio names that are not public API.
+
+L{txtornado.eventloop.TwistedEventLoop} is a C{asyncio.SelectorEventLoop}
+whose scheduling core is driven by a Twisted reactor.  asyncio has no public
+hook for "run one iteration of your ready queue now" or "tell me when your
+next timer is due", so a handful of underscore names of
+C{asyncio.base_events.BaseEventLoop} are used.  Every one of them is read,
+written or called through a function in this module (never elsewhere), so a
+Python release that renames one breaks this module only, and
+C{txtornado.test.test_asyncio_private} says which name.
+
+The names, and why each one is needed:
+
+  - C{asyncio.events._get_running_loop} / C{_set_running_loop}: while a
+    reactor that hosts the loop runs (C{reactor.run()}), every reactor
+    callback must see the loop as the running loop.  (Both are exported by
+    C{asyncio} itself for event loop implementers.)
+  - C{BaseEventLoop._run_once}: runs due timers and the ready queue once;
+    the reactor calls it (the "tick").  The subclass also I{overrides}
+    C{_run_once}: C{BaseEventLoop.run_forever} calls it in a loop, and the
+    override runs one reactor iteration instead.
+  - C{BaseEventLoop._ready} (a deque of handles): is a tick needed again?
+  - C{BaseEventLoop._scheduled} (a heap of C{TimerHandle}): when is the
+    earliest timer due?
+  - C{BaseEventLoop._stopping}: was C{stop()} called during this iteration?
+  - C{BaseEventLoop._thread_id}, C{_asyncgen_firstiter_hook},
+    C{_asyncgen_finalizer_hook}, C{_set_coroutine_origin_tracking}: the
+    state C{run_forever} sets up, repeated while C{reactor.run()} hosts the
+    loop so that C{is_running()}, debug thread checks and async generator
+    finalisation behave as in C{run_forever}.
+  - C{BaseSelectorEventLoop._write_to_self}: overridden; it is the wake-up
+    that C{call_soon_threadsafe} uses, and the override wakes the reactor
+    with C{reactor.callFromThread} instead of asyncio's self-pipe.
+  - C{BaseEventLoop._check_closed}: raise asyncio's own "Event loop is
+    closed" error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from asyncio import base_events, events, selector_events
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+__all__ = [
+    "OVERRIDDEN_METHODS",
+    "USED_ATTRIBUTES",
+    "RunState",
+    "check_closed",
+    "earliest_timer",
+    "enter_run",
+    "exit_run",
+    "get_running_loop_or_none",
+    "has_ready",
+    "is_stopping",
+    "run_asyncio_once",
+    "set_running_loop",
+]
+
+#: Methods of the asyncio base classes that L{TwistedEventLoop} overrides.
+OVERRIDDEN_METHODS: tuple[tuple[type, str], ...] = (
+    (base_events.BaseEventLoop, "_run_once"),
+    (selector_events.BaseSelectorEventLoop, "_write_to_self"),
+)
+
+#: Instance attributes of C{BaseEventLoop} read or written here.
+USED_ATTRIBUTES: tuple[str, ...] = (
+    "_ready",
+    "_scheduled",
+    "_stopping",
+    "_thread_id",
+    "_debug",
+)
+
+#: Methods of C{BaseEventLoop} called here.
+USED_METHODS: tuple[str, ...] = (
+    "_run_once",
+    "_check_closed",
+    "_set_coroutine_origin_tracking",
+    "_asyncgen_firstiter_hook",
+    "_asyncgen_finalizer_hook",
+)
+
+_base_run_once: Callable[[Any], None] = base_events.BaseEventLoop._run_once  # type: ignore[attr-defined]
+get_running_loop_or_none: Callable[[], asyncio.AbstractEventLoop | None] = (
+    events._get_running_loop
+)
+set_running_loop: Callable[[asyncio.AbstractEventLoop | None], None] = (
+    events._set_running_loop
+)
+
+
+def run_asyncio_once(loop: asyncio.AbstractEventLoop) -> None:
+    """
+    Run asyncio's own C{BaseEventLoop._run_once} on C{loop}: move due timers
+    to the ready queue, poll the selector (which never blocks in txtornado),
+    and run every handle that was ready when it started.
+    """
+    _base_run_once(loop)
+
+
+def has_ready(loop: asyncio.AbstractEventLoop) -> bool:
+    """
+    Return C{True} if C{loop} has handles waiting in its ready queue.
+    """
+    return bool(loop._ready)  # type: ignore[attr-defined]
+
+
+def earliest_timer(loop: asyncio.AbstractEventLoop) -> float | None:
+    """
+    Return the C{loop.time()} at which C{loop}'s earliest timer is due, or
+    C{None} if it has none.  A cancelled timer may be reported; waking up
+    for it is harmless.
+    """
+    scheduled = loop._scheduled  # type: ignore[attr-defined]
+    if scheduled:
+        return float(scheduled[0].when())
+    return None
+
+
+def is_stopping(loop: asyncio.AbstractEventLoop) -> bool:
+    """
+    Return C{True} if C{loop.stop()} was called and the current
+    C{run_forever} has not yet returned.
+    """
+    return bool(loop._stopping)  # type: ignore[attr-defined]
+
+
+def check_closed(loop: asyncio.AbstractEventLoop) -> None:
+    """
+    Raise asyncio's C{RuntimeError("Event loop is closed")} if C{loop} is
+    closed.
+    """
+    loop._check_closed()  # type: ignore[attr-defined]
+
+
+class RunState(NamedTuple):
+    """
+    What L{enter_run} replaced and L{exit_run} must put back.
+    """
+
+    asyncgen_hooks: Any
+    previous_running_loop: asyncio.AbstractEventLoop | None
+
+
+def enter_run(loop: asyncio.AbstractEventLoop) -> RunState:
+    """
+    Make C{loop} look running in the calling thread, exactly as
+    C{BaseEventLoop.run_forever} does before its first iteration: thread
+    id, async generator hooks, coroutine origin tracking in debug mode, and
+    the thread's running loop.
+    """
+    previous = events._get_running_loop()
+    hooks = sys.get_asyncgen_hooks()
+    loop._set_coroutine_origin_tracking(loop._debug)  # type: ignore[attr-defined]
+    loop._thread_id = threading.get_ident()  # type: ignore[attr-defined]
+    sys.set_asyncgen_hooks(
+        firstiter=loop._asyncgen_firstiter_hook,  # type: ignore[attr-defined]
+        finalizer=loop._asyncgen_finalizer_hook,  # type: ignore[attr-defined]
+    )
+    events._set_running_loop(loop)
+    return RunState(hooks, previous)
+
+
+def exit_run(loop: asyncio.AbstractEventLoop, state: RunState) -> None:
+    """
+    Undo L{enter_run}, as C{BaseEventLoop.run_forever} does when it returns.
+    """
+    loop._thread_id = None  # type: ignore[attr-defined]
+    if events._get_running_loop() is loop:
+        events._set_running_loop(state.previous_running_loop)
+    loop._set_coroutine_origin_tracking(False)  # type: ignore[attr-defined]
+    sys.set_asyncgen_hooks(*state.asyncgen_hooks)

@@ -1,0 +1,356 @@
+"""
+A C{selectors.BaseSelector} whose file descriptors are watched by a Twisted
+reactor.
+
+asyncio's C{SelectorEventLoop} keeps every reader and writer it knows of
+(its own and those of its transports) in a selector, and asks the selector
+for ready file descriptors once per iteration.  L{ReactorSelector} keeps
+the same bookkeeping, but registers each file descriptor on a reactor's
+C{IReactorFDSet} through one small L{_FDWatcher} per descriptor.  The
+reactor reports readiness by calling C{doRead}/C{doWrite}; the selector
+records it and calls its C{wake} callback, and the next C{select()} returns
+what was recorded.  C{select()} never blocks: all waiting is done by the
+reactor.
+
+Everything here runs in the reactor's thread.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import selectors
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from twisted.internet.interfaces import IReadWriteDescriptor
+from twisted.python.failure import Failure
+from zope.interface import implementer  # type: ignore[import-untyped]
+
+__all__ = ["ReactorSelector"]
+
+_FileObj = Any  # int or an object with fileno(), as for selectors
+
+
+def _fileobj_to_fd(fileobj: _FileObj) -> int:
+    """
+    Return the file descriptor of C{fileobj} (an C{int} or an object with a
+    C{fileno()} method), validating it as C{selectors} does.
+    """
+    if isinstance(fileobj, int):
+        fd = fileobj
+    else:
+        try:
+            fd = int(fileobj.fileno())
+        except (AttributeError, TypeError, ValueError):
+            raise ValueError(f"Invalid file object: {fileobj!r}") from None
+    if fd < 0:
+        raise ValueError(f"Invalid file descriptor: {fd}")
+    return fd
+
+
+def _check_open(fd: int) -> None:
+    """
+    Raise C{OSError(EBADF)} at once if C{fd} is not an open file descriptor,
+    rather than letting the reactor find out later (C{poll} and C{select}
+    reactors would accept it and then report it, or fail, on every
+    iteration).
+    """
+    try:
+        os.fstat(fd)
+    except OSError as e:
+        raise OSError(
+            e.errno, f"cannot watch file descriptor {fd}: {e.strerror}"
+        ) from None
+
+
+def _ignore_closed(remove: Callable[[Any], None], watcher: _FDWatcher) -> None:
+    """
+    Call C{remove(watcher)}, ignoring the C{OSError} that epoll raises when
+    the descriptor was closed before it was unregistered (the kernel already
+    forgot it then; C{selectors.EpollSelector} ignores that error too).
+    """
+    try:
+        remove(watcher)
+    except OSError:
+        pass
+
+
+@implementer(IReadWriteDescriptor)
+class _FDWatcher:
+    """
+    The reactor's view of one file descriptor watched for asyncio: a read
+    and write descriptor that reports readiness to its L{ReactorSelector}.
+
+    One object serves both directions, because reactors map a file
+    descriptor number to a single descriptor object.
+
+    @ivar reading: whether it is registered with C{reactor.addReader}.
+    @ivar writing: whether it is registered with C{reactor.addWriter}.
+    """
+
+    __slots__ = ("_selector", "fd", "reading", "writing")
+
+    def __init__(self, fd: int, selector: ReactorSelector) -> None:
+        self.fd = fd
+        self._selector = selector
+        self.reading = False
+        self.writing = False
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def logPrefix(self) -> str:
+        return "txtornado-asyncio"
+
+    def doRead(self) -> None:
+        """
+        Called by the reactor when the descriptor is readable.
+        """
+        self._selector._ready(self.fd, selectors.EVENT_READ)
+
+    def doWrite(self) -> None:
+        """
+        Called by the reactor when the descriptor is writable.
+        """
+        self._selector._ready(self.fd, selectors.EVENT_WRITE)
+
+    def connectionLost(self, reason: Failure) -> None:
+        """
+        Called by the reactor after it dropped this descriptor: on hang-up
+        or error (epoll and poll report those without readability), when the
+        descriptor was closed behind the reactor's back, or by
+        C{disconnectAll}/C{removeAll}.
+        """
+        self.reading = self.writing = False
+        self._selector._lost(self.fd)
+
+    def __repr__(self) -> str:
+        return f"<_FDWatcher fd={self.fd} r={self.reading} w={self.writing}>"
+
+
+class _SelectorMapping(Mapping[_FileObj, selectors.SelectorKey]):
+    """
+    Read-only file-object-to-key mapping, as C{BaseSelector.get_map} must
+    return.
+    """
+
+    def __init__(self, selector: ReactorSelector) -> None:
+        self._selector = selector
+
+    def __len__(self) -> int:
+        return len(self._selector._keys)
+
+    def __getitem__(self, fileobj: _FileObj) -> selectors.SelectorKey:
+        try:
+            return self._selector._keys[_fileobj_to_fd(fileobj)]
+        except (KeyError, ValueError):
+            raise KeyError(f"{fileobj!r} is not registered") from None
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._selector._keys)
+
+
+class ReactorSelector(selectors.BaseSelector):
+    """
+    A selector whose registrations live on C{reactor} and whose C{select()}
+    returns, without blocking, the readiness the reactor reported since the
+    previous call.
+
+    @param reactor: the reactor that watches the descriptors (an
+        C{IReactorFDSet}).
+    @param wake: called (in the reactor thread) whenever readiness is
+        recorded, so that the owner arranges a C{select()} call soon.
+    """
+
+    def __init__(self, reactor: Any, wake: Callable[[], None]) -> None:
+        self._reactor = reactor
+        self._wake = wake
+        self._keys: dict[int, selectors.SelectorKey] = {}
+        self._watchers: dict[int, _FDWatcher] = {}
+        self._pending: dict[int, int] = {}
+        # Watchers the reactor dropped while asyncio still wants events.
+        self._lost_fds: set[int] = set()
+        self._map = _SelectorMapping(self)
+        self._closed = False
+
+    # selectors.BaseSelector API
+
+    def register(
+        self, fileobj: _FileObj, events: int, data: Any = None
+    ) -> selectors.SelectorKey:
+        if self._closed:
+            raise RuntimeError("selector is closed")
+        if not events or events & ~(selectors.EVENT_READ | selectors.EVENT_WRITE):
+            raise ValueError(f"Invalid events: {events!r}")
+        fd = _fileobj_to_fd(fileobj)
+        if fd in self._keys:
+            raise KeyError(f"{fileobj!r} (FD {fd}) is already registered")
+        _check_open(fd)
+        key = selectors.SelectorKey(fileobj, fd, events, data)
+        self._keys[fd] = key
+        watcher = self._watchers[fd] = _FDWatcher(fd, self)
+        self._apply(watcher, events)
+        return key
+
+    def unregister(self, fileobj: _FileObj) -> selectors.SelectorKey:
+        fd = self._lookup(fileobj)
+        key = self._keys.pop(fd)
+        watcher = self._watchers.pop(fd)
+        self._apply(watcher, 0)
+        self._pending.pop(fd, None)
+        self._lost_fds.discard(fd)
+        return key
+
+    def modify(
+        self, fileobj: _FileObj, events: int, data: Any = None
+    ) -> selectors.SelectorKey:
+        fd = self._lookup(fileobj)
+        key = self._keys[fd]
+        if events != key.events:
+            if not events or events & ~(selectors.EVENT_READ | selectors.EVENT_WRITE):
+                raise ValueError(f"Invalid events: {events!r}")
+            watcher = self._watchers[fd]
+            if events & ~key.events:
+                # Newly wanted events on a descriptor that may have been
+                # closed and reused: fail as loudly as register() does.
+                _check_open(fd)
+            self._apply(watcher, events)
+        key = key._replace(events=events, data=data)
+        self._keys[fd] = key
+        return key
+
+    def select(
+        self, timeout: float | None = None
+    ) -> list[tuple[selectors.SelectorKey, int]]:
+        """
+        Return the readiness recorded since the last call; never block
+        (C{timeout} is ignored: the reactor did the waiting).
+        """
+        if not self._pending:
+            return []
+        pending, self._pending = self._pending, {}
+        ready = []
+        keys = self._keys
+        for fd, mask in pending.items():
+            key = keys.get(fd)
+            if key is not None:
+                mask &= key.events
+                if mask:
+                    ready.append((key, mask))
+        return ready
+
+    def close(self) -> None:
+        """
+        Remove every watcher from the reactor and forget all registrations.
+        Idempotent.
+        """
+        self._closed = True
+        for watcher in self._watchers.values():
+            self._apply(watcher, 0)
+        self._watchers.clear()
+        self._keys.clear()
+        self._pending.clear()
+        self._lost_fds.clear()
+
+    def get_map(self) -> Mapping[_FileObj, selectors.SelectorKey]:
+        return self._map
+
+    def _lookup(self, fileobj: _FileObj) -> int:
+        """
+        Return the registered file descriptor of C{fileobj}, also when
+        C{fileobj} was closed since (its C{fileno()} is then -1 or raises):
+        it is then found by identity, as C{selectors} does.
+
+        @raise KeyError: if it is not registered.
+        """
+        try:
+            fd = _fileobj_to_fd(fileobj)
+        except ValueError:
+            for key in self._keys.values():
+                if key.fileobj is fileobj:
+                    return key.fd
+            raise KeyError(f"{fileobj!r} is not registered") from None
+        if fd not in self._keys:
+            raise KeyError(f"{fileobj!r} is not registered")
+        return fd
+
+    # Reactor side
+
+    def _apply(self, watcher: _FDWatcher, events: int) -> None:
+        """
+        Make C{watcher}'s reactor registrations match C{events}.
+        """
+        reactor = self._reactor
+        want_read = bool(events & selectors.EVENT_READ)
+        want_write = bool(events & selectors.EVENT_WRITE)
+        if want_read != watcher.reading:
+            if want_read:
+                reactor.addReader(watcher)
+            else:
+                watcher.reading = False
+                _ignore_closed(reactor.removeReader, watcher)
+            watcher.reading = want_read
+        if want_write != watcher.writing:
+            if want_write:
+                reactor.addWriter(watcher)
+            else:
+                watcher.writing = False
+                _ignore_closed(reactor.removeWriter, watcher)
+            watcher.writing = want_write
+
+    def _ready(self, fd: int, event: int) -> None:
+        """
+        Record that the reactor found C{fd} ready for C{event}.
+        """
+        pending = self._pending
+        was_empty = not pending
+        pending[fd] = pending.get(fd, 0) | event
+        if was_empty:
+            self._wake()
+
+    def _lost(self, fd: int) -> None:
+        """
+        The reactor dropped C{fd}'s watcher.
+
+        If the descriptor is still open this was a hang-up or error (or a
+        C{disconnectAll}): report every event asyncio is waiting for, so
+        that its callbacks run and see end-of-file or the error, and re-arm
+        the watcher after they ran (L{rearm}), which keeps select()'s
+        level-triggered contract.  If it was closed, drop it silently (as
+        epoll does), without any busy loop.
+        """
+        key = self._keys.get(fd)
+        if key is None:
+            return
+        try:
+            os.fstat(fd)
+        except OSError as e:
+            if e.errno == errno.EBADF:
+                return
+        self._lost_fds.add(fd)
+        self._ready(fd, key.events)
+
+    def rearm(self) -> None:
+        """
+        Re-register, after asyncio's callbacks ran, the watchers the reactor
+        dropped on hang-up or error and that asyncio still wants.
+        """
+        lost, self._lost_fds = self._lost_fds, set()
+        for fd in lost:
+            key = self._keys.get(fd)
+            watcher = self._watchers.get(fd)
+            if key is None or watcher is None:
+                continue
+            try:
+                os.fstat(fd)
+            except OSError:
+                continue
+            self._apply(watcher, key.events)
+
+    @property
+    def needs_rearm(self) -> bool:
+        """
+        Whether L{rearm} has work to do.
+        """
+        return bool(self._lost_fds)

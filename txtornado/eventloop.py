@@ -1,0 +1,508 @@
+"""
+An asyncio event loop driven by a Twisted reactor.
+
+L{TwistedEventLoop} is a complete C{asyncio.SelectorEventLoop}: transports,
+protocols, TLS, C{sock_*}, servers, Unix sockets, datagrams, C{sendfile},
+subprocesses and executors are asyncio's own code.  Only the core that waits
+for events is replaced:
+
+  - file descriptors (C{add_reader}/C{add_writer}, and those of asyncio's
+    transports) are watched by the reactor's C{IReactorFDSet}, through
+    L{txtornado._reactorselector.ReactorSelector};
+  - the ready queue and the timers are run by a I{tick}: asyncio's own
+    C{_run_once} called from a reactor C{callLater}.  At most two reactor
+    calls are pending per loop: one C{callLater(0)} while callbacks are
+    ready, and one C{callLater(delay)} for the earliest asyncio timer
+    (delays are relative, so asyncio's monotonic C{time()} and the
+    reactor's C{seconds()} never need to agree);
+  - C{call_soon_threadsafe} wakes the reactor with C{reactor.callFromThread};
+  - signal handlers are installed with C{signal.signal} and delivered with
+    C{reactor.callFromThread}; the loop never calls C{signal.set_wakeup_fd}
+    and never handles C{SIGCHLD} itself, so the reactor stays the only
+    owner of both and Twisted's C{spawnProcess} keeps working next to
+    asyncio subprocesses (whose child watcher, asyncio's default
+    C{ThreadedChildWatcher}, waits for its own children only).
+
+The loop runs in one of two ways:
+
+  - I{hosted}: C{reactor.run()} runs the reactor.  For its whole duration
+    the loop C{is_running()}, and C{asyncio.get_running_loop()} returns it
+    in the reactor thread, inside Twisted and asyncio callbacks alike.
+    C{run_forever()}/C{run_until_complete()} raise "This event loop is
+    already running", as for any running asyncio loop, and C{stop()} does
+    nothing: it would not stop a run the loop started (use
+    C{reactor.stop()}).
+  - I{driving}: C{run_forever()} (and so C{run_until_complete()},
+    C{asyncio.Runner}, Tornado's C{IOLoop.start()}/C{run_sync()}) on a
+    reactor that is not running iterates the reactor itself
+    (C{runUntilCurrent()} and C{doIteration()}) until C{stop()}.  It does
+    not I{start} the reactor: no C{'startup'} or C{'shutdown'} system event
+    fires, so C{reactor.run()} can still be called later, exactly as with
+    Twisted's own C{asyncioreactor}.  Twisted APIs that wait for startup
+    (C{callWhenRunning}, the reactor thread pool) wait until then.
+
+Only one open loop may use a given reactor at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from twisted.internet.base import DelayedCall
+from twisted.internet.interfaces import IReactorCore, IReactorFDSet, IReactorTime
+
+from txtornado import _asyncio_private as _private
+from txtornado._reactorselector import ReactorSelector
+
+__all__ = ["TwistedEventLoop"]
+
+ReactorFactory = Callable[[], Any]
+_SignalHandler = Callable[[int, FrameType | None], Any] | int | None
+
+# reactor -> open loop using it (see _claim_reactor).
+_loops_by_reactor: dict[int, TwistedEventLoop] = {}
+_loops_lock = threading.Lock()
+
+
+def _global_reactor() -> Any:
+    """
+    Return the global reactor, installing the default one if none is
+    installed yet.  Imported here, never at module import time.
+    """
+    from twisted.internet import reactor
+
+    return reactor
+
+
+class TwistedEventLoop(asyncio.SelectorEventLoop):
+    """
+    An asyncio event loop whose scheduling and I/O are driven by a Twisted
+    reactor.  See the module docstring for the design and the two ways it
+    runs.
+
+    @param reactor: the reactor (a C{PosixReactorBase}: it must provide
+        C{IReactorFDSet}, C{IReactorTime}, C{IReactorCore} and
+        C{callFromThread}).  C{None} means the global
+        C{twisted.internet.reactor}, resolved now.
+    @param reactor_factory: instead of C{reactor}, a callable returning a
+        I{new} reactor that this loop owns: L{close} then also disconnects
+        everything left on it and closes its waker.  Meant for tests, and
+        for one loop per thread.
+
+    All methods must be called from the thread running the reactor, except
+    C{call_soon_threadsafe}, C{run_in_executor}'s executor side and those
+    asyncio documents as thread-safe.
+    """
+
+    def __init__(
+        self,
+        reactor: Any = None,
+        *,
+        reactor_factory: ReactorFactory | None = None,
+    ) -> None:
+        if reactor is not None and reactor_factory is not None:
+            raise TypeError("pass reactor or reactor_factory, not both")
+        self._owns_reactor = reactor_factory is not None
+        if reactor_factory is not None:
+            reactor = reactor_factory()
+        elif reactor is None:
+            reactor = _global_reactor()
+        for interface in (IReactorFDSet, IReactorTime, IReactorCore):
+            if not interface.providedBy(reactor):
+                raise TypeError(f"{reactor!r} does not provide {interface.__name__}")
+        self._reactor = reactor
+        self._tick_call: DelayedCall | None = None
+        self._timer_call: DelayedCall | None = None
+        self._timer_when: float | None = None
+        self._in_tick = False
+        self._in_poll = False
+        self._driving = False
+        self._pending_exception: BaseException | None = None
+        self._hosted_state: _private.RunState | None = None
+        self._hosted_thread: int | None = None
+        # The thread running the loop (hosted or driving), or None.
+        self._loop_thread: int | None = None
+        self._signal_handlers_tx: dict[int, tuple[Callable[..., object], tuple[Any, ...]]] = {}
+        self._previous_signal_handlers: dict[int, _SignalHandler] = {}
+        self._claim_reactor()
+        self._reactor_selector = ReactorSelector(reactor, self._wake)
+        try:
+            super().__init__(selector=self._reactor_selector)
+        except BaseException:
+            self._release_reactor()
+            raise
+        self._triggers = [
+            reactor.addSystemEventTrigger("during", "startup", self._enter_hosted),
+            reactor.addSystemEventTrigger("after", "shutdown", self._exit_hosted),
+        ]
+        if reactor.running:
+            # Created inside a reactor callback: we are hosted already.
+            self._enter_hosted()
+
+    def _claim_reactor(self) -> None:
+        with _loops_lock:
+            other = _loops_by_reactor.get(id(self._reactor))
+            if other is not None and not other.is_closed():
+                raise RuntimeError(
+                    f"{self._reactor!r} already has an open event loop {other!r};"
+                    " close it first or give each loop its own reactor"
+                )
+            _loops_by_reactor[id(self._reactor)] = self
+
+    def _release_reactor(self) -> None:
+        with _loops_lock:
+            if _loops_by_reactor.get(id(self._reactor)) is self:
+                del _loops_by_reactor[id(self._reactor)]
+
+    @property
+    def reactor(self) -> Any:
+        """
+        The reactor driving this loop.
+        """
+        return self._reactor
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} running={self.is_running()} "
+            f"closed={self.is_closed()} debug={self.get_debug()} "
+            f"reactor={type(self._reactor).__name__}>"
+        )
+
+    # Scheduling core
+
+    def _wake(self) -> None:
+        """
+        Make sure a tick runs soon.  Reactor thread only.
+        """
+        if self._tick_call is None and not self._in_tick and not self.is_closed():
+            self._tick_call = self._reactor.callLater(0, self._tick)
+
+    def _on_timer(self) -> None:
+        """
+        The reactor call for the earliest asyncio timer fired.
+        """
+        self._timer_call = None
+        self._timer_when = None
+        if self._tick_call is not None:
+            # A tick is due now anyway and will run the timer too.
+            return
+        self._tick()
+
+    def _tick(self) -> None:
+        """
+        Run asyncio's ready queue and due timers once, then arrange the next
+        tick.  Called by the reactor.
+        """
+        self._tick_call = None
+        if self.is_closed():
+            return
+        self._in_tick = True
+        try:
+            _private.run_asyncio_once(self)
+        except BaseException as e:
+            # Twisted would log and swallow it (even KeyboardInterrupt and
+            # SystemExit); asyncio lets it out of run_forever.
+            if self._driving:
+                self._pending_exception = e
+            else:
+                raise
+        finally:
+            self._in_tick = False
+            if not self.is_closed():
+                if self._reactor_selector.needs_rearm:
+                    self._reactor_selector.rearm()
+                self._schedule()
+
+    def _schedule(self) -> None:
+        """
+        Arrange the reactor calls the loop's state asks for: a tick now if
+        callbacks are ready, else one reactor timer for the earliest
+        asyncio timer.
+        """
+        if _private.has_ready(self):
+            if self._tick_call is None:
+                self._tick_call = self._reactor.callLater(0, self._tick)
+            return
+        when = _private.earliest_timer(self)
+        if when is None:
+            if self._timer_call is not None:
+                self._timer_call.cancel()
+                self._timer_call = None
+                self._timer_when = None
+            return
+        self._set_timer(when)
+
+    def _set_timer(self, when: float) -> None:
+        """
+        Have the reactor call L{_on_timer} at asyncio time C{when}.
+        """
+        if when == self._timer_when:
+            return
+        delay = max(0.0, when - self.time())
+        timer = self._timer_call
+        if timer is not None and timer.active():
+            timer.reset(delay)
+        else:
+            self._timer_call = self._reactor.callLater(delay, self._on_timer)
+        self._timer_when = when
+
+    def call_soon(  # type: ignore[override]
+        self,
+        callback: Callable[..., object],
+        *args: Any,
+        context: Any = None,
+    ) -> asyncio.Handle:
+        handle = super().call_soon(callback, *args, context=context)
+        if self._tick_call is None and not self._in_tick:
+            self._tick_call = self._reactor.callLater(0, self._tick)
+        return handle
+
+    def call_at(  # type: ignore[override]
+        self,
+        when: float,
+        callback: Callable[..., object],
+        *args: Any,
+        context: Any = None,
+    ) -> asyncio.TimerHandle:
+        timer = super().call_at(when, callback, *args, context=context)
+        if not self._in_tick and (self._timer_when is None or when < self._timer_when):
+            self._set_timer(timer.when())
+        return timer
+
+    def _write_to_self(self) -> None:
+        """
+        Wake the reactor after C{call_soon_threadsafe} queued a callback.
+
+        Overrides asyncio's self-pipe write.  Free while the loop runs its
+        own callbacks in its thread (the tick reschedules itself when it
+        ends; this also covers a signal handler interrupting a callback);
+        otherwise (other threads, or a signal handler interrupting a
+        reactor poll) through C{reactor.callFromThread}, which is thread-
+        and signal-safe.
+        """
+        if self._in_tick and threading.get_ident() == self._loop_thread:
+            return
+        self._reactor.callFromThread(self._wake)
+
+    # Running
+
+    def _run_once(self) -> None:
+        """
+        One iteration of C{run_forever} while driving: run the reactor's due
+        calls (which include asyncio's tick), then wait for I/O or the next
+        timer.  Overrides C{BaseEventLoop._run_once}, which
+        C{BaseEventLoop.run_forever} calls in a loop until C{stop()}.
+        """
+        reactor = self._reactor
+        if not self._driving:
+            self._start_driving()
+        if _private.is_stopping(self):
+            # stop() before this iteration: poll once without blocking,
+            # then run what is ready, as asyncio does.
+            self._poll(0)
+            reactor.runUntilCurrent()
+        else:
+            reactor.runUntilCurrent()
+            if not _private.is_stopping(self) and self._pending_exception is None:
+                self._poll(reactor.timeout())
+        exc = self._pending_exception
+        if exc is not None:
+            self._pending_exception = None
+            raise exc
+
+    def _poll(self, timeout: float | None) -> None:
+        self._in_poll = True
+        try:
+            self._reactor.doIteration(timeout)
+        finally:
+            self._in_poll = False
+
+    def _start_driving(self) -> None:
+        self._driving = True
+        self._loop_thread = threading.get_ident()
+
+    def run_forever(self) -> None:
+        """
+        Run until C{stop()} is called, iterating the reactor (which must not
+        be running: if it is, the loop is already running).
+        """
+        try:
+            super().run_forever()
+        finally:
+            self._driving = False
+            self._loop_thread = self._hosted_thread
+
+    def is_running(self) -> bool:
+        """
+        Whether the loop runs: driven by C{run_forever}, or hosted by a
+        running reactor.
+        """
+        return super().is_running() or (
+            not self.is_closed() and bool(self._reactor.running)
+        )
+
+    def stop(self) -> None:
+        """
+        Stop C{run_forever} after the current iteration.
+
+        While the reactor hosts the loop (C{reactor.run()}) this does
+        nothing: the loop did not start that run, so it does not stop it.
+        """
+        if self._driving or not self._reactor.running:
+            super().stop()
+
+    def _enter_hosted(self) -> None:
+        """
+        The reactor started (or was running when the loop was created): make
+        the loop the running loop of the reactor thread.
+        """
+        if self._hosted_state is not None or self._driving or self.is_closed():
+            return
+        if _private.get_running_loop_or_none() is not None:
+            # Another loop runs this thread (e.g. the reactor itself runs
+            # on asyncio): leave it in place.
+            return
+        self._hosted_state = _private.enter_run(self)
+        self._hosted_thread = self._loop_thread = threading.get_ident()
+        self._wake()
+
+    def _exit_hosted(self) -> None:
+        """
+        The reactor shut down: undo L{_enter_hosted}.  Must run in the
+        reactor thread (it does, as an 'after shutdown' trigger).
+        """
+        state = self._hosted_state
+        if state is None or threading.get_ident() != self._hosted_thread:
+            return
+        self._hosted_state = None
+        self._hosted_thread = self._loop_thread = None
+        _private.exit_run(self, state)
+
+    def close(self) -> None:
+        """
+        Close the loop: remove its signal handlers, its file descriptors and
+        its pending calls from the reactor (nothing else of the reactor's),
+        and shut down the default executor without waiting.  A reactor made
+        by C{reactor_factory} is disconnected and its waker closed too.
+        """
+        if self.is_closed():
+            return
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        for sig in list(self._signal_handlers_tx):
+            self.remove_signal_handler(sig)
+        try:
+            super().close()
+        finally:
+            self._cancel_reactor_calls()
+            for trigger in self._triggers:
+                self._reactor.removeSystemEventTrigger(trigger)
+            self._triggers = []
+            self._exit_hosted()
+            self._release_reactor()
+            if self._owns_reactor:
+                self._close_owned_reactor()
+
+    def _cancel_reactor_calls(self) -> None:
+        for call in (self._tick_call, self._timer_call):
+            if call is not None and call.active():
+                call.cancel()
+        self._tick_call = self._timer_call = None
+        self._timer_when = None
+
+    def _close_owned_reactor(self) -> None:
+        """
+        Release what a reactor made for this loop holds: its selectables and
+        its waker's file descriptors.
+        """
+        reactor = self._reactor
+        reactor.disconnectAll()
+        waker = getattr(reactor, "waker", None)
+        if waker is not None:
+            reactor.removeReader(waker)
+            waker.connectionLost(None)
+            reactor.waker = None
+
+    # Signals
+
+    def add_signal_handler(  # type: ignore[override]
+        self, sig: int, callback: Callable[..., object], *args: Any
+    ) -> None:
+        """
+        Call C{callback(*args)} in the loop when signal C{sig} arrives.
+
+        Installs a Python signal handler that hands the signal to the
+        reactor thread with C{reactor.callFromThread}; C{set_wakeup_fd} is
+        left to the reactor.  A C{SIGCHLD} handler also calls the handler it
+        replaced (Twisted's process reaping).  Main thread only.
+
+        @raise ValueError: if C{sig} is not a valid signal.
+        @raise RuntimeError: if not called from the main thread, or the
+            signal cannot be caught.
+        @raise TypeError: if C{callback} is a coroutine (function).
+        """
+        if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback):
+            raise TypeError("coroutines cannot be used with add_signal_handler()")
+        self._check_signal_number(sig)
+        _private.check_closed(self)
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("add_signal_handler() only works in the main thread")
+        try:
+            previous = signal.signal(sig, self._signal_received)
+        except (OSError, ValueError) as e:
+            raise RuntimeError(f"sig {sig} cannot be caught: {e}") from None
+        if sig not in self._previous_signal_handlers:
+            self._previous_signal_handlers[sig] = previous
+        self._signal_handlers_tx[sig] = (callback, args)
+        signal.siginterrupt(sig, False)
+
+    def remove_signal_handler(self, sig: int) -> bool:
+        """
+        Remove the handler for C{sig} and put back the handler it replaced.
+        Return C{True} if there was one.
+        """
+        self._check_signal_number(sig)
+        if self._signal_handlers_tx.pop(sig, None) is None:
+            return False
+        previous = self._previous_signal_handlers.pop(sig, signal.SIG_DFL)
+        if previous is None:
+            previous = signal.SIG_DFL
+        try:
+            signal.signal(sig, previous)
+        except (OSError, ValueError) as e:
+            raise RuntimeError(f"cannot restore handler of sig {sig}: {e}") from None
+        return True
+
+    @staticmethod
+    def _check_signal_number(sig: int) -> None:
+        if not isinstance(sig, int):
+            raise TypeError(f"sig must be an int, not {sig!r}")
+        if sig not in signal.valid_signals():
+            raise ValueError(f"invalid signal number {sig}")
+
+    def _signal_received(self, signum: int, frame: FrameType | None) -> None:
+        """
+        The Python-level signal handler: runs in the main thread, at any
+        point.  Only hands the signal to the reactor thread.
+        """
+        if signum == signal.SIGCHLD:
+            previous = self._previous_signal_handlers.get(signum)
+            if callable(previous):
+                previous(signum, frame)
+        self._reactor.callFromThread(self._deliver_signal, signum)
+
+    def _deliver_signal(self, signum: int) -> None:
+        entry = self._signal_handlers_tx.get(signum)
+        if entry is not None and not self.is_closed():
+            callback, args = entry
+            self.call_soon(callback, *args)
+
+
+if sys.platform == "win32":  # pragma: no cover
+    raise ImportError("txtornado.eventloop needs a POSIX platform")

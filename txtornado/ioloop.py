@@ -1,0 +1,85 @@
+"""
+Tornado's IOLoop on a Twisted reactor.
+
+Tornado 6 only runs on asyncio event loops, so L{TwistedIOLoop} is a
+C{tornado.platform.asyncio.AsyncIOLoop} whose asyncio loop is a
+L{txtornado.eventloop.TwistedEventLoop}.  Every IOLoop method is Tornado's
+own implementation on top of that loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tornado.platform.asyncio import AsyncIOLoop
+
+from txtornado.eventloop import ReactorFactory, TwistedEventLoop
+
+__all__ = ["TwistedIOLoop"]
+
+
+class TwistedIOLoop(AsyncIOLoop):
+    """
+    A Tornado C{IOLoop} running on a Twisted reactor.
+
+    Create it directly, C{TwistedIOLoop(reactor=...)}, or make it Tornado's
+    default with C{IOLoop.configure(TwistedIOLoop)} or
+    C{IOLoop.configure('txtornado.TwistedIOLoop', reactor_factory=...)}
+    (C{configure}'s keyword arguments reach L{initialize}).
+
+    The Tornado 4 recipe still works::
+
+        TwistedIOLoop().install()
+        ...  # set up Tornado and Twisted code
+        reactor.run()
+
+    and so do C{IOLoop.start()} and C{run_sync()} on a reactor that is not
+    running (the loop then iterates the reactor itself; see
+    L{TwistedEventLoop}).  While C{reactor.run()} hosts the loop,
+    C{IOLoop.stop()} does nothing: stop the reactor instead.
+
+    C{close(all_fds=True)} closes the file descriptors registered with
+    this IOLoop only; closing removes only this loop's registrations and
+    calls from the reactor.
+    """
+
+    def initialize(  # type: ignore[override]
+        self,
+        reactor: Any = None,
+        reactor_factory: ReactorFactory | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """
+        @param reactor: the reactor to run on; C{None} means the global
+            C{twisted.internet.reactor} (resolved now, not at import).
+        @param reactor_factory: instead of C{reactor}, a callable returning
+            a new reactor that this IOLoop owns (one per IOLoop, as Tornado's
+            C{AsyncTestCase} needs).
+        @param kwargs: C{IOLoop.initialize}'s (C{make_current}).
+        """
+        asyncio_loop = TwistedEventLoop(reactor, reactor_factory=reactor_factory)
+        try:
+            super().initialize(asyncio_loop=asyncio_loop, **kwargs)
+        except BaseException:
+            asyncio_loop.close()
+            raise
+
+    @property
+    def reactor(self) -> Any:
+        """
+        The reactor this IOLoop runs on.
+        """
+        loop: TwistedEventLoop = self.asyncio_loop  # type: ignore[assignment]
+        return loop.reactor
+
+    def install(self) -> None:
+        """
+        Make this the current IOLoop (and its event loop asyncio's current
+        event loop) for this thread: the Tornado 4 recipe
+        C{TwistedIOLoop().install(); reactor.run()}.
+
+        Unlike the deprecated C{IOLoop.install}/C{make_current}, this does not
+        warn: a TwistedIOLoop is meant to be made current before the
+        reactor runs.
+        """
+        self._make_current()

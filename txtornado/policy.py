@@ -1,0 +1,41 @@
+"""
+An asyncio event loop policy whose loops are L{TwistedEventLoop}s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from txtornado.eventloop import ReactorFactory, TwistedEventLoop
+
+__all__ = ["TwistedEventLoopPolicy"]
+
+
+class TwistedEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
+    """
+    Make C{asyncio.new_event_loop()} (and so C{asyncio.run()},
+    C{asyncio.get_event_loop()} in the main thread, and Tornado's
+    C{IOLoop()}/C{AsyncIOLoop}) create L{TwistedEventLoop}s.
+
+    Everything else (the current loop per thread, the child watcher) is
+    asyncio's default policy; its default child watcher,
+    C{ThreadedChildWatcher}, never touches C{SIGCHLD}, which stays the
+    reactor's.
+
+    @param reactor_factory: C{None}: every loop uses the global
+        C{twisted.internet.reactor} (only one loop may be open at a time).
+        A callable: every loop gets a I{new} reactor from it, which the loop
+        owns and cleans up when closed, e.g.
+        C{TwistedEventLoopPolicy(reactor_factory=EPollReactor)} in tests.
+    """
+
+    def __init__(self, reactor_factory: ReactorFactory | None = None) -> None:
+        super().__init__()
+        self._reactor_factory = reactor_factory
+
+    def new_event_loop(self) -> TwistedEventLoop:
+        """
+        Return a new L{TwistedEventLoop} (on a new reactor if this policy
+        has a C{reactor_factory}).
+        """
+        return TwistedEventLoop(reactor_factory=self._reactor_factory)
