@@ -64,16 +64,44 @@ def _check_open(fd: int) -> None:
         ) from None
 
 
-def _ignore_closed(remove: Callable[[Any], None], watcher: _FDWatcher) -> None:
+def _remove(reactor: Any, watcher: _FDWatcher, writer: bool) -> None:
     """
-    Call C{remove(watcher)}, ignoring the C{OSError} that epoll raises when
-    the descriptor was closed before it was unregistered (the kernel already
-    forgot it then; C{selectors.EpollSelector} ignores that error too).
+    Remove C{watcher} from C{reactor}'s readers (or writers), also when its
+    descriptor was closed before it was unregistered.
+
+    epoll forgets a closed descriptor by itself, and C{EPollReactor} then
+    fails in C{epoll.unregister}/C{modify} I{after} it forgot half of its
+    own bookkeeping, so that the descriptor number could never be watched
+    again.  C{selectors.EpollSelector} ignores that error; so does this,
+    after making the reactor forget the descriptor entirely.
     """
     try:
-        remove(watcher)
+        if writer:
+            reactor.removeWriter(watcher)
+        else:
+            reactor.removeReader(watcher)
     except OSError:
-        pass
+        _forget_fd(reactor, watcher.fd)
+        watcher.reading = watcher.writing = False
+
+
+def _forget_fd(reactor: Any, fd: int) -> None:
+    """
+    Drop C{fd} from an C{EPollReactor}'s bookkeeping.
+
+    Twisted-private: C{EPollReactor._reads}, C{_writes} (sets of file
+    descriptor numbers) and C{_selectables} (a dict from number to
+    descriptor).  Only reached when epoll raised for a closed descriptor,
+    which only C{EPollReactor} does.  Checked by
+    C{txtornado.test.test_asyncio_private}.
+    """
+    for name in ("_reads", "_writes"):
+        fds = getattr(reactor, name, None)
+        if isinstance(fds, set):
+            fds.discard(fd)
+    selectables = getattr(reactor, "_selectables", None)
+    if isinstance(selectables, dict):
+        selectables.pop(fd, None)
 
 
 @implementer(IReadWriteDescriptor)
@@ -287,17 +315,17 @@ class ReactorSelector(selectors.BaseSelector):
         if want_read != watcher.reading:
             if want_read:
                 reactor.addReader(watcher)
+                watcher.reading = True
             else:
                 watcher.reading = False
-                _ignore_closed(reactor.removeReader, watcher)
-            watcher.reading = want_read
+                _remove(reactor, watcher, writer=False)
         if want_write != watcher.writing:
             if want_write:
                 reactor.addWriter(watcher)
+                watcher.writing = True
             else:
                 watcher.writing = False
-                _ignore_closed(reactor.removeWriter, watcher)
-            watcher.writing = want_write
+                _remove(reactor, watcher, writer=True)
 
     def _ready(self, fd: int, event: int) -> None:
         """

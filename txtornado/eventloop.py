@@ -106,6 +106,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         *,
         reactor_factory: ReactorFactory | None = None,
     ) -> None:
+        self._initialised = False
         if reactor is not None and reactor_factory is not None:
             raise TypeError("pass reactor or reactor_factory, not both")
         self._owns_reactor = reactor_factory is not None
@@ -141,9 +142,16 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             reactor.addSystemEventTrigger("during", "startup", self._enter_hosted),
             reactor.addSystemEventTrigger("after", "shutdown", self._exit_hosted),
         ]
+        self._initialised = True
         if reactor.running:
             # Created inside a reactor callback: we are hosted already.
             self._enter_hosted()
+
+    def __del__(self, _warn: Any = None) -> None:
+        # asyncio's __del__ warns about unclosed loops; a loop whose
+        # __init__ failed has nothing to close.
+        if self.__dict__.get("_initialised"):
+            super().__del__()
 
     def _claim_reactor(self) -> None:
         with _loops_lock:
@@ -288,7 +296,12 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         """
         if self._in_tick and threading.get_ident() == self._loop_thread:
             return
-        self._reactor.callFromThread(self._wake)
+        try:
+            self._reactor.callFromThread(self._wake)
+        except OSError:
+            # The loop is being closed in another thread and its reactor's
+            # waker with it (asyncio ignores this race the same way).
+            pass
 
     # Running
 
@@ -402,7 +415,10 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         finally:
             self._cancel_reactor_calls()
             for trigger in self._triggers:
-                self._reactor.removeSystemEventTrigger(trigger)
+                try:
+                    self._reactor.removeSystemEventTrigger(trigger)
+                except ValueError:
+                    pass  # it fired already: Twisted dropped it
             self._triggers = []
             self._exit_hosted()
             self._release_reactor()
@@ -426,8 +442,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         waker = getattr(reactor, "waker", None)
         if waker is not None:
             reactor.removeReader(waker)
-            waker.connectionLost(None)
             reactor.waker = None
+            waker.connectionLost(None)
 
     # Signals
 

@@ -47,6 +47,7 @@ class TwistedIOLoop(AsyncIOLoop):
         self,
         reactor: Any = None,
         reactor_factory: ReactorFactory | None = None,
+        asyncio_loop: TwistedEventLoop | None = None,
         **kwargs: Any,
     ) -> None:
         """
@@ -55,13 +56,24 @@ class TwistedIOLoop(AsyncIOLoop):
         @param reactor_factory: instead of C{reactor}, a callable returning
             a new reactor that this IOLoop owns (one per IOLoop, as Tornado's
             C{AsyncTestCase} needs).
+        @param asyncio_loop: an existing L{TwistedEventLoop} to run on
+            (as C{AsyncIOLoop} accepts any asyncio loop); it takes precedence
+            over C{reactor_factory} (which may come from
+            C{IOLoop.configure}), and is not closed if this fails.
         @param kwargs: C{IOLoop.initialize}'s (C{make_current}).
         """
-        asyncio_loop = TwistedEventLoop(reactor, reactor_factory=reactor_factory)
-        try:
+        if asyncio_loop is not None:
+            if not isinstance(asyncio_loop, TwistedEventLoop):
+                raise TypeError(f"asyncio_loop must be a TwistedEventLoop, not {asyncio_loop!r}")
+            if reactor is not None and reactor is not asyncio_loop.reactor:
+                raise TypeError("asyncio_loop runs on another reactor than reactor")
             super().initialize(asyncio_loop=asyncio_loop, **kwargs)
+            return
+        loop = TwistedEventLoop(reactor, reactor_factory=reactor_factory)
+        try:
+            super().initialize(asyncio_loop=loop, **kwargs)
         except BaseException:
-            asyncio_loop.close()
+            loop.close()
             raise
 
     @property
