@@ -5,7 +5,7 @@ baseline, and compare.
 Usage::
 
     python conformance/tornado_suite.py [--config asyncio epoll poll select]
-        [--json FILE] [--timeout SECONDS] [test names...]
+        [--json FILE] [--timeout SECONDS] [-- test names...]
 
 Each configuration runs in its own subprocess (this file, with
 C{TXTORNADO_CONFORMANCE_WORKER} set), which runs C{tornado.test.runtests}

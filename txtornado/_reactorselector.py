@@ -64,6 +64,10 @@ def _check_open(fd: int) -> None:
         ) from None
 
 
+def _do_nothing() -> None:
+    pass
+
+
 def _remove(reactor: Any, watcher: _FDWatcher, writer: bool) -> None:
     """
     Remove C{watcher} from C{reactor}'s readers (or writers), also when its
@@ -163,20 +167,20 @@ class _SelectorMapping(Mapping[_FileObj, selectors.SelectorKey]):
     return.
     """
 
-    def __init__(self, selector: ReactorSelector) -> None:
-        self._selector = selector
+    def __init__(self, keys: dict[int, selectors.SelectorKey]) -> None:
+        self._keys = keys
 
     def __len__(self) -> int:
-        return len(self._selector._keys)
+        return len(self._keys)
 
     def __getitem__(self, fileobj: _FileObj) -> selectors.SelectorKey:
         try:
-            return self._selector._keys[_fileobj_to_fd(fileobj)]
+            return self._keys[_fileobj_to_fd(fileobj)]
         except (KeyError, ValueError):
             raise KeyError(f"{fileobj!r} is not registered") from None
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._selector._keys)
+        return iter(self._keys)
 
 
 class ReactorSelector(selectors.BaseSelector):
@@ -199,7 +203,7 @@ class ReactorSelector(selectors.BaseSelector):
         self._pending: dict[int, int] = {}
         # Watchers the reactor dropped while asyncio still wants events.
         self._lost_fds: set[int] = set()
-        self._map = _SelectorMapping(self)
+        self._map = _SelectorMapping(self._keys)
         self._closed = False
 
     # selectors.BaseSelector API
@@ -270,10 +274,11 @@ class ReactorSelector(selectors.BaseSelector):
 
     def close(self) -> None:
         """
-        Remove every watcher from the reactor and forget all registrations.
-        Idempotent.
+        Remove every watcher from the reactor and forget all registrations
+        and the C{wake} callback.  Idempotent.
         """
         self._closed = True
+        self._wake = _do_nothing
         for watcher in self._watchers.values():
             self._apply(watcher, 0)
         self._watchers.clear()

@@ -402,7 +402,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         Close the loop: remove its signal handlers, its file descriptors and
         its pending calls from the reactor (nothing else of the reactor's),
         and shut down the default executor without waiting.  A reactor made
-        by C{reactor_factory} is disconnected and its waker closed too.
+        by C{reactor_factory} is disposed of too (see
+        L{_close_owned_reactor}).
         """
         if self.is_closed():
             return
@@ -424,6 +425,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             self._release_reactor()
             if self._owns_reactor:
                 self._close_owned_reactor()
+            self._reactor_selector.close()
 
     def _cancel_reactor_calls(self) -> None:
         for call in (self._tick_call, self._timer_call):
@@ -434,8 +436,15 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
 
     def _close_owned_reactor(self) -> None:
         """
-        Release what a reactor made for this loop holds: its selectables and
-        its waker's file descriptors.
+        Dispose of the reactor made for this loop: disconnect its
+        selectables, close its waker, and clear its instance dictionary.
+
+        Twisted reactors are full of reference cycles (system event triggers
+        bound to the reactor, its name resolver, ...), so a dropped reactor
+        lives until the cyclic garbage collector runs, and so does its poll
+        object's file descriptor.  Clearing the dictionary of a reactor
+        nobody else was given breaks them all: it is freed, and its
+        descriptor closed, at once.  The reactor is unusable afterwards.
         """
         reactor = self._reactor
         reactor.disconnectAll()
@@ -444,6 +453,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             reactor.removeReader(waker)
             reactor.waker = None
             waker.connectionLost(None)
+            vars(waker).clear()  # it refers to itself through a closure
+        vars(reactor).clear()
 
     # Signals
 

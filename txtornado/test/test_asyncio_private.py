@@ -1,0 +1,125 @@
+"""
+Fail loudly, naming the name, if Python changes an asyncio private name
+that L{txtornado._asyncio_private} relies on (or Twisted one that
+L{txtornado._reactorselector._forget_fd} relies on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from asyncio import base_events, events
+
+from twisted.internet.epollreactor import EPollReactor
+from twisted.trial.unittest import SynchronousTestCase
+
+from txtornado import _asyncio_private as private
+
+
+class AsyncioPrivateNamesTests(SynchronousTestCase):
+    """
+    Every private asyncio name used by txtornado still exists and has the
+    shape txtornado expects.
+    """
+
+    def setUp(self) -> None:
+        self.loop = asyncio.SelectorEventLoop()
+        self.addCleanup(self.loop.close)
+
+    def test_running_loop_functions(self) -> None:
+        """
+        events._get_running_loop / _set_running_loop exist and round-trip.
+        """
+        self.assertIsNone(events._get_running_loop())
+        events._set_running_loop(self.loop)
+        try:
+            self.assertIs(asyncio.get_running_loop(), self.loop)
+        finally:
+            events._set_running_loop(None)
+
+    def test_overridden_methods(self) -> None:
+        """
+        The methods TwistedEventLoop overrides exist on their classes and
+        take no arguments but self.
+        """
+        for cls, name in private.OVERRIDDEN_METHODS:
+            method = getattr(cls, name, None)
+            self.assertTrue(callable(method), f"{cls.__name__}.{name} is gone")
+            self.assertEqual(list(inspect.signature(method).parameters), ["self"], name)
+
+    def test_base_run_once_is_what_run_forever_calls(self) -> None:
+        """
+        BaseEventLoop.run_forever drives the loop through self._run_once,
+        and checks self._stopping: the override of _run_once depends on it.
+        """
+        source = inspect.getsource(base_events.BaseEventLoop.run_forever)
+        if "_run_forever_setup" in source:  # Python >= 3.13 splits it up
+            source += inspect.getsource(base_events.BaseEventLoop._run_forever_setup)  # type: ignore[attr-defined]
+        self.assertIn("self._run_once()", source)
+        self.assertIn("self._stopping", source)
+        self.assertIn("self._thread_id", source)
+        self.assertIn("_asyncgen_firstiter_hook", source)
+
+    def test_call_soon_threadsafe_uses_write_to_self(self) -> None:
+        """
+        call_soon_threadsafe wakes the loop through self._write_to_self().
+        """
+        source = inspect.getsource(base_events.BaseEventLoop.call_soon_threadsafe)
+        self.assertIn("self._write_to_self()", source)
+
+    def test_used_attributes(self) -> None:
+        """
+        The instance attributes read or written exist with the expected
+        types.
+        """
+        for name in private.USED_ATTRIBUTES:
+            self.assertTrue(hasattr(self.loop, name), f"BaseEventLoop.{name} is gone")
+        self.assertIsInstance(self.loop._ready, __import__("collections").deque)  # type: ignore[attr-defined]
+        self.assertIsInstance(self.loop._scheduled, list)  # type: ignore[attr-defined]
+        self.assertIs(self.loop._stopping, False)  # type: ignore[attr-defined]
+        for name in private.USED_METHODS:
+            self.assertTrue(callable(getattr(self.loop, name, None)), f"{name} is gone")
+
+    def test_helpers_on_a_stdlib_loop(self) -> None:
+        """
+        The helpers behave on a stdlib loop: ready queue, earliest timer,
+        stopping flag, enter_run/exit_run.
+        """
+        self.assertFalse(private.has_ready(self.loop))
+        self.loop.call_soon(lambda: None)
+        self.assertTrue(private.has_ready(self.loop))
+        self.assertIsNone(private.earliest_timer(self.loop))
+        timer = self.loop.call_later(10, lambda: None)
+        self.assertEqual(private.earliest_timer(self.loop), timer.when())
+        self.loop.stop()
+        self.assertTrue(private.is_stopping(self.loop))
+        private.run_asyncio_once(self.loop)
+        self.assertFalse(private.has_ready(self.loop))
+        state = private.enter_run(self.loop)
+        try:
+            self.assertTrue(self.loop.is_running())
+            self.assertIs(asyncio.get_running_loop(), self.loop)
+        finally:
+            private.exit_run(self.loop, state)
+        self.assertFalse(self.loop.is_running())
+        self.assertIsNone(events._get_running_loop())
+        timer.cancel()
+        self.loop.close()
+        with self.assertRaises(RuntimeError):
+            private.check_closed(self.loop)
+
+
+class TwistedPrivateNamesTests(SynchronousTestCase):
+    """
+    The EPollReactor attributes that L{_reactorselector._forget_fd} edits.
+    """
+
+    def test_epoll_bookkeeping(self) -> None:
+        reactor = EPollReactor()
+        try:
+            self.assertIsInstance(reactor._reads, set)  # type: ignore[attr-defined]
+            self.assertIsInstance(reactor._writes, set)  # type: ignore[attr-defined]
+            self.assertIsInstance(reactor._selectables, dict)  # type: ignore[attr-defined]
+        finally:
+            reactor.removeReader(reactor.waker)
+            reactor.waker.connectionLost(None)
