@@ -1,0 +1,392 @@
+"""
+IOLoop suite: asyncio and Tornado code, the same on every loop.
+
+Each scenario is a coroutine taking the workload sizes and returning one
+rate, higher is better; it finds its loop with
+C{asyncio.get_running_loop()}.  L{run} builds the target's loop and runs
+a scenario on it the way that configuration is normally driven.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from bench_suites import (
+    ASYNCIO_REACTOR_TORNADO,
+    STDLIB_ASYNCIO,
+    TWISTED_IOLOOP_EPOLL,
+    TWISTED_IOLOOP_EPOLL_RUN,
+    UVLOOP,
+)
+from bench_util import HELLO, HOST, Params, runWrk
+
+Body = Callable[[Params], Awaitable[float]]
+
+
+def _spreadDelay(i: int) -> float:
+    """
+    Delays spread evenly-ish over 0-10 ms, in a scrambled order.
+    """
+    return (i * 7919 % 1000) / 100_000
+
+
+# --- Callbacks and timers ------------------------------------------------
+
+
+async def callSoon(p: Params) -> float:
+    """
+    C{p.chains} chains of C{call_soon(next)} side by side, C{p.immediate}
+    calls in all.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[float] = loop.create_future()
+    remaining = p.immediate
+    start = time.perf_counter()
+
+    def step() -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining > p.chains - 1:
+            loop.call_soon(step)
+        elif remaining == 0:
+            done.set_result(p.immediate / (time.perf_counter() - start))
+
+    for _ in range(p.chains):
+        loop.call_soon(step)
+    return await done
+
+
+async def callLater(p: Params) -> float:
+    """
+    C{p.timers} C{call_later}s with varied delays; timers per second from
+    the first call_later to the last callback.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[float] = loop.create_future()
+    remaining = p.timers
+    start = time.perf_counter()
+
+    def fired() -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining == 0:
+            done.set_result(p.timers / (time.perf_counter() - start))
+
+    for i in range(p.timers):
+        loop.call_later(_spreadDelay(i), fired)
+    return await done
+
+
+async def callSoonThreadsafe(p: Params) -> float:
+    """
+    C{p.threads} threads each call C{call_soon_threadsafe} C{p.threadCalls}
+    times, released together; calls run in the loop per second.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[float] = loop.create_future()
+    total = p.threads * p.threadCalls
+    remaining = total
+    barrier = threading.Barrier(p.threads + 1)
+    start = 0.0
+
+    def ran() -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining == 0:
+            done.set_result(total / (time.perf_counter() - start))
+
+    def hammer() -> None:
+        call = loop.call_soon_threadsafe
+        barrier.wait()
+        for _ in range(p.threadCalls):
+            call(ran)
+
+    threads = [threading.Thread(target=hammer, daemon=True) for _ in range(p.threads)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    return await done
+
+
+# --- TCP -----------------------------------------------------------------
+
+MESSAGE = b"x" * 64
+
+
+class Echo(asyncio.Protocol):
+    """
+    Echo server: sends back whatever it receives.
+    """
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.transport.write(data)
+
+
+class EchoClient(asyncio.Protocol):
+    """
+    Sends L{MESSAGE}, waits for all of it to come back, and again, until
+    the deadline; then hangs up.  The one echo client of every target.
+    """
+
+    def __init__(self, deadline: float, finished: Callable[[int], None]) -> None:
+        self.deadline = deadline
+        self.finished = finished
+        self.roundTrips = 0
+        self.pending = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.send()
+
+    def send(self) -> None:
+        self.pending = len(MESSAGE)
+        self.transport.write(MESSAGE)
+
+    def data_received(self, data: bytes) -> None:
+        self.pending -= len(data)
+        if self.pending:
+            return
+        self.roundTrips += 1
+        if time.perf_counter() < self.deadline:
+            self.send()
+        else:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.finished(self.roundTrips)
+
+
+def tcpEcho(connections: int) -> Body:
+    """
+    Round trips per second over C{connections} echo connections at once.
+    """
+
+    async def scenario(p: Params) -> float:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[float] = loop.create_future()
+        server = await loop.create_server(Echo, HOST, 0)
+        portNumber = server.sockets[0].getsockname()[1]
+        start = time.perf_counter()
+        deadline = start + p.ioSeconds
+        counts: list[int] = []
+
+        def finished(roundTrips: int) -> None:
+            counts.append(roundTrips)
+            if len(counts) == connections and not done.done():
+                done.set_result(sum(counts) / (time.perf_counter() - start))
+
+        await asyncio.gather(
+            *(
+                loop.create_connection(
+                    lambda: EchoClient(deadline, finished), HOST, portNumber
+                )
+                for _ in range(connections)
+            )
+        )
+        try:
+            return await done
+        finally:
+            server.close()
+
+    return scenario
+
+
+class Sink(asyncio.Protocol):
+    """
+    Bulk receiver: counts bytes until the sender hangs up.
+    """
+
+    def __init__(self, onDone: Callable[[int], None]) -> None:
+        self.onDone = onDone
+        self.received = 0
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.onDone(self.received)
+
+
+class Firehose(asyncio.Protocol):
+    """
+    Bulk sender: writes C{chunk} whenever the transport is not paused (the
+    transport's own flow control), until the deadline.
+    """
+
+    def __init__(self, chunk: bytes, deadline: float) -> None:
+        self.chunk = chunk
+        self.deadline = deadline
+        self.paused = False
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self.pump()
+
+    def pump(self) -> None:
+        while not (self.paused or self.closed):
+            if time.perf_counter() >= self.deadline:
+                self.closed = True
+                # Not close() right here: called from resume_writing with
+                # an empty buffer, CPython 3.11's selector transport would
+                # run connection_lost twice (its _write_ready also does).
+                asyncio.get_running_loop().call_soon(self.transport.close)
+            else:
+                self.transport.write(self.chunk)
+
+    def pause_writing(self) -> None:
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        self.pump()
+
+
+async def tcpBulk(p: Params) -> float:
+    """
+    MB/s (10**6 bytes) received over one connection in C{p.ioSeconds}.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[float] = loop.create_future()
+    start = time.perf_counter()
+
+    def received(total: int) -> None:
+        done.set_result(total / (time.perf_counter() - start) / 1e6)
+
+    server = await loop.create_server(lambda: Sink(received), HOST, 0)
+    portNumber = server.sockets[0].getsockname()[1]
+    chunk = b"\0" * p.bulkChunk
+    await loop.create_connection(
+        lambda: Firehose(chunk, start + p.ioSeconds), HOST, portNumber
+    )
+    try:
+        return await done
+    finally:
+        server.close()
+
+
+# --- HTTP ----------------------------------------------------------------
+
+
+async def http(p: Params) -> float:
+    """
+    Requests per second wrk gets from a tornado.web hello world.
+    """
+    from tornado.httpserver import HTTPServer
+    from tornado.netutil import bind_sockets
+    from tornado.web import Application, RequestHandler
+
+    class Hello(RequestHandler):
+        def get(self) -> None:
+            self.set_header("Content-Type", "text/plain")
+            self.write(HELLO)
+
+    sockets = bind_sockets(0, HOST)
+    server = HTTPServer(Application([("/", Hello)]))
+    server.add_sockets(sockets)
+    url = f"http://{HOST}:{sockets[0].getsockname()[1]}/"
+    loop = asyncio.get_running_loop()
+    try:
+        report = await loop.run_in_executor(
+            None, runWrk, url, p.httpSeconds, p.httpConnections
+        )
+    finally:
+        server.stop()
+    rate: float = report["requestsPerSecond"]
+    return rate
+
+
+SCENARIOS: dict[str, Body] = {
+    "call-soon": callSoon,
+    "call-later": callLater,
+    "call-soon-threadsafe": callSoonThreadsafe,
+    "tcp-echo-1": tcpEcho(1),
+    "tcp-echo-50": tcpEcho(50),
+    "tcp-bulk": tcpBulk,
+    "http": http,
+}
+
+
+# --- Running a scenario on a target --------------------------------------
+
+
+def _runSync(ioLoop: Any, body: Body, p: Params) -> float:
+    result: float = ioLoop.run_sync(lambda: body(p))
+    return result
+
+
+def _runOnReactor(
+    reactor: Any, loop: asyncio.AbstractEventLoop, body: Body, p: Params
+) -> float:
+    """
+    Run the scenario as a task on C{loop}, everything driven by
+    C{reactor.run()}, which must be hosting C{loop}.
+    """
+    tasks: list[asyncio.Future[float]] = []
+
+    def go() -> None:
+        task = asyncio.ensure_future(body(p), loop=loop)
+        task.add_done_callback(lambda _: reactor.stop())
+        tasks.append(task)
+
+    reactor.callWhenRunning(go)
+    reactor.run(installSignalHandlers=False)
+    if not tasks or not tasks[0].done():
+        raise RuntimeError("reactor stopped before the scenario finished")
+    return tasks[0].result()
+
+
+def _installEPollReactor() -> Any:
+    from twisted.internet import epollreactor
+
+    epollreactor.install()
+    from twisted.internet import reactor
+
+    return reactor
+
+
+def run(target: str, scenario: str, p: Params) -> float:
+    """
+    Build C{target}'s loop, run C{scenario} on it, and return its rate.
+
+    @raise Exception: whatever the scenario failed with.
+    """
+    body = SCENARIOS[scenario]
+    if target == ASYNCIO_REACTOR_TORNADO:
+        # Twisted's AsyncioSelectorReactor on a new asyncio loop; Tornado
+        # finds that loop with IOLoop.current().
+        from twisted.internet import asyncioreactor
+
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        asyncioreactor.install(loop)
+        from twisted.internet import reactor
+
+        return _runOnReactor(reactor, loop, body, p)
+    if target in (TWISTED_IOLOOP_EPOLL, TWISTED_IOLOOP_EPOLL_RUN):
+        reactor = _installEPollReactor()
+        import txtornado
+
+        # Any: these targets only run once txtornado has TwistedIOLoop.
+        package: Any = txtornado
+        ioLoop = package.TwistedIOLoop(reactor)
+        if target == TWISTED_IOLOOP_EPOLL:
+            return _runSync(ioLoop, body, p)
+        return _runOnReactor(reactor, ioLoop.asyncio_loop, body, p)
+    from tornado.platform.asyncio import AsyncIOLoop
+
+    if target == STDLIB_ASYNCIO:
+        return _runSync(AsyncIOLoop(), body, p)
+    if target == UVLOOP:
+        import uvloop
+
+        return _runSync(AsyncIOLoop(asyncio_loop=uvloop.new_event_loop()), body, p)
+    raise KeyError(target)

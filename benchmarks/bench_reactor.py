@@ -1,0 +1,407 @@
+"""
+Reactor suite: Twisted code, the same on every reactor.
+
+L{install} installs the target's reactor as the global one (each worker is
+a fresh process); each scenario takes that reactor and the workload sizes
+and returns a L{Deferred} firing with one rate, higher is better.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench_suites import ASYNCIO_SELECTOR, EPOLL, TORNADO_ASYNCIO, TORNADO_UVLOOP
+from bench_util import HELLO, HOST, Params, runWrk
+from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.protocol import ClientFactory, Factory, Protocol, connectionDone
+from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
+
+# The reactor under test: IReactorCore, IReactorTime, IReactorTCP,
+# IReactorThreads all at once, which no single interface type says.
+Reactor = Any
+
+
+def install(target: str) -> Reactor:
+    """
+    Install the target's reactor globally and return it.  Call before
+    anything imports C{twisted.internet.reactor}.
+    """
+    if target == TORNADO_ASYNCIO:
+        from tornado.platform.asyncio import AsyncIOLoop
+
+        import txtornado
+
+        return txtornado.install(AsyncIOLoop())
+    if target == TORNADO_UVLOOP:
+        import uvloop
+        from tornado.platform.asyncio import AsyncIOLoop
+
+        import txtornado
+
+        return txtornado.install(AsyncIOLoop(asyncio_loop=uvloop.new_event_loop()))
+    if target == ASYNCIO_SELECTOR:
+        import asyncio
+
+        from twisted.internet import asyncioreactor
+
+        asyncioreactor.install(asyncio.new_event_loop())
+    elif target == EPOLL:
+        from twisted.internet import epollreactor
+
+        epollreactor.install()
+    else:
+        raise KeyError(target)
+    from twisted.internet import reactor
+
+    return reactor
+
+
+# --- Timers and immediate calls ------------------------------------------
+
+
+def _spreadDelay(i: int) -> float:
+    """
+    Delays spread evenly-ish over 0-10 ms, in a scrambled order.
+    """
+    return (i * 7919 % 1000) / 100_000
+
+
+def timers(reactor: Reactor, p: Params) -> Deferred[float]:
+    """
+    Schedule C{p.timers} calls with varied delays; the rate is timers per
+    second from the first callLater to the last call running.
+    """
+    done: Deferred[float] = Deferred()
+    remaining = p.timers
+    start = time.perf_counter()
+
+    def fired() -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining == 0:
+            done.callback(p.timers / (time.perf_counter() - start))
+
+    for i in range(p.timers):
+        reactor.callLater(_spreadDelay(i), fired)
+    return done
+
+
+def timersCancel(reactor: Reactor, p: Params) -> Deferred[float]:
+    """
+    Schedule C{p.timers} calls 1-2 s away and cancel every one; the rate
+    counts schedule+cancel pairs, up to the reactor's next pass.
+    """
+    done: Deferred[float] = Deferred()
+    start = time.perf_counter()
+
+    def fail() -> None:
+        done.errback(RuntimeError("a cancelled call ran"))
+
+    calls = [
+        reactor.callLater(1.0 + _spreadDelay(i) * 100, fail) for i in range(p.timers)
+    ]
+    for call in calls:
+        call.cancel()
+
+    def after() -> None:
+        done.callback(p.timers / (time.perf_counter() - start))
+
+    reactor.callLater(0, after)
+    return done
+
+
+def callLaterZero(reactor: Reactor, p: Params) -> Deferred[float]:
+    """
+    Run C{p.chains} chains of C{callLater(0, next)} side by side,
+    C{p.immediate} calls in all.
+    """
+    done: Deferred[float] = Deferred()
+    remaining = p.immediate
+    start = time.perf_counter()
+
+    def step() -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining > p.chains - 1:
+            reactor.callLater(0, step)
+        elif remaining == 0:
+            done.callback(p.immediate / (time.perf_counter() - start))
+
+    for _ in range(p.chains):
+        reactor.callLater(0, step)
+    return done
+
+
+def callFromThread(reactor: Reactor, p: Params) -> Deferred[float]:
+    """
+    C{p.threads} threads each call C{callFromThread} C{p.threadCalls}
+    times, released together; the rate is calls run in the reactor thread
+    per second, up to the last.
+    """
+    done: Deferred[float] = Deferred()
+    total = p.threads * p.threadCalls
+    remaining = total
+    barrier = threading.Barrier(p.threads + 1)
+    start = 0.0
+
+    def ran() -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining == 0:
+            done.callback(total / (time.perf_counter() - start))
+
+    def hammer() -> None:
+        call = reactor.callFromThread
+        barrier.wait()
+        for _ in range(p.threadCalls):
+            call(ran)
+
+    threads = [threading.Thread(target=hammer, daemon=True) for _ in range(p.threads)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    return done
+
+
+# --- TCP -----------------------------------------------------------------
+
+MESSAGE = b"x" * 64
+
+
+class Echo(Protocol):
+    """
+    Echo server: sends back whatever it receives.
+    """
+
+    transport: Any
+
+    def connectionMade(self) -> None:
+        self.transport.setTcpNoDelay(True)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.transport.write(data)
+
+
+class EchoClient(Protocol):
+    """
+    Sends L{MESSAGE}, waits for all of it to come back, and again, until
+    the deadline; then hangs up.  The one echo client of every target.
+    """
+
+    transport: Any
+
+    def __init__(self, deadline: float, finished: Callable[[int], None]) -> None:
+        self.deadline = deadline
+        self.finished = finished
+        self.roundTrips = 0
+        self.pending = 0
+
+    def connectionMade(self) -> None:
+        self.transport.setTcpNoDelay(True)
+        self.send()
+
+    def send(self) -> None:
+        self.pending = len(MESSAGE)
+        self.transport.write(MESSAGE)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.pending -= len(data)
+        if self.pending:
+            return
+        self.roundTrips += 1
+        if time.perf_counter() < self.deadline:
+            self.send()
+        else:
+            self.transport.loseConnection()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.finished(self.roundTrips)
+
+
+class _Clients(ClientFactory):
+    def __init__(self, build: Callable[[], Protocol], failed: Deferred[float]) -> None:
+        self.build = build
+        self.failed = failed
+
+    def buildProtocol(self, addr: object) -> Protocol:
+        return self.build()
+
+    def clientConnectionFailed(self, connector: object, reason: Failure) -> None:
+        if not self.failed.called:
+            self.failed.errback(reason)
+
+
+def _listen(reactor: Reactor, protocol: type[Protocol]) -> tuple[Any, int]:
+    port = reactor.listenTCP(0, Factory.forProtocol(protocol), interface=HOST)
+    return port, port.getHost().port
+
+
+def tcpEcho(connections: int) -> Callable[[Reactor, Params], Deferred[float]]:
+    """
+    Round trips per second over C{connections} echo connections at once.
+    """
+
+    def scenario(reactor: Reactor, p: Params) -> Deferred[float]:
+        done: Deferred[float] = Deferred()
+        listening, portNumber = _listen(reactor, Echo)
+        start = time.perf_counter()
+        deadline = start + p.ioSeconds
+        counts: list[int] = []
+
+        def finished(roundTrips: int) -> None:
+            counts.append(roundTrips)
+            if len(counts) == connections and not done.called:
+                elapsed = time.perf_counter() - start
+                listening.stopListening()
+                done.callback(sum(counts) / elapsed)
+
+        factory = _Clients(lambda: EchoClient(deadline, finished), done)
+        for _ in range(connections):
+            reactor.connectTCP(HOST, portNumber, factory)
+        return done
+
+    return scenario
+
+
+class Sink(Protocol):
+    """
+    Bulk receiver: counts bytes until the sender hangs up.
+    """
+
+    transport: Any
+
+    received = 0
+    onDone: Callable[[int], None]
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += len(data)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.onDone(self.received)
+
+
+class Firehose(Protocol):
+    """
+    Bulk sender: a pull producer writing C{chunk} each time the transport
+    drains, until the deadline.
+    """
+
+    transport: Any
+
+    def __init__(self, chunk: bytes, deadline: float) -> None:
+        self.chunk = chunk
+        self.deadline = deadline
+
+    def connectionMade(self) -> None:
+        self.transport.registerProducer(self, False)
+
+    def resumeProducing(self) -> None:
+        if time.perf_counter() < self.deadline:
+            self.transport.write(self.chunk)
+        else:
+            self.transport.unregisterProducer()
+            self.transport.loseConnection()
+
+    def stopProducing(self) -> None:
+        pass
+
+
+def tcpBulk(reactor: Reactor, p: Params) -> Deferred[float]:
+    """
+    MB/s (10**6 bytes) received over one connection in C{p.ioSeconds}.
+    """
+    done: Deferred[float] = Deferred()
+    start = time.perf_counter()
+
+    def received(total: int) -> None:
+        listening.stopListening()
+        done.callback(total / (time.perf_counter() - start) / 1e6)
+
+    class _Sink(Sink):
+        onDone = staticmethod(received)
+
+    listening, portNumber = _listen(reactor, _Sink)
+    chunk = b"\0" * p.bulkChunk
+    factory = _Clients(lambda: Firehose(chunk, start + p.ioSeconds), done)
+    reactor.connectTCP(HOST, portNumber, factory)
+    return done
+
+
+# --- HTTP ----------------------------------------------------------------
+
+
+def http(reactor: Reactor, p: Params) -> Deferred[float]:
+    """
+    Requests per second wrk gets from a twisted.web hello world (access log
+    off: it would measure Twisted's logging, the same on every reactor).
+    """
+    from twisted.web.resource import Resource
+    from twisted.web.server import Request, Site
+
+    class Hello(Resource):
+        isLeaf = True
+
+        def render_GET(self, request: Request) -> bytes:
+            request.setHeader(b"content-type", b"text/plain")
+            return HELLO
+
+    class QuietSite(Site):
+        def log(self, request: Any) -> None:
+            pass
+
+    listening = reactor.listenTCP(0, QuietSite(Hello()), interface=HOST)
+    url = f"http://{HOST}:{listening.getHost().port}/"
+    d: Deferred[dict[str, Any]] = deferToThread(
+        runWrk, url, p.httpSeconds, p.httpConnections
+    )
+
+    def stop(report: dict[str, Any]) -> float:
+        listening.stopListening()
+        rate: float = report["requestsPerSecond"]
+        return rate
+
+    return d.addCallback(stop)
+
+
+SCENARIOS: dict[str, Callable[[Reactor, Params], Deferred[float]]] = {
+    "timers": timers,
+    "timers-cancel": timersCancel,
+    "call-later-0": callLaterZero,
+    "call-from-thread": callFromThread,
+    "tcp-echo-1": tcpEcho(1),
+    "tcp-echo-50": tcpEcho(50),
+    "tcp-bulk": tcpBulk,
+    "http": http,
+}
+
+
+def run(target: str, scenario: str, p: Params) -> float:
+    """
+    Install C{target}, run C{scenario} on it inside C{reactor.run()}, and
+    return its rate.
+
+    @raise Exception: whatever the scenario failed with.
+    """
+    reactor = install(target)
+    body = SCENARIOS[scenario]
+    outcome: list[float | Failure] = []
+
+    def go() -> None:
+        d = maybeDeferred(body, reactor, p)
+        d.addBoth(outcome.append)
+        d.addBoth(lambda _: reactor.stop())
+
+    reactor.callWhenRunning(go)
+    reactor.run(installSignalHandlers=False)
+    if not outcome:
+        raise RuntimeError("reactor stopped before the scenario finished")
+    result = outcome[0]
+    if isinstance(result, Failure):
+        result.raiseException()
+    assert isinstance(result, float)
+    return result

@@ -1,0 +1,275 @@
+"""
+The two suites as data: their targets, scenarios, baseline and goals.
+
+The harness reads this to plan a run and judge it; a worker reads it to
+check its arguments.  Setting a target up and running a scenario on it is
+the business of C{bench_reactor} (Twisted side) and C{bench_ioloop}
+(Tornado/asyncio side).  Nothing here imports an event loop.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench_util import Scenario
+
+
+def _needsModule(name: str) -> Callable[[], str | None]:
+    def probe() -> str | None:
+        if importlib.util.find_spec(name) is None:
+            return f"{name} is not installed"
+        return None
+
+    return probe
+
+
+def _needsEpoll() -> str | None:
+    import select
+
+    if not hasattr(select, "epoll"):
+        return "select.epoll is not available on this platform"
+    return None
+
+
+def _needsTwistedIOLoop() -> str | None:
+    reason = _needsEpoll()
+    if reason is not None:
+        return reason
+    txtornado = importlib.import_module("txtornado")
+    if not hasattr(txtornado, "TwistedIOLoop"):
+        return "txtornado.TwistedIOLoop does not exist yet"
+    return None
+
+
+def _always() -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Target:
+    """
+    One event loop configuration benchmarked.
+
+    @ivar probe: Returns why the target cannot run here, or L{None}.  Run
+        in a worker process (C{worker.py --probe}), never in the harness.
+    """
+
+    name: str
+    description: str
+    probe: Callable[[], str | None] = _always
+
+
+@dataclass(frozen=True)
+class Goal:
+    """
+    C{target} should reach at least C{minimum} times C{baseline}'s median
+    on C{scenario}.  Reported, never enforced.
+    """
+
+    scenario: str
+    target: str
+    baseline: str
+    minimum: float
+
+
+@dataclass(frozen=True)
+class Suite:
+    """
+    A set of targets run through the same scenarios.  Every table of the
+    suite shows ratios against C{baseline}; each goal names its own.
+    """
+
+    name: str
+    title: str
+    targets: tuple[Target, ...]
+    scenarios: tuple[Scenario, ...]
+    baseline: str
+    goals: tuple[Goal, ...]
+
+    def target(self, name: str) -> Target:
+        for target in self.targets:
+            if target.name == name:
+                return target
+        raise KeyError(name)
+
+    def scenario(self, name: str) -> Scenario:
+        for scenario in self.scenarios:
+            if scenario.name == name:
+                return scenario
+        raise KeyError(name)
+
+
+# --- Reactor suite (Twisted side) ------------------------------------------
+
+TORNADO_ASYNCIO = "TornadoReactor/asyncio"
+TORNADO_UVLOOP = "TornadoReactor/uvloop"
+ASYNCIO_SELECTOR = "AsyncioSelectorReactor"
+EPOLL = "EPollReactor"
+
+REACTOR = Suite(
+    name="reactor",
+    title="Reactor suite: Twisted code on each reactor",
+    targets=(
+        Target(
+            TORNADO_ASYNCIO,
+            "txtornado.TornadoReactor on tornado AsyncIOLoop(), stdlib asyncio",
+        ),
+        Target(
+            TORNADO_UVLOOP,
+            "txtornado.TornadoReactor on AsyncIOLoop(asyncio_loop="
+            "uvloop.new_event_loop())",
+            _needsModule("uvloop"),
+        ),
+        Target(
+            ASYNCIO_SELECTOR,
+            "twisted.internet.asyncioreactor.AsyncioSelectorReactor, stdlib asyncio",
+        ),
+        Target(EPOLL, "twisted.internet.epollreactor.EPollReactor", _needsEpoll),
+    ),
+    scenarios=(
+        Scenario(
+            "timers",
+            "ops/s",
+            "callLater N timers with delays spread over 0-10 ms, all fire",
+        ),
+        Scenario(
+            "timers-cancel",
+            "ops/s",
+            "callLater N timers (1-2 s away), cancel them all, one pass",
+        ),
+        Scenario(
+            "call-later-0",
+            "ops/s",
+            "10 chains of callLater(0, next), N calls in all",
+        ),
+        Scenario(
+            "call-from-thread",
+            "ops/s",
+            "callFromThread from 4 threads at once, calls run per second",
+        ),
+        Scenario(
+            "tcp-echo-1",
+            "rt/s",
+            "round trips of 64 bytes, 1 connection, client+server in-process",
+        ),
+        Scenario(
+            "tcp-echo-50",
+            "rt/s",
+            "round trips of 64 bytes, 50 connections at once, in-process",
+        ),
+        Scenario(
+            "tcp-bulk",
+            "MB/s",
+            "one connection, 1 MiB writes driven by a pull producer",
+        ),
+        Scenario(
+            "http",
+            "req/s",
+            "twisted.web hello world, wrk -t1 -c8 for 2 s",
+            needsWrk=True,
+        ),
+    ),
+    baseline=ASYNCIO_SELECTOR,
+    goals=(
+        Goal("timers", TORNADO_ASYNCIO, ASYNCIO_SELECTOR, 1.3),
+        Goal("timers-cancel", TORNADO_ASYNCIO, ASYNCIO_SELECTOR, 1.3),
+        Goal("call-from-thread", TORNADO_ASYNCIO, ASYNCIO_SELECTOR, 1.3),
+        Goal("tcp-echo-1", TORNADO_ASYNCIO, ASYNCIO_SELECTOR, 1.0),
+        Goal("tcp-echo-50", TORNADO_ASYNCIO, ASYNCIO_SELECTOR, 1.0),
+        Goal("tcp-bulk", TORNADO_ASYNCIO, ASYNCIO_SELECTOR, 1.0),
+        Goal("http", TORNADO_ASYNCIO, ASYNCIO_SELECTOR, 1.0),
+        Goal("http", TORNADO_UVLOOP, EPOLL, 1.0),
+    ),
+)
+
+
+# --- IOLoop suite (Tornado / asyncio side) ---------------------------------
+
+TWISTED_IOLOOP_EPOLL = "TwistedIOLoop/EPollReactor"
+TWISTED_IOLOOP_EPOLL_RUN = "TwistedIOLoop/EPollReactor/reactor.run"
+STDLIB_ASYNCIO = "asyncio"
+UVLOOP = "uvloop"
+ASYNCIO_REACTOR_TORNADO = "AsyncioSelectorReactor+Tornado"
+
+IOLOOP = Suite(
+    name="ioloop",
+    title="IOLoop suite: asyncio/Tornado code on each loop",
+    targets=(
+        Target(
+            TWISTED_IOLOOP_EPOLL,
+            "txtornado.TwistedIOLoop(reactor) on an installed EPollReactor, "
+            "run with IOLoop.run_sync",
+            _needsTwistedIOLoop,
+        ),
+        Target(
+            TWISTED_IOLOOP_EPOLL_RUN,
+            "the same, the scenario a task on the IOLoop's asyncio loop, "
+            "driven by reactor.run() (the Twisted-hosted way)",
+            _needsTwistedIOLoop,
+        ),
+        Target(
+            STDLIB_ASYNCIO,
+            "tornado AsyncIOLoop() on a new stdlib asyncio loop, run_sync",
+        ),
+        Target(
+            UVLOOP,
+            "tornado AsyncIOLoop(asyncio_loop=uvloop.new_event_loop()), run_sync",
+            _needsModule("uvloop"),
+        ),
+        Target(
+            ASYNCIO_REACTOR_TORNADO,
+            "what a Twisted user picks today: asyncioreactor.install(loop), "
+            "Tornado on that loop, reactor.run()",
+        ),
+    ),
+    scenarios=(
+        Scenario(
+            "call-soon",
+            "ops/s",
+            "10 chains of loop.call_soon(next), N calls in all",
+        ),
+        Scenario(
+            "call-later",
+            "ops/s",
+            "loop.call_later N timers with delays spread over 0-10 ms",
+        ),
+        Scenario(
+            "call-soon-threadsafe",
+            "ops/s",
+            "call_soon_threadsafe from 4 threads at once, calls run per second",
+        ),
+        Scenario(
+            "tcp-echo-1",
+            "rt/s",
+            "asyncio protocols, 64-byte round trips, 1 connection, in-process",
+        ),
+        Scenario(
+            "tcp-echo-50",
+            "rt/s",
+            "asyncio protocols, 64-byte round trips, 50 connections, in-process",
+        ),
+        Scenario(
+            "tcp-bulk",
+            "MB/s",
+            "asyncio protocols, one connection, 1 MiB writes with flow control",
+        ),
+        Scenario(
+            "http",
+            "req/s",
+            "tornado.web hello world, wrk -t1 -c8 for 2 s",
+            needsWrk=True,
+        ),
+    ),
+    baseline=STDLIB_ASYNCIO,
+    goals=(
+        Goal("http", TWISTED_IOLOOP_EPOLL, STDLIB_ASYNCIO, 0.85),
+        Goal("call-soon", TWISTED_IOLOOP_EPOLL, STDLIB_ASYNCIO, 0.8),
+        Goal("tcp-echo-1", TWISTED_IOLOOP_EPOLL, STDLIB_ASYNCIO, 0.8),
+        Goal("tcp-echo-50", TWISTED_IOLOOP_EPOLL, STDLIB_ASYNCIO, 0.8),
+    ),
+)
+
+SUITES: dict[str, Suite] = {suite.name: suite for suite in (REACTOR, IOLOOP)}
