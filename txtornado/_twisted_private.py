@@ -10,15 +10,15 @@ breaks one module, and C{txtornado.test.test_private_api} says which name.
 
 from __future__ import annotations
 
-from twisted.internet.posixbase import (  # noqa: F401  (re-exported)
+from twisted.internet.posixbase import (
     _NO_FILEDESC,
     _ContinuousPolling,
 )
 
 __all__ = [
+    "REACTOR_BASE_ATTRIBUTES",
     "_NO_FILEDESC",
     "_ContinuousPolling",
-    "REACTOR_BASE_ATTRIBUTES",
 ]
 
 #: Attributes and methods of L{twisted.internet.base.ReactorBase} /

@@ -115,10 +115,24 @@ class TornadoReactor(PosixReactorBase):
     All methods must be called in the IOLoop's thread, except
     C{callFromThread} (any thread) as on every Twisted reactor.
 
+    A descriptor whose file descriptor is closed behind the reactor's back
+    (without C{removeReader}/C{removeWriter}) is disconnected once with
+    L{ConnectionFdescWentAway<twisted.internet.error.ConnectionFdescWentAway>}
+    within L{lostDescriptorInterval} seconds.  On uvloop there is one case
+    nothing above libuv can catch: libuv registers descriptors with epoll
+    lazily, at its next poll, and aborts the process if the fd was closed
+    before then; so under uvloop never close a registered fd in the same
+    loop iteration that registered it.
+
     @param io_loop: The IOLoop to run on; by default C{IOLoop.current()}.
     """
 
     _log = Logger()
+
+    #: Seconds between checks of the registered descriptors for one whose
+    #: file descriptor was closed behind the reactor's back: epoll forgets
+    #: such a descriptor silently, so no event would ever report it.
+    lostDescriptorInterval = 1.0
 
     def __init__(self, io_loop: IOLoop | None = None) -> None:
         if io_loop is None:
@@ -138,6 +152,7 @@ class TornadoReactor(PosixReactorBase):
         # True when the reactor was started because someone else started
         # the loop (see _startIfNecessary).
         self._autoStarted = False
+        self._sweepHandle: asyncio.TimerHandle | None = None
         super().__init__()
         self._driver.callSoon(self._startIfNecessary)
 
@@ -160,7 +175,7 @@ class TornadoReactor(PosixReactorBase):
         C{run_until_complete}), start the reactor now, without installing
         signal handlers: the loop's owner keeps Ctrl-C.
         """
-        if self._started or self._startedBefore or self._iterating:
+        if self._started or self._startedBefore or self._iterating or self._inRun:
             return
         self._autoStarted = True
         self.startRunning(installSignalHandlers=False)
@@ -190,7 +205,13 @@ class TornadoReactor(PosixReactorBase):
             self._autoStarted = False
             self._runLoop()
             return
-        self.startRunning(installSignalHandlers=installSignalHandlers)
+        # Set before the startup triggers run: one of them may crash().
+        wasInRun, self._inRun = self._inRun, True
+        try:
+            self.startRunning(installSignalHandlers=installSignalHandlers)
+        except BaseException:
+            self._inRun = wasInRun
+            raise
         try:
             self._runLoop()
         finally:
@@ -362,6 +383,7 @@ class TornadoReactor(PosixReactorBase):
             self._continuousPolling.addReader(reader)
         else:
             self._readers[reader] = fd
+            self._armSweep()
 
     def addWriter(self, writer: IWriteDescriptor) -> None:
         """
@@ -384,6 +406,37 @@ class TornadoReactor(PosixReactorBase):
             raise
         else:
             self._writers[writer] = fd
+            self._armSweep()
+
+    def _armSweep(self) -> None:
+        if self._sweepHandle is None:
+            self._sweepHandle = self._driver.callLater(
+                self.lostDescriptorInterval, self._sweepLostDescriptors
+            )
+
+    def _sweepLostDescriptors(self) -> None:
+        """
+        Disconnect, once, every registered descriptor whose C{fileno()} now
+        says its file descriptor is gone (-1, or raises), as the select and
+        poll reactors do when the kernel reports the bad descriptor.
+        """
+        self._sweepHandle = None
+        registered: tuple[tuple[dict[Any, int], bool], ...] = (
+            (self._readers, True),
+            (self._writers, False),
+        )
+        for selectables, isRead in registered:
+            for selectable in list(selectables):
+                if selectable not in selectables:
+                    continue  # disconnected by an earlier one
+                try:
+                    lost = selectable.fileno() == -1
+                except Exception:
+                    lost = True
+                if lost:
+                    self._disconnectSelectable(selectable, _NO_FILEDESC, isRead)
+        if self._readers or self._writers:
+            self._armSweep()
 
     def removeReader(self, reader: IReadDescriptor) -> None:
         """
@@ -409,21 +462,24 @@ class TornadoReactor(PosixReactorBase):
         """
         See L{IReactorFDSet.removeAll}.
         """
-        return self._removeAll(  # type: ignore[no-any-return]
+        removed: list[IReadDescriptor | IWriteDescriptor] = self._removeAll(
             self._readers.keys(), self._writers.keys()
-        ) + self._continuousPolling.removeAll()
+        )
+        return removed + self._continuousPolling.removeAll()
 
     def getReaders(self) -> list[IReadDescriptor]:
         """
         See L{IReactorFDSet.getReaders}.
         """
-        return list(self._readers) + self._continuousPolling.getReaders()
+        polled: list[IReadDescriptor] = self._continuousPolling.getReaders()
+        return list(self._readers) + polled
 
     def getWriters(self) -> list[IWriteDescriptor]:
         """
         See L{IReactorFDSet.getWriters}.
         """
-        return list(self._writers) + self._continuousPolling.getWriters()
+        polled: list[IWriteDescriptor] = self._continuousPolling.getWriters()
+        return list(self._writers) + polled
 
 
 def install(io_loop: IOLoop | None = None) -> TornadoReactor:

@@ -1,0 +1,58 @@
+"""
+pytest plugin (entry point C{pytest11}): adds C{tornado} to pytest-twisted's
+C{--reactor} choices, so C{pytest --reactor=tornado} runs the tests on a
+L{TornadoReactor<txtornado.reactor.TornadoReactor>}.
+
+pytest-twisted has no hook for third-party reactors: it keeps a module-level
+C{reactor_installers} mapping and turns its keys into the option's choices.
+This plugin adds its entry to that mapping when it is imported and, if
+pytest-twisted registered its option first, to the option's choices too.
+Both are the one place txtornado relies on pytest-twisted internals;
+C{txtornado.test.test_pytest_plugin} runs pytest in a subprocess to check
+that the whole path still works.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+REACTOR_NAME = "tornado"
+
+
+def _installTornadoReactor() -> None:
+    """
+    pytest-twisted's installer for C{--reactor=tornado}.
+    """
+    import pytest_twisted
+
+    from txtornado.reactor import TornadoReactor, install
+
+    # A private helper of pytest-twisted: installs, checks the type of an
+    # already installed reactor, and starts the reactor greenlet.
+    pytest_twisted._install_reactor(
+        reactor_installer=install, reactor_type=TornadoReactor
+    )
+
+
+def _register() -> None:
+    try:
+        import pytest_twisted
+    except ImportError:  # pytest-twisted not installed: nothing to extend
+        return
+    pytest_twisted.reactor_installers.setdefault(REACTOR_NAME, _installTornadoReactor)
+
+
+_register()
+
+
+def pytest_addoption(parser: Any) -> None:
+    """
+    Make sure C{--reactor} accepts C{tornado} even when pytest-twisted
+    added the option before this plugin was imported.
+    """
+    for option in parser.getgroup("twisted").options:
+        if "--reactor" in option.names():
+            attrs = option.attrs()
+            choices = tuple(attrs.get("choices") or ())
+            if REACTOR_NAME not in choices:
+                attrs["choices"] = (*choices, REACTOR_NAME)

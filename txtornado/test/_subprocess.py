@@ -1,0 +1,109 @@
+"""
+Helpers for tests that run Python, twistd, trial or pytest in a child
+process (anything that installs a global reactor or signal handlers).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+#: The checkout's root (the directory holding C{txtornado/}).
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def childEnv() -> dict[str, str]:
+    """
+    The environment for a child: this interpreter's, with the checkout on
+    C{PYTHONPATH} so the child imports this txtornado and finds
+    C{twisted/plugins/} here.
+    """
+    env = dict(os.environ)
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + path if path else "")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def binPath(name: str) -> str:
+    """
+    The path of a console script installed beside this interpreter.
+    """
+    return str(Path(sys.executable).with_name(name))
+
+
+def run(
+    args: Sequence[str], timeout: float = 120.0, cwd: str | Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """
+    Run a child to completion and return its result (text output).
+    """
+    return subprocess.run(
+        list(args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=childEnv(),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def runPython(
+    code: str, timeout: float = 120.0, cwd: str | Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """
+    Run C{code} in a child Python.
+    """
+    return run([sys.executable, "-c", code], timeout=timeout, cwd=cwd)
+
+
+class Child:
+    """
+    A long-running child whose output is read line by line.  It is killed
+    when C{deadline} seconds pass, so a test waiting on a line never hangs.
+    """
+
+    def __init__(self, args: Sequence[str], deadline: float = 60.0) -> None:
+        self.process = subprocess.Popen(
+            list(args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=childEnv(),
+        )
+        self.lines: list[str] = []
+        self._killer = threading.Timer(deadline, self.process.kill)
+        self._killer.start()
+
+    def readUntil(self, marker: str) -> str:
+        """
+        Read lines until one contains C{marker}; return that line.
+
+        @raise AssertionError: if the output ends first.
+        """
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if marker in line:
+                return line
+        raise AssertionError(
+            f"{marker!r} never printed; output:\n{''.join(self.lines)}"
+        )
+
+    def finish(self) -> tuple[int, str]:
+        """
+        Wait for the child to exit; return its exit code and the rest of
+        its output.
+        """
+        assert self.process.stdout is not None
+        rest = self.process.stdout.read()
+        self.lines.append(rest)
+        code = self.process.wait()
+        self._killer.cancel()
+        return code, "".join(self.lines)

@@ -1,0 +1,301 @@
+"""
+Installing TornadoReactor globally, and selecting it by name from twistd,
+trial and pytest; all in child processes, since each installs a global
+reactor.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import textwrap
+import urllib.request
+import zipfile
+from pathlib import Path
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from txtornado.test._subprocess import ROOT, Child, binPath, run, runPython
+
+
+class InstallTests(SynchronousTestCase):
+    """
+    L{txtornado.install}.
+    """
+
+    def test_install(self) -> None:
+        """
+        C{install()} makes a TornadoReactor on the current IOLoop the global
+        reactor and returns it.
+        """
+        result = runPython(
+            textwrap.dedent(
+                """
+                import txtornado
+                from tornado.ioloop import IOLoop
+                r = txtornado.install()
+                from twisted.internet import reactor
+                assert reactor is r, (reactor, r)
+                assert r.io_loop is IOLoop.current()
+                print("installed", type(reactor).__name__)
+                """
+            )
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("installed TornadoReactor", result.stdout)
+
+    def test_installExplicitIOLoop(self) -> None:
+        """
+        C{install(io_loop)} runs the reactor on that IOLoop.
+        """
+        result = runPython(
+            textwrap.dedent(
+                """
+                import asyncio, txtornado
+                from tornado.platform.asyncio import AsyncIOLoop
+                io_loop = AsyncIOLoop(asyncio_loop=asyncio.new_event_loop())
+                r = txtornado.install(io_loop)
+                assert r.io_loop is io_loop
+                r.callLater(0, r.stop)
+                r.run()
+                print("ran")
+                """
+            )
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("ran", result.stdout)
+
+    def test_alreadyInstalled(self) -> None:
+        """
+        With another reactor installed, C{install()} raises
+        ReactorAlreadyInstalledError naming it.
+        """
+        result = runPython(
+            textwrap.dedent(
+                """
+                from twisted.internet import epollreactor
+                epollreactor.install()
+                import txtornado
+                from twisted.internet.error import ReactorAlreadyInstalledError
+                try:
+                    txtornado.install()
+                except ReactorAlreadyInstalledError as e:
+                    print("refused:", e)
+                """
+            )
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(
+            "refused: reactor already installed: "
+            "twisted.internet.epollreactor.EPollReactor",
+            result.stdout,
+        )
+
+
+class DropinTests(SynchronousTestCase):
+    """
+    The C{tornado} reactor dropin in C{twisted/plugins}.
+    """
+
+    def test_dropinImportsNothingHeavy(self) -> None:
+        """
+        Importing the dropin imports neither tornado nor the global reactor.
+        """
+        result = runPython(
+            textwrap.dedent(
+                """
+                import sys
+                from twisted.plugins import txtornado_reactors
+                assert txtornado_reactors.tornado.shortName == "tornado"
+                bad = [m for m in ("tornado", "txtornado", "twisted.internet.reactor")
+                       if m in sys.modules]
+                print("imported:", bad)
+                """
+            )
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("imported: []", result.stdout)
+
+    def test_helpReactors(self) -> None:
+        """
+        C{twistd --help-reactors} lists the tornado reactor.
+        """
+        result = run([binPath("twistd"), "--help-reactors"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("tornado", result.stdout.split())
+
+    def test_twistdReactorOption(self) -> None:
+        """
+        C{twistd --reactor=tornado} runs an application on TornadoReactor.
+        """
+        tmp = Path(self.mktemp())
+        tmp.mkdir()
+        (tmp / "app.tac").write_text(
+            textwrap.dedent(
+                """
+                from twisted.application import service
+                from twisted.internet import reactor
+                application = service.Application("check")
+                def report():
+                    print("twistd reactor:", type(reactor).__name__, flush=True)
+                    reactor.stop()
+                reactor.callWhenRunning(report)
+                """
+            )
+        )
+        result = run(
+            [binPath("twistd"), "--reactor=tornado", "-n", "--pidfile=", "-y", "app.tac"],
+            cwd=tmp,
+        )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("twistd reactor: TornadoReactor", result.stdout)
+
+    def test_trialReactorOption(self) -> None:
+        """
+        C{trial --reactor=tornado} runs tests on TornadoReactor.
+        """
+        tmp = Path(self.mktemp())
+        tmp.mkdir()
+        (tmp / "test_onTornado.py").write_text(
+            textwrap.dedent(
+                """
+                from twisted.internet import reactor, task
+                from twisted.trial import unittest
+                class T(unittest.TestCase):
+                    def test_reactor(self):
+                        self.assertEqual(type(reactor).__name__, "TornadoReactor")
+                        return task.deferLater(reactor, 0.01, lambda: None)
+                """
+            )
+        )
+        result = run(
+            [sys.executable, "-m", "twisted.trial", "--reactor=tornado", "test_onTornado"],
+            cwd=tmp,
+        )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("PASSED (successes=1)", result.stdout)
+
+    def test_pytestReactorOption(self) -> None:
+        """
+        C{pytest --reactor=tornado} (with pytest-twisted) runs tests on
+        TornadoReactor.
+        """
+        tmp = Path(self.mktemp())
+        tmp.mkdir()
+        (tmp / "test_onTornado.py").write_text(
+            textwrap.dedent(
+                """
+                import pytest_twisted
+                from twisted.internet import task
+
+                @pytest_twisted.ensureDeferred
+                async def test_reactor():
+                    from twisted.internet import reactor
+                    assert type(reactor).__name__ == "TornadoReactor"
+                    await task.deferLater(reactor, 0.01, lambda: None)
+                """
+            )
+        )
+        result = run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+             "--reactor=tornado", "test_onTornado.py"],
+            cwd=tmp,
+        )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("1 passed", result.stdout)
+
+
+class WheelTests(SynchronousTestCase):
+    """
+    The built wheel.
+    """
+
+    def test_wheelShipsDropinAndTypes(self) -> None:
+        """
+        The wheel contains the reactor dropin (with no
+        C{twisted/plugins/__init__.py}, which would hide Twisted's own
+        plugins) and C{py.typed}.
+        """
+        out = Path(self.mktemp())
+        result = run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+             "-q", "-w", str(out), str(ROOT)],
+            timeout=300,
+        )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        (wheel,) = out.glob("txtornado-*.whl")
+        names = zipfile.ZipFile(wheel).namelist()
+        self.assertIn("twisted/plugins/txtornado_reactors.py", names)
+        self.assertNotIn("twisted/plugins/__init__.py", names)
+        self.assertIn("txtornado/py.typed", names)
+        self.assertIn("txtornado/reactor.py", names)
+
+
+class SignalTests(SynchronousTestCase):
+    """
+    Signal handling with C{installSignalHandlers=True}.
+    """
+
+    def test_signals(self) -> None:
+        """
+        SIGCHLD reaps a C{spawnProcess} child, an application's own asyncio
+        signal handler keeps working beside the reactor's, and SIGTERM stops
+        the reactor through its shutdown triggers.
+        """
+        result = runPython(
+            textwrap.dedent(
+                """
+                import os, signal, sys
+                import txtornado
+                reactor = txtornado.install()
+                from twisted.internet import protocol
+                events = []
+                class Child(protocol.ProcessProtocol):
+                    def processEnded(self, reason):
+                        events.append("child ended %s" % reason.value.exitCode)
+                        os.kill(os.getpid(), signal.SIGUSR1)
+                def usr1():
+                    events.append("SIGUSR1")
+                    os.kill(os.getpid(), signal.SIGTERM)
+                def start():
+                    reactor.io_loop.asyncio_loop.add_signal_handler(signal.SIGUSR1, usr1)
+                    reactor.spawnProcess(Child(), sys.executable,
+                                         [sys.executable, "-c", "raise SystemExit(3)"])
+                reactor.callWhenRunning(start)
+                reactor.addSystemEventTrigger("after", "shutdown", events.append, "shutdown")
+                reactor.run()
+                print(events)
+                """
+            ),
+            timeout=60,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("['child ended 3', 'SIGUSR1', 'shutdown']", result.stdout)
+
+
+class DemoTests(SynchronousTestCase):
+    """
+    C{python -m txtornado.demo}, the README's first command.
+    """
+
+    def test_demo(self) -> None:
+        """
+        The demo serves a Tornado page that shows what a twisted.web page
+        said, and SIGTERM ends it with exit code 0.
+        """
+        child = Child(
+            [sys.executable, "-m", "txtornado.demo", "--port", "0", "--twisted-port", "0"]
+        )
+        tornadoURL = child.readUntil("Tornado app:").split()[-1]
+        twistedURL = child.readUntil("twisted.web:").split()[-1]
+        with urllib.request.urlopen(tornadoURL, timeout=30) as response:
+            page = response.read().decode()
+        with urllib.request.urlopen(twistedURL, timeout=30) as response:
+            twistedPage = response.read().decode()
+        child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        self.assertIn("Hello from Tornado", page)
+        self.assertIn("Twisted said: <b>Hello from twisted.web</b>", page)
+        self.assertEqual(twistedPage, "Hello from twisted.web")
+        self.assertEqual(code, 0, output)
+        self.assertIn("txtornado demo stopped.", output)

@@ -1,0 +1,106 @@
+"""
+The private names of Twisted, Tornado and pytest-twisted that txtornado
+relies on still exist and still mean what txtornado assumes.  If one of
+these fails after an upgrade, the module named in the failure is the one
+place to change.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from twisted.internet.posixbase import PosixReactorBase
+from twisted.trial.unittest import SynchronousTestCase
+
+from txtornado import _twisted_private
+from txtornado.test.reactors import tornadoAsyncioReactor
+
+
+class TwistedPrivateNamesTests(SynchronousTestCase):
+    """
+    L{txtornado._twisted_private}.
+    """
+
+    def test_continuousPolling(self) -> None:
+        """
+        C{_ContinuousPolling} takes a reactor and offers the FD-set methods
+        and the C{isReading}/C{isWriting} queries the reactor calls.
+        """
+        cls = _twisted_private._ContinuousPolling
+        self.assertEqual(list(inspect.signature(cls).parameters), ["reactor"])
+        for name in (
+            "addReader",
+            "addWriter",
+            "removeReader",
+            "removeWriter",
+            "removeAll",
+            "getReaders",
+            "getWriters",
+            "isReading",
+            "isWriting",
+        ):
+            self.assertTrue(callable(getattr(cls, name)), name)
+
+    def test_noFileDescriptorError(self) -> None:
+        """
+        C{_NO_FILEDESC} is the ConnectionFdescWentAway instance the select
+        and poll reactors disconnect lost descriptors with.
+        """
+        from twisted.internet.error import ConnectionFdescWentAway
+
+        self.assertIsInstance(_twisted_private._NO_FILEDESC, ConnectionFdescWentAway)
+
+    def test_reactorBaseAttributes(self) -> None:
+        """
+        Every underscore attribute of the reactor base classes that
+        TornadoReactor uses exists on a fresh reactor.
+        """
+        reactor = tornadoAsyncioReactor()
+        try:
+            for name in _twisted_private.REACTOR_BASE_ATTRIBUTES:
+                self.assertTrue(
+                    hasattr(reactor, name) or hasattr(PosixReactorBase, name), name
+                )
+        finally:
+            reactor.io_loop.close()
+
+
+class TornadoPrivateNamesTests(SynchronousTestCase):
+    """
+    The Tornado attribute the reactor's loop driver uses.
+    """
+
+    def test_asyncioLoopAttribute(self) -> None:
+        """
+        A Tornado IOLoop publishes its asyncio loop as C{asyncio_loop}.
+        """
+        import asyncio
+
+        from tornado.platform.asyncio import AsyncIOLoop
+
+        loop = asyncio.new_event_loop()
+        ioLoop = AsyncIOLoop(asyncio_loop=loop)
+        try:
+            self.assertIs(ioLoop.asyncio_loop, loop)  # type: ignore[attr-defined]
+        finally:
+            ioLoop.close()
+
+
+class PytestTwistedPrivateNamesTests(SynchronousTestCase):
+    """
+    The pytest-twisted names L{txtornado.pytest_plugin} uses.
+    """
+
+    def test_installers(self) -> None:
+        """
+        pytest-twisted keeps its reactor installers in a dict, and has the
+        C{_install_reactor(reactor_installer, reactor_type)} helper.
+        """
+        import pytest_twisted
+
+        self.assertIsInstance(pytest_twisted.reactor_installers, dict)
+        self.assertEqual(
+            list(inspect.signature(pytest_twisted._install_reactor).parameters),
+            ["reactor_installer", "reactor_type"],
+        )
+        self.assertIn("tornado", pytest_twisted.reactor_installers)

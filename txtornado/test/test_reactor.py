@@ -1,0 +1,462 @@
+"""
+Tests for L{txtornado.reactor.TornadoReactor}.
+
+Twisted's own reactor suite (C{conformance/twisted_reactor_suite.py}, run by
+C{test_conformance_twisted}) covers the reactor interfaces in depth; these
+tests cover what is particular to running on a Tornado IOLoop, on stdlib
+asyncio and on uvloop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from tornado import gen
+from tornado.ioloop import IOLoop
+from tornado.platform.asyncio import AsyncIOLoop
+from twisted.internet import error, interfaces, protocol
+from twisted.internet.abstract import FileDescriptor
+from twisted.logger import LogLevel, globalLogPublisher
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
+
+from txtornado.reactor import TornadoReactor
+
+#: Every interface PosixReactorBase provides on Linux, plus IReactorFDSet.
+INTERFACES = [
+    interfaces.IReactorCore,
+    interfaces.IReactorTime,
+    interfaces.IReactorFDSet,
+    interfaces.IReactorThreads,
+    interfaces.IReactorFromThreads,
+    interfaces.IReactorInThreads,
+    interfaces.IReactorTCP,
+    interfaces.IReactorSSL,
+    interfaces.IReactorUNIX,
+    interfaces.IReactorUNIXDatagram,
+    interfaces.IReactorUDP,
+    interfaces.IReactorMulticast,
+    interfaces.IReactorProcess,
+    interfaces.IReactorSocket,
+    interfaces.IReactorPluggableNameResolver,
+    interfaces.IReactorPluggableResolver,
+]
+
+
+class _LogCatcher:
+    """
+    Collects the critical/error events logged while it is attached.
+    """
+
+    def __init__(self, case: SynchronousTestCase) -> None:
+        self.events: list[dict[str, Any]] = []
+        globalLogPublisher.addObserver(self)
+        case.addCleanup(globalLogPublisher.removeObserver, self)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if event.get("log_level") in (LogLevel.critical, LogLevel.error):
+            self.events.append(event)
+
+
+class ReactorTestsMixin:
+    """
+    Tests run on TornadoReactor over each kind of asyncio loop.
+    """
+
+    loopFactory: Callable[[], asyncio.AbstractEventLoop]
+
+    # Provided by SynchronousTestCase.
+    addCleanup: Callable[..., None]
+    assertEqual: Callable[..., None]
+    assertTrue: Callable[..., None]
+    assertFalse: Callable[..., None]
+    assertIs: Callable[..., None]
+    assertRaises: Callable[..., Any]
+    flushLoggedErrors: Callable[..., list[Any]]
+
+    def buildReactor(self) -> TornadoReactor:
+        ioLoop = AsyncIOLoop(asyncio_loop=self.loopFactory())
+        reactor = TornadoReactor(ioLoop)
+
+        def cleanUp() -> None:
+            reactor.disconnectAll()
+            for call in reactor.getDelayedCalls():
+                call.cancel()
+            ioLoop.close()
+
+        self.addCleanup(cleanUp)
+        return reactor
+
+    def runUntil(self, reactor: TornadoReactor, timeout: float = 10.0) -> None:
+        """
+        Run C{reactor} until it stops; fail if it is still running after
+        C{timeout} seconds.
+        """
+        timedOut: list[bool] = []
+
+        def giveUp() -> None:
+            timedOut.append(True)
+            reactor.stop()
+
+        call = reactor.callLater(timeout, giveUp)
+        reactor.run(installSignalHandlers=False)
+        self.assertFalse(timedOut, "reactor was still running after the timeout")
+        if call.active():
+            call.cancel()
+
+    def test_interfaces(self) -> None:
+        """
+        The reactor provides every interface PosixReactorBase declares.
+        """
+        reactor = self.buildReactor()
+        for iface in INTERFACES:
+            self.assertTrue(verifyObject(iface, reactor), iface)
+
+    def test_ioLoopStartDrivesReactor(self) -> None:
+        """
+        Starting the IOLoop instead of the reactor fires the startup
+        triggers and runs timed calls; C{reactor.stop()} fires the shutdown
+        triggers and stops the IOLoop.
+        """
+        reactor = self.buildReactor()
+        events: list[object] = []
+        reactor.callWhenRunning(events.append, "running")
+        reactor.addSystemEventTrigger("after", "shutdown", events.append, "shutdown")
+        reactor.callLater(0.01, reactor.stop)
+        reactor.io_loop.start()
+        self.assertEqual(events, ["running", "shutdown"])
+        self.assertFalse(reactor.running)
+
+    def test_runUntilCompleteDrivesReactor(self) -> None:
+        """
+        asyncio's C{run_until_complete} on the IOLoop's loop runs Twisted
+        timed calls and Tornado coroutines together.
+        """
+        reactor = self.buildReactor()
+        fired: list[str] = []
+        reactor.callLater(0.01, fired.append, "twisted")
+
+        async def main() -> None:
+            await gen.sleep(0.05)
+            fired.append("tornado")
+
+        reactor.io_loop.asyncio_loop.run_until_complete(main())  # type: ignore[attr-defined]
+        self.assertEqual(fired, ["twisted", "tornado"])
+        self.assertTrue(reactor.running)
+        # The reactor can now be run and stopped as usual.
+        reactor.callLater(0, reactor.stop)
+        self.runUntil(reactor)
+        self.assertFalse(reactor.running)
+
+    def test_runStartsIOLoop(self) -> None:
+        """
+        C{reactor.run()} runs the IOLoop: Tornado callbacks run, and
+        C{IOLoop.current()} inside the loop is the reactor's IOLoop.
+        """
+        reactor = self.buildReactor()
+        seen: list[object] = []
+
+        def tornadoCallback() -> None:
+            seen.append(IOLoop.current())
+            reactor.stop()
+
+        reactor.callWhenRunning(reactor.io_loop.add_callback, tornadoCallback)
+        self.runUntil(reactor)
+        self.assertEqual(seen, [reactor.io_loop])
+
+    def test_callFromThread(self) -> None:
+        """
+        Calls from several threads all run in the loop thread, each
+        thread's calls in order.
+        """
+        reactor = self.buildReactor()
+        loopThread = threading.get_ident()
+        results: dict[int, list[int]] = {n: [] for n in range(4)}
+        threadsSeen: set[int] = set()
+        perThread = 200
+        done = [0]
+
+        def record(n: int, i: int) -> None:
+            threadsSeen.add(threading.get_ident())
+            results[n].append(i)
+            if i == perThread - 1:
+                done[0] += 1
+                if done[0] == len(results):
+                    reactor.stop()
+
+        def worker(n: int) -> None:
+            for i in range(perThread):
+                reactor.callFromThread(record, n, i)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in results]
+        reactor.callWhenRunning(lambda: [t.start() for t in threads])
+        self.runUntil(reactor)
+        for t in threads:
+            t.join()
+        self.assertEqual(threadsSeen, {loopThread})
+        for calls in results.values():
+            self.assertEqual(calls, list(range(perThread)))
+
+    def test_callbackExceptionsAreLogged(self) -> None:
+        """
+        An exception in a timed call, a thread call or a descriptor's
+        C{doRead} is logged through Twisted's logger and the loop goes on.
+        """
+        reactor = self.buildReactor()
+        caught = _LogCatcher(self)  # type: ignore[arg-type]
+        after: list[str] = []
+
+        def boom(what: str) -> None:
+            raise RuntimeError(what)
+
+        rsock, wsock = socket.socketpair()
+        self.addCleanup(rsock.close)
+        self.addCleanup(wsock.close)
+
+        class Exploding(FileDescriptor):
+            def fileno(self) -> int:
+                return rsock.fileno()
+
+            def doRead(self) -> None:
+                raise RuntimeError("doRead")
+
+            def connectionLost(self, reason: Any) -> None:
+                after.append("connectionLost")
+                reactor.callLater(0.01, reactor.stop)
+
+        reactor.callLater(0, boom, "timed")
+        reactor.callFromThread(boom, "thread")
+        reactor.addReader(Exploding(reactor))
+        wsock.send(b"x")
+        self.runUntil(reactor)
+        self.assertEqual(after, ["connectionLost"])
+        messages = {str(e.get("log_failure").value) for e in caught.events if "log_failure" in e}
+        self.assertEqual(messages, {"timed", "thread", "doRead"})
+        self.flushLoggedErrors(RuntimeError)
+
+    def _lostDescriptorTest(self, closeAfterPoll: bool) -> None:
+        """
+        Register a reader, close its socket behind the reactor's back (right
+        away, or once the loop has polled with the reader registered), and
+        check it is disconnected exactly once, with C{doRead} never called.
+        """
+        reactor = self.buildReactor()
+        reactor.lostDescriptorInterval = 0.01
+        rsock, wsock = socket.socketpair()
+        self.addCleanup(wsock.close)
+        calls: list[str] = []
+
+        class Victim(FileDescriptor):
+            def fileno(self) -> int:
+                return rsock.fileno()
+
+            def doRead(self) -> None:
+                calls.append("doRead")
+
+            def connectionLost(self, reason: Any) -> None:
+                calls.append(type(reason.value).__name__)
+                # Give a busy loop or a second disconnect time to show.
+                reactor.callLater(0.1, reactor.stop)
+
+        reactor.addReader(Victim(reactor))
+        if closeAfterPoll:
+            # An event on another socket proves the loop has polled since
+            # the victim was registered.
+            prsock, pwsock = socket.socketpair()
+            self.addCleanup(prsock.close)
+            self.addCleanup(pwsock.close)
+
+            class Closer(FileDescriptor):
+                def fileno(self) -> int:
+                    return prsock.fileno()
+
+                def doRead(self) -> None:
+                    reactor.removeReader(self)
+                    rsock.close()
+
+            reactor.addReader(Closer(reactor))
+            pwsock.send(b"x")
+        else:
+            reactor.callLater(0, rsock.close)
+        self.runUntil(reactor)
+        self.assertEqual(calls, ["ConnectionFdescWentAway"])
+        self.assertEqual(reactor.getReaders(), [])
+
+    def test_lostDescriptorDisconnectedOnce(self) -> None:
+        """
+        A descriptor whose socket is closed behind the reactor's back (so
+        epoll forgets it silently) is disconnected exactly once, and its
+        C{doRead} is never called.
+        """
+        self._lostDescriptorTest(closeAfterPoll=True)
+
+    def test_regularFileReader(self) -> None:
+        """
+        A regular file (which epoll refuses) can be added as a reader; it
+        is read until the end.
+        """
+        reactor = self.buildReactor()
+        path = self.mktemp()  # type: ignore[attr-defined]
+        with open(path, "wb") as f:
+            f.write(b"contents of a regular file")
+        fd = os.open(path, os.O_RDONLY)
+        self.addCleanup(os.close, fd)
+        read: list[bytes] = []
+
+        class FileReader(FileDescriptor):
+            def fileno(self) -> int:
+                return fd
+
+            def doRead(self) -> None:
+                data = os.read(fd, 1024)
+                if not data:
+                    reactor.removeReader(self)
+                    reactor.stop()
+                read.append(data)
+
+        reader = FileReader(reactor)
+        reactor.addReader(reader)
+        self.assertEqual(reactor.getReaders(), [reader])
+        self.runUntil(reactor)
+        self.assertEqual(b"".join(read), b"contents of a regular file")
+
+    def test_iterate(self) -> None:
+        """
+        C{iterate()} runs due calls and returns without the reactor running.
+        """
+        reactor = self.buildReactor()
+        fired: list[int] = []
+        reactor.callLater(0, fired.append, 1)
+        for _ in range(5):
+            reactor.iterate(0.01)
+            if fired:
+                break
+        self.assertEqual(fired, [1])
+        self.assertFalse(reactor.running)
+
+    def test_wallClockJumpBackNeitherFloodsNorFiresEarly(self) -> None:
+        """
+        Only relative delays cross from Twisted's clock to the loop's: when
+        Twisted's clock jumps back, a timed call is not run early, and the
+        loop's timer is not re-armed in a tight loop meanwhile.
+        """
+        reactor = self.buildReactor()
+        offset = [0.0]
+        realSeconds = reactor.seconds
+        reactor.seconds = lambda: realSeconds() + offset[0]  # type: ignore[method-assign]
+        wakeUps = [0]
+        realOnTimer = reactor._onTimer
+
+        def countingOnTimer() -> None:
+            wakeUps[0] += 1
+            realOnTimer()
+
+        reactor._onTimer = countingOnTimer  # type: ignore[method-assign]
+        fired: list[str] = []
+        call = reactor.callLater(0.02, fired.append, "early")
+
+        def jumpBack() -> None:
+            offset[0] = -3600.0
+
+        reactor.callWhenRunning(jumpBack)
+        reactor.callWhenRunning(
+            reactor.io_loop.call_later, 0.2, reactor.stop  # type: ignore[arg-type]
+        )
+        self.runUntil(reactor)
+        self.assertEqual(fired, [])
+        self.assertTrue(call.active())
+        call.cancel()
+        # The original timer, and the stop: no flood of wake-ups.
+        self.assertTrue(wakeUps[0] <= 3, wakeUps[0])
+
+    def test_tcpEcho(self) -> None:
+        """
+        A Twisted TCP server and client exchange data over 127.0.0.1.
+        """
+        reactor = self.buildReactor()
+        received: list[bytes] = []
+
+        class Echo(protocol.Protocol):
+            def dataReceived(self, data: bytes) -> None:
+                self.transport.write(data)  # type: ignore[union-attr]
+
+        class Client(protocol.Protocol):
+            def connectionMade(self) -> None:
+                self.transport.write(b"ping" * 10000)  # type: ignore[union-attr]
+
+            def dataReceived(self, data: bytes) -> None:
+                received.append(data)
+                if len(b"".join(received)) == 40000:
+                    self.transport.loseConnection()  # type: ignore[union-attr]
+                    reactor.stop()
+
+        port = reactor.listenTCP(
+            0, protocol.Factory.forProtocol(Echo), interface="127.0.0.1"
+        )
+        self.addCleanup(port.stopListening)
+        protocol.ClientCreator(reactor, Client).connectTCP(
+            "127.0.0.1", port.getHost().port
+        )
+        self.runUntil(reactor)
+        self.assertEqual(b"".join(received), b"ping" * 10000)
+
+    def test_restartAfterStop(self) -> None:
+        """
+        As on every Twisted reactor, a stopped reactor cannot be run again.
+        """
+        reactor = self.buildReactor()
+        reactor.callWhenRunning(reactor.stop)
+        self.runUntil(reactor)
+        self.assertRaises(error.ReactorNotRestartable, reactor.run)
+
+
+class AsyncioReactorTests(ReactorTestsMixin, SynchronousTestCase):
+    """
+    TornadoReactor on an IOLoop over stdlib asyncio.
+    """
+
+    loopFactory = staticmethod(asyncio.new_event_loop)
+
+    def test_lostDescriptorClosedBeforeFirstPoll(self) -> None:
+        """
+        A socket closed in the same loop iteration it was registered in is
+        disconnected once too.  (Not on uvloop: libuv defers the epoll
+        registration to its next poll and aborts the process when the fd
+        is gone by then; see the TornadoReactor docstring.)
+        """
+        self._lostDescriptorTest(closeAfterPoll=False)
+
+
+class UvloopReactorTests(ReactorTestsMixin, SynchronousTestCase):
+    """
+    TornadoReactor on an IOLoop over uvloop.
+    """
+
+    @staticmethod
+    def loopFactory() -> asyncio.AbstractEventLoop:
+        import uvloop
+
+        return uvloop.new_event_loop()
+
+
+class DefaultIOLoopTests(SynchronousTestCase):
+    """
+    Without an argument the reactor takes C{IOLoop.current()}.
+    """
+
+    def test_currentIOLoop(self) -> None:
+        """
+        C{TornadoReactor()} uses the current IOLoop.
+        """
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+        asyncio.set_event_loop(loop)
+        self.addCleanup(asyncio.set_event_loop, None)
+        reactor = TornadoReactor()
+        self.assertIs(reactor.io_loop, IOLoop.current())
+        self.assertIs(reactor.io_loop.asyncio_loop, loop)  # type: ignore[attr-defined]
