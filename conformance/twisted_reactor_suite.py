@@ -155,7 +155,9 @@ def summarise(results: dict[str, dict[str, Any]], judged: list[str]) -> str:
         if name not in results:
             continue
         extra = sorted(set(bad(results[name])) - baseline)
-        lines.append(f"{name}: {len(extra)} failures/errors not shown by a built-in reactor")
+        lines.append(
+            f"{name}: {len(extra)} failures/errors not shown by a built-in reactor"
+        )
         for test in extra:
             lines.append(f"  {test}")
         for kind in ("failures", "errors"):

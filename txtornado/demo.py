@@ -58,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings(
         "ignore", "Using readBody with a transport", DeprecationWarning
     )
-    site = server.Site(TwistedHello())
-    twistedPort = reactor.listenTCP(args.twisted_port, site, interface=args.interface)
+    site = server.Site(TwistedHello())  # type: ignore[no-untyped-call]
+    twistedPort = reactor.listenTCP(  # type: ignore[no-untyped-call]
+        args.twisted_port, site, interface=args.interface
+    )
     twistedURL = f"http://{args.interface}:{twistedPort.getHost().port}/"
     agent = client.Agent(reactor)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import errno
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from tornado.ioloop import IOLoop
 from twisted.internet import process
@@ -32,7 +32,6 @@ from twisted.internet.base import DelayedCall
 from twisted.internet.interfaces import (
     IReactorFDSet,
     IReadDescriptor,
-    IReadWriteDescriptor,
     IWriteDescriptor,
 )
 from twisted.internet.posixbase import PosixReactorBase
@@ -44,8 +43,6 @@ from txtornado._signals import AsyncioSignalHandling
 from txtornado._twisted_private import _NO_FILEDESC, _ContinuousPolling
 
 __all__ = ["TornadoReactor", "install"]
-
-_Descriptor = IReadDescriptor | IWriteDescriptor | IReadWriteDescriptor
 
 
 class _LoopDriver:
@@ -267,7 +264,7 @@ class TornadoReactor(PosixReactorBase):
         if self._iterating:
             self._driver.stop()
 
-    def _signalsFactory(self) -> AsyncioSignalHandling:  # type: ignore[override]
+    def _signalsFactory(self) -> AsyncioSignalHandling:
         """
         SIGINT and SIGTERM stop the reactor, SIGCHLD reaps its children; all
         through the loop's C{add_signal_handler}.
@@ -329,7 +326,7 @@ class TornadoReactor(PosixReactorBase):
 
     # --- IReactorThreads -------------------------------------------------
 
-    def callFromThread(  # type: ignore[override]
+    def callFromThread(
         self, f: Callable[..., Any], *args: object, **kwargs: object
     ) -> None:
         """
@@ -350,17 +347,21 @@ class TornadoReactor(PosixReactorBase):
 
     # --- IReactorFDSet ---------------------------------------------------
 
-    def _readOrWrite(self, selectable: _Descriptor, isRead: bool) -> None:
+    def _readOrWrite(self, selectable: Any, isRead: bool) -> None:
+        # Typed Any: IReadDescriptor/IWriteDescriptor are zope interfaces,
+        # whose methods mypy cannot call without the zope plugin.
         if selectable.fileno() == -1:
-            self._disconnectSelectable(selectable, _NO_FILEDESC, isRead)
+            self._disconnectSelectable(selectable, _NO_FILEDESC, isRead)  # type: ignore[no-untyped-call]
         else:
             try:
-                why = selectable.doRead() if isRead else selectable.doWrite()  # type: ignore[union-attr]
+                why = selectable.doRead() if isRead else selectable.doWrite()
             except Exception as e:
                 why = e
-                self._log.failure(None)
+                self._log.failure(
+                    "while handling I/O on {selectable}", selectable=selectable
+                )
             if why:
-                self._disconnectSelectable(selectable, why, isRead)
+                self._disconnectSelectable(selectable, why, isRead)  # type: ignore[no-untyped-call]
         self._eventHandled()
 
     def addReader(self, reader: IReadDescriptor) -> None:
@@ -370,7 +371,7 @@ class TornadoReactor(PosixReactorBase):
         """
         if reader in self._readers or self._continuousPolling.isReading(reader):
             return
-        fd = reader.fileno()
+        fd: int = cast(Any, reader).fileno()
         try:
             self._driver.addReader(
                 fd, callWithLogger, reader, self._readOrWrite, reader, True
@@ -391,7 +392,7 @@ class TornadoReactor(PosixReactorBase):
         """
         if writer in self._writers or self._continuousPolling.isWriting(writer):
             return
-        fd = writer.fileno()
+        fd: int = cast(Any, writer).fileno()
         try:
             self._driver.addWriter(
                 fd, callWithLogger, writer, self._readOrWrite, writer, False
@@ -434,7 +435,7 @@ class TornadoReactor(PosixReactorBase):
                 except Exception:
                     lost = True
                 if lost:
-                    self._disconnectSelectable(selectable, _NO_FILEDESC, isRead)
+                    self._disconnectSelectable(selectable, _NO_FILEDESC, isRead)  # type: ignore[no-untyped-call]
         if self._readers or self._writers:
             self._armSweep()
 
@@ -462,10 +463,13 @@ class TornadoReactor(PosixReactorBase):
         """
         See L{IReactorFDSet.removeAll}.
         """
-        removed: list[IReadDescriptor | IWriteDescriptor] = self._removeAll(
+        removed: list[IReadDescriptor | IWriteDescriptor] = self._removeAll(  # type: ignore[no-untyped-call]
             self._readers.keys(), self._writers.keys()
         )
-        return removed + self._continuousPolling.removeAll()
+        polled: list[IReadDescriptor | IWriteDescriptor] = (
+            self._continuousPolling.removeAll()
+        )
+        return removed + polled
 
     def getReaders(self) -> list[IReadDescriptor]:
         """

@@ -144,7 +144,14 @@ class DropinTests(SynchronousTestCase):
             )
         )
         result = run(
-            [binPath("twistd"), "--reactor=tornado", "-n", "--pidfile=", "-y", "app.tac"],
+            [
+                binPath("twistd"),
+                "--reactor=tornado",
+                "-n",
+                "--pidfile=",
+                "-y",
+                "app.tac",
+            ],
             cwd=tmp,
         )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -169,7 +176,13 @@ class DropinTests(SynchronousTestCase):
             )
         )
         result = run(
-            [sys.executable, "-m", "twisted.trial", "--reactor=tornado", "test_onTornado"],
+            [
+                sys.executable,
+                "-m",
+                "twisted.trial",
+                "--reactor=tornado",
+                "test_onTornado",
+            ],
             cwd=tmp,
         )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -197,8 +210,16 @@ class DropinTests(SynchronousTestCase):
             )
         )
         result = run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-             "--reactor=tornado", "test_onTornado.py"],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-q",
+                "--reactor=tornado",
+                "test_onTornado.py",
+            ],
             cwd=tmp,
         )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -218,8 +239,18 @@ class WheelTests(SynchronousTestCase):
         """
         out = Path(self.mktemp())
         result = run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-             "-q", "-w", str(out), str(ROOT)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--no-build-isolation",
+                "-q",
+                "-w",
+                str(out),
+                str(ROOT),
+            ],
             timeout=300,
         )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -284,7 +315,15 @@ class DemoTests(SynchronousTestCase):
         said, and SIGTERM ends it with exit code 0.
         """
         child = Child(
-            [sys.executable, "-m", "txtornado.demo", "--port", "0", "--twisted-port", "0"]
+            [
+                sys.executable,
+                "-m",
+                "txtornado.demo",
+                "--port",
+                "0",
+                "--twisted-port",
+                "0",
+            ]
         )
         tornadoURL = child.readUntil("Tornado app:").split()[-1]
         twistedURL = child.readUntil("twisted.web:").split()[-1]

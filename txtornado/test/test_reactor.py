@@ -235,7 +235,9 @@ class ReactorTestsMixin:
         wsock.send(b"x")
         self.runUntil(reactor)
         self.assertEqual(after, ["connectionLost"])
-        messages = {str(e.get("log_failure").value) for e in caught.events if "log_failure" in e}
+        messages = {
+            str(e.get("log_failure").value) for e in caught.events if "log_failure" in e
+        }
         self.assertEqual(messages, {"timed", "thread", "doRead"})
         self.flushLoggedErrors(RuntimeError)
 
@@ -365,7 +367,9 @@ class ReactorTestsMixin:
 
         reactor.callWhenRunning(jumpBack)
         reactor.callWhenRunning(
-            reactor.io_loop.call_later, 0.2, reactor.stop  # type: ignore[arg-type]
+            reactor.io_loop.call_later,
+            0.2,
+            reactor.stop,  # type: ignore[arg-type]
         )
         self.runUntil(reactor)
         self.assertEqual(fired, [])
