@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -43,6 +44,10 @@ from txtornado._signals import AsyncioSignalHandling
 from txtornado._twisted_private import _NO_FILEDESC, _ContinuousPolling
 
 __all__ = ["TornadoReactor", "install"]
+
+_NO_TIMER = float("inf")
+_monotonic = time.monotonic
+_baseCallLater = PosixReactorBase.callLater
 
 
 class _LoopDriver:
@@ -139,10 +144,13 @@ class TornadoReactor(PosixReactorBase):
         self._readers: dict[IReadDescriptor, int] = {}
         self._writers: dict[IWriteDescriptor, int] = {}
         self._continuousPolling = _ContinuousPolling(self)
-        # The loop timer for the earliest timed call, and its due time on
-        # the loop's clock.
+        # The loop timer for the earliest timed call, and when it is due on
+        # the monotonic clock (infinity: no timer).
         self._timerHandle: asyncio.TimerHandle | None = None
-        self._timerDue: float | None = None
+        self._timerDue = _NO_TIMER
+        # True while _onTimer runs timed calls: it re-arms the timer from
+        # timeout() afterwards, so calls scheduled meanwhile need no check.
+        self._inTimer = False
         # True while run() is on the stack; _iterating while iterate() is.
         self._inRun = False
         self._iterating = False
@@ -285,9 +293,8 @@ class TornadoReactor(PosixReactorBase):
         See L{IReactorTime.callLater}.  The call joins Twisted's heap; the
         loop's timer moves only when this call is earlier than it.
         """
-        delayedCall = super().callLater(delay, callable, *args, **kw)
-        due = self._timerDue
-        if due is None or self._driver.time() + delay < due:
+        delayedCall = _baseCallLater(self, delay, callable, *args, **kw)
+        if not self._inTimer and _monotonic() + delay < self._timerDue:
             self._scheduleTimer(delay)
         return delayedCall
 
@@ -298,14 +305,17 @@ class TornadoReactor(PosixReactorBase):
     def _scheduleTimer(self, delay: float) -> None:
         """
         Make the loop call L{_onTimer} in C{delay} seconds unless it will
-        already do so sooner.  Delays, never absolute times, cross between
-        Twisted's clock and the loop's.
+        already do so sooner.
+
+        Delays, never absolute times, cross between Twisted's clock (wall
+        time) and the loop's: the loop is only ever told "in C{delay}
+        seconds", and the due time kept here, to compare delays, is on the
+        monotonic clock.  A wall-clock jump therefore moves no loop timer.
         """
-        due = self._driver.time() + delay
-        if self._timerDue is not None:
-            if self._timerDue <= due:
-                return
-            assert self._timerHandle is not None
+        due = _monotonic() + delay
+        if self._timerDue <= due:
+            return
+        if self._timerHandle is not None:
             self._timerHandle.cancel()
         self._timerDue = due
         self._timerHandle = self._driver.callLater(delay, self._onTimer)
@@ -317,10 +327,12 @@ class TornadoReactor(PosixReactorBase):
 
     def _onTimer(self) -> None:
         self._timerHandle = None
-        self._timerDue = None
+        self._timerDue = _NO_TIMER
+        self._inTimer = True
         try:
             self.runUntilCurrent()
         finally:
+            self._inTimer = False
             self._rescheduleTimer()
             self._eventHandled()
 
