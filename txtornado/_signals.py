@@ -30,7 +30,8 @@ class AsyncioSignalHandling:
 
     SIGINT is taken only while Python's default handler is in place (so a
     debugger's or the application's own handler wins), as Twisted does.
-    SIGCHLD reaps Twisted's child processes (L{twisted.internet.process}).
+    SIGCHLD reaps Twisted's child processes (L{twisted.internet.process})
+    where the loop lets it be handled.
     Both methods run in the loop's thread; outside the main thread signal
     handlers cannot be installed, and C{install} logs that and does nothing.
     """
@@ -48,16 +49,24 @@ class AsyncioSignalHandling:
         self._reapProcesses = reapProcesses
         self._installed: list[int] = []
 
-    def _add(self, signum: int, callback: Callable[..., object], *args: object) -> None:
+    def _add(
+        self,
+        signum: int,
+        callback: Callable[..., object],
+        *args: object,
+        quiet: bool = False,
+    ) -> None:
         try:
             self._loop.add_signal_handler(signum, callback, *args)
         except (ValueError, RuntimeError) as e:
-            # Not the main thread, or a loop without signal support.
-            _log.info(
-                "Cannot install a handler for signal {signum}: {error}",
-                signum=signum,
-                error=e,
-            )
+            # Not the main thread, or a loop that keeps this signal (uvloop
+            # keeps SIGCHLD for its own subprocesses).
+            if not quiet:
+                _log.info(
+                    "Cannot install a handler for signal {signum}: {error}",
+                    signum=signum,
+                    error=e,
+                )
         else:
             self._installed.append(signum)
 
@@ -69,7 +78,9 @@ class AsyncioSignalHandling:
             self._add(signal.SIGINT, self._sigInt, signal.SIGINT, None)
         self._add(signal.SIGTERM, self._sigTerm, signal.SIGTERM, None)
         if self._reapProcesses is not None:
-            self._add(signal.SIGCHLD, self._reapProcesses)
+            # Quiet: where the loop refuses, the reactor watches its children
+            # through pidfds instead.
+            self._add(signal.SIGCHLD, self._reapProcesses, quiet=True)
             # Reap children that exited before the handler was in place.
             self._reapProcesses()
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import time
 from collections.abc import Callable
 from typing import Any, cast
@@ -158,6 +159,8 @@ class TornadoReactor(PosixReactorBase):
         # the loop (see _startIfNecessary).
         self._autoStarted = False
         self._sweepHandle: asyncio.TimerHandle | None = None
+        # pid -> pidfd of spawnProcess children being watched.
+        self._childWatchers: dict[int, int] = {}
         super().__init__()
         self._driver.callSoon(self._startIfNecessary)
 
@@ -284,6 +287,53 @@ class TornadoReactor(PosixReactorBase):
             process.reapAllProcesses,
         )
 
+    # --- IReactorProcess -------------------------------------------------
+
+    def spawnProcess(self, *args: Any, **kwargs: Any) -> Any:
+        """
+        See L{IReactorProcess.spawnProcess}.
+
+        The child is reaped when it exits whether or not SIGCHLD reaches the
+        reactor (uvloop keeps SIGCHLD to itself, and with
+        C{installSignalHandlers=False} nobody handles it): on Linux a pidfd
+        for the child is watched by the loop.
+        """
+        transport = super().spawnProcess(*args, **kwargs)
+        pid = getattr(transport, "pid", None)
+        if pid is not None:
+            self._watchChild(pid)
+        return transport
+
+    def _watchChild(self, pid: int) -> None:
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            # No pidfd support, or the child is already gone (and reaped by
+            # SIGCHLD handling or on the next one).
+            return
+        self._childWatchers[pid] = pidfd
+        self._driver.addReader(pidfd, self._childExited, pid)
+
+    def _childExited(self, pid: int) -> None:
+        self._forgetChild(pid)
+        process.reapAllProcesses()
+
+    def _forgetChild(self, pid: int) -> None:
+        pidfd = self._childWatchers.pop(pid, None)
+        if pidfd is not None:
+            if not self._driver.isClosed():
+                self._driver.removeReader(pidfd)
+            os.close(pidfd)
+
+    def disconnectAll(self) -> None:
+        """
+        Disconnect every reader and writer (see L{ReactorBase.disconnectAll})
+        and stop watching child processes.
+        """
+        super().disconnectAll()
+        for pid in list(self._childWatchers):
+            self._forgetChild(pid)
+
     # --- IReactorTime ----------------------------------------------------
 
     def callLater(
@@ -374,7 +424,8 @@ class TornadoReactor(PosixReactorBase):
                 )
             if why:
                 self._disconnectSelectable(selectable, why, isRead)  # type: ignore[no-untyped-call]
-        self._eventHandled()
+        if self._iterating:
+            self._driver.stop()
 
     def addReader(self, reader: IReadDescriptor) -> None:
         """
@@ -396,7 +447,8 @@ class TornadoReactor(PosixReactorBase):
             self._continuousPolling.addReader(reader)
         else:
             self._readers[reader] = fd
-            self._armSweep()
+            if self._sweepHandle is None:
+                self._armSweep()
 
     def addWriter(self, writer: IWriteDescriptor) -> None:
         """
@@ -419,13 +471,13 @@ class TornadoReactor(PosixReactorBase):
             raise
         else:
             self._writers[writer] = fd
-            self._armSweep()
+            if self._sweepHandle is None:
+                self._armSweep()
 
     def _armSweep(self) -> None:
-        if self._sweepHandle is None:
-            self._sweepHandle = self._driver.callLater(
-                self.lostDescriptorInterval, self._sweepLostDescriptors
-            )
+        self._sweepHandle = self._driver.callLater(
+            self.lostDescriptorInterval, self._sweepLostDescriptors
+        )
 
     def _sweepLostDescriptors(self) -> None:
         """

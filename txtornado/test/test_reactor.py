@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -408,6 +409,30 @@ class ReactorTestsMixin:
         )
         self.runUntil(reactor)
         self.assertEqual(b"".join(received), b"ping" * 10000)
+
+    def test_spawnProcessReapedWithoutSignalHandlers(self) -> None:
+        """
+        A C{spawnProcess} child is reaped and reported when it exits even
+        though no SIGCHLD handler is installed (and uvloop would refuse
+        one): the reactor watches the child's pidfd.
+        """
+        reactor = self.buildReactor()
+        ended: list[int | None] = []
+
+        class Child(protocol.ProcessProtocol):
+            def processEnded(self, reason: Any) -> None:
+                ended.append(reason.value.exitCode)
+                reactor.stop()
+
+        def spawn() -> None:
+            reactor.spawnProcess(
+                Child(), sys.executable, [sys.executable, "-c", "raise SystemExit(7)"]
+            )
+
+        reactor.callWhenRunning(spawn)
+        self.runUntil(reactor)
+        self.assertEqual(ended, [7])
+        self.assertEqual(reactor._childWatchers, {})
 
     def test_restartAfterStop(self) -> None:
         """
