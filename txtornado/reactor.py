@@ -298,7 +298,7 @@ class TornadoReactor(PosixReactorBase):
         C{installSignalHandlers=False} nobody handles it): on Linux a pidfd
         for the child is watched by the loop.
         """
-        transport = super().spawnProcess(*args, **kwargs)
+        transport = super().spawnProcess(*args, **kwargs)  # type: ignore[no-untyped-call]
         pid = getattr(transport, "pid", None)
         if pid is not None:
             self._watchChild(pid)
