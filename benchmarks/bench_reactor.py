@@ -354,7 +354,8 @@ def http(reactor: Reactor, p: Params) -> Deferred[float]:
         def log(self, request: Any) -> None:
             pass
 
-    listening = reactor.listenTCP(0, QuietSite(Hello()), interface=HOST)
+    site = QuietSite(Hello())  # type: ignore[no-untyped-call]
+    listening = reactor.listenTCP(0, site, interface=HOST)
     url = f"http://{HOST}:{listening.getHost().port}/"
     d: Deferred[dict[str, Any]] = deferToThread(
         runWrk, url, p.httpSeconds, p.httpConnections

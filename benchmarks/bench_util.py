@@ -157,7 +157,11 @@ def parseWrk(output: str) -> dict[str, Any]:
         # wrk counts the connections it closes at the deadline as read
         # errors sometimes; record them, they do not void the rate.
         result["socketErrors"] = dict(
-            zip(("connect", "read", "write", "timeout"), map(int, errors.groups()))
+            zip(
+                ("connect", "read", "write", "timeout"),
+                map(int, errors.groups()),
+                strict=True,
+            )
         )
     return result
 

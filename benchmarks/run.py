@@ -135,9 +135,9 @@ def measureOnce(
             cwd=HERE.parent,
         )
     except subprocess.TimeoutExpired as e:
-        stderr = (
-            e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else ""
-        )
+        stderr = e.stderr or ""
+        if isinstance(stderr, bytes):
+            stderr = stderr.decode(errors="replace")
         return None, f"killed after {limit} s\n{stderr}", time.perf_counter() - started
     elapsed = time.perf_counter() - started
     result = parseResult(done.stdout)
@@ -249,12 +249,12 @@ def fmt(value: float | None) -> str:
     """
     if value is None:
         return "-"
-    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+    suffix = ""
+    for scale, name in ((1e6, "M"), (1e3, "k")):
         if value >= scale:
             value /= scale
+            suffix = name
             break
-    else:
-        suffix = ""
     digits = 2 if value < 10 else 1 if value < 100 else 0
     return f"{value:.{digits}f}{suffix}"
 
@@ -292,7 +292,11 @@ def roundRatios(
     bottom = p.cells.get((scenario, baseline))
     if top is None or bottom is None:
         return []
-    return [a / b for a, b in zip(top.samples, bottom.samples) if a is not None and b]
+    return [
+        a / b
+        for a, b in zip(top.samples, bottom.samples, strict=True)
+        if a is not None and b
+    ]
 
 
 def judge(p: PlannedSuite, goal: Goal) -> dict[str, Any]:
@@ -390,13 +394,13 @@ def textReport(planned: list[PlannedSuite], rounds: int, quick: bool) -> str:
         for described in suite.targets:
             status = p.unavailable.get(described.name)
             state = "ran" if status is None else f"NOT RUN: {status}"
-            lines.append(f"  {described.name:32} {state}")
-            lines.append(f"  {'':32} ({described.description})")
+            lines.append(f"  {described.name:40} {state}")
+            lines.append(f"  {'':40} ({described.description})")
         for name, reason in p.excluded.items():
             lines.append(f"excluded scenario {name}: {reason}")
         lines.append("")
         header = (
-            f"{'scenario':28} {'target':32} {'median':>9} {'min-max':>17} "
+            f"{'scenario':28} {'target':40} {'median':>9} {'min-max':>17} "
             f"{'spread':>6} {'ratio':>7}"
         )
         lines += [header, "-" * len(header)]
@@ -407,7 +411,7 @@ def textReport(planned: list[PlannedSuite], rounds: int, quick: bool) -> str:
                 label = f"{scenario.name} ({scenario.unit})" if first else ""
                 first = False
                 lines.append(
-                    f"{label:28} {target:32} "
+                    f"{label:28} {target:40} "
                     f"{fmt(cell.median()) + cellMark(cell):>9} "
                     f"{rangeText(cell.values()):>17} {spread(cell):>6} "
                     f"{fmtRatio(ratio(p, scenario.name, target, suite.baseline)):>7}"
@@ -424,7 +428,7 @@ def textReport(planned: list[PlannedSuite], rounds: int, quick: bool) -> str:
             )
         notes = _notes(p)
         if notes:
-            lines += ["", "notes:"] + notes
+            lines += ["", "notes:", *notes]
         lines.append("")
     return "\n".join(lines)
 
@@ -505,6 +509,33 @@ def _version(name: str) -> str | None:
         return None
 
 
+def gitState(directory: str | None) -> dict[str, Any] | None:
+    """
+    The commit of the checkout C{directory} is in, and whether its
+    tracked files differ from it; L{None} outside a git checkout.
+    """
+    if directory is None or not Path(directory).is_dir():
+        return None
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", directory, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
+
+    try:
+        top = git("rev-parse", "--show-toplevel")
+        return {
+            "commit": git("rev-parse", "HEAD"),
+            "dirty": bool(git("-C", top, "status", "--porcelain", "-uno")),
+        }
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def metaData(args: argparse.Namespace, report: dict[str, Any]) -> dict[str, Any]:
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -517,6 +548,8 @@ def metaData(args: argparse.Namespace, report: dict[str, Any]) -> dict[str, Any]
             for name in ("twisted", "tornado", "uvloop", "txtornado")
         },
         "wrk": report["wrk"],
+        "txtornado": report["txtornado"],
+        "git": gitState(report["txtornado"]),
         "rounds": args.rounds,
         "quick": args.quick,
         "params": params(args.quick).__dict__,

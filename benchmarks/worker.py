@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -29,13 +30,19 @@ def probe() -> None:
     Print, for every target of every suite, why it cannot run (or null),
     and where wrk is.
     """
-    report: dict[str, object] = {"wrk": wrkPath()}
+    report: dict[str, object] = {"wrk": wrkPath(), "txtornado": None}
+    try:
+        import txtornado
+
+        report["txtornado"] = os.path.dirname(os.path.abspath(txtornado.__file__))
+    except Exception as e:  # the targets' probes will say why too
+        report["txtornado"] = f"import failed: {e!r}"
     for suite in SUITES.values():
         reasons: dict[str, str | None] = {}
         for target in suite.targets:
             try:
                 reasons[target.name] = target.probe()
-            except Exception as e:  # noqa: BLE001 (a broken import is a reason)
+            except Exception as e:  # a broken import is a reason too
                 reasons[target.name] = f"probe failed: {e!r}"
         report[suite.name] = reasons
     print(RESULT_MARKER + json.dumps(report), flush=True)
