@@ -129,7 +129,9 @@ class _RecordingResult(unittest.TextTestResult):
         if err is not None:
             failed = issubclass(err[0], test.failureException)
             self._record(
-                subtest, "failed" if failed else "error", self._exc_info_to_string(err, test)
+                subtest,
+                "failed" if failed else "error",
+                self._exc_info_to_string(err, test),
             )
 
 
@@ -140,7 +142,7 @@ def _worker(config: str, results_path: str, test_names: Sequence[str]) -> None:
     """
     from tornado.test import runtests
 
-    records = open(results_path, "a", encoding="utf-8")  # noqa: SIM115
+    records = open(results_path, "a", encoding="utf-8")
     records.write(json.dumps({"config": config, "pid": os.getpid()}) + "\n")
     records.flush()
     try:
@@ -186,7 +188,9 @@ def _worker(config: str, results_path: str, test_names: Sequence[str]) -> None:
 # Parent side
 
 
-def _summarise(config: str, path: str, returncode: int | None, duration: float) -> dict[str, Any]:
+def _summarise(
+    config: str, path: str, returncode: int | None, duration: float
+) -> dict[str, Any]:
     """
     Read a worker's JSON-lines file into a result dict.
     """
@@ -228,9 +232,7 @@ def _summarise(config: str, path: str, returncode: int | None, duration: float) 
         "failures": ids("failed"),
         "error_ids": ids("error"),
         "skips": {t: d for t, (o, d) in outcomes.items() if o == "skipped"},
-        "details": {
-            t: d for t, (o, d) in outcomes.items() if o in ("failed", "error")
-        },
+        "details": {t: d for t, (o, d) in outcomes.items() if o in ("failed", "error")},
         "finished": finished,
         "runtests_status": status,
         "returncode": returncode,
@@ -286,7 +288,15 @@ def new_failures(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def format_table(results: dict[str, dict[str, Any]]) -> str:
-    header = ("configuration", "passed", "failed", "errors", "skipped", "time(s)", "finished")
+    header = (
+        "configuration",
+        "passed",
+        "failed",
+        "errors",
+        "skipped",
+        "time(s)",
+        "finished",
+    )
     rows = [header]
     for config, r in results.items():
         name = "stdlib asyncio" if config == BASELINE else f"TwistedIOLoop/{config}"
@@ -298,12 +308,14 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
                 str(r["errors"]),
                 str(r["skipped"]),
                 str(r["duration"]),
-                "yes" if r["finished"] else f"NO (rc={r['returncode']}, in {r['running_when_stopped']})",
+                "yes"
+                if r["finished"]
+                else f"NO (rc={r['returncode']}, in {r['running_when_stopped']})",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
     )
 
 
@@ -339,7 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     unfinished = [c for c, r in results.items() if not r["finished"]]
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"results": results, "new_failures": new}, f, indent=2, sort_keys=True)
+            json.dump(
+                {"results": results, "new_failures": new}, f, indent=2, sort_keys=True
+            )
     return 1 if unfinished or any(new.values()) else 0
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from twisted.internet.interfaces import IReadWriteDescriptor
 from twisted.python.failure import Failure
-from zope.interface import implementer  # type: ignore[import-untyped]
+from zope.interface import implementer
 
 __all__ = ["ReactorSelector"]
 

@@ -64,7 +64,9 @@ class TwistedIOLoop(AsyncIOLoop):
         """
         if asyncio_loop is not None:
             if not isinstance(asyncio_loop, TwistedEventLoop):
-                raise TypeError(f"asyncio_loop must be a TwistedEventLoop, not {asyncio_loop!r}")
+                raise TypeError(
+                    f"asyncio_loop must be a TwistedEventLoop, not {asyncio_loop!r}"
+                )
             if reactor is not None and reactor is not asyncio_loop.reactor:
                 raise TypeError("asyncio_loop runs on another reactor than reactor")
             super().initialize(asyncio_loop=asyncio_loop, **kwargs)

@@ -36,7 +36,10 @@ def per_reactor(mixin: type, namespace: dict[str, Any]) -> None:
         cls = type(
             cls_name,
             (mixin, SynchronousTestCase),
-            {"reactorFactory": staticmethod(factory), "__module__": namespace["__name__"]},
+            {
+                "reactorFactory": staticmethod(factory),
+                "__module__": namespace["__name__"],
+            },
         )
         namespace[cls_name] = cls
 

@@ -44,7 +44,16 @@ class TornadoSuiteConformanceTests(SynchronousTestCase):
         os.close(fd)
         self.addCleanup(os.unlink, path)
         proc = subprocess.run(
-            [sys.executable, _RUNNER, "--config", "epoll", "poll", "select", "--json", path],
+            [
+                sys.executable,
+                _RUNNER,
+                "--config",
+                "epoll",
+                "poll",
+                "select",
+                "--json",
+                path,
+            ],
             check=False,
             capture_output=True,
             text=True,

@@ -40,7 +40,9 @@ class _IOLoopTests:
 
     def setUp(self) -> None:
         self.reactor = self.reactorFactory()
-        self.io_loop = TwistedIOLoop(reactor_factory=lambda: self.reactor, make_current=False)
+        self.io_loop = TwistedIOLoop(
+            reactor_factory=lambda: self.reactor, make_current=False
+        )
         self.addCleanup(self._close)  # type: ignore[attr-defined]
 
     def _close(self) -> None:
@@ -99,7 +101,9 @@ class _IOLoopTests:
         """
         calls: list[str] = []
         now = self.io_loop.time()
-        self.io_loop.add_timeout(datetime.timedelta(seconds=0.02), calls.append, "delta")
+        self.io_loop.add_timeout(
+            datetime.timedelta(seconds=0.02), calls.append, "delta"
+        )
         self.io_loop.add_timeout(now + 0.01, calls.append, "number")
         self.io_loop.call_at(now + 0.03, calls.append, "call_at")
         self.io_loop.call_later(0.005, calls.append, "call_later")
@@ -128,7 +132,9 @@ class _IOLoopTests:
                 calls.append(what)
                 from_thread.set()
 
-            threading.Thread(target=self.io_loop.add_callback, args=(in_loop, "thread")).start()
+            threading.Thread(
+                target=self.io_loop.add_callback, args=(in_loop, "thread")
+            ).start()
             self.io_loop.spawn_callback(calls.append, "spawned")
             future = self.io_loop.run_in_executor(None, threading.get_ident)
             self.io_loop.add_future(
@@ -357,5 +363,7 @@ class ConfigureTests(SynchronousTestCase):
             "import sys, txtornado; "
             "print('twisted.internet.reactor' in sys.modules, txtornado.TwistedIOLoop.__name__)"
         )
-        out = subprocess.check_output([sys.executable, "-c", code], env=dict(os.environ))
+        out = subprocess.check_output(
+            [sys.executable, "-c", code], env=dict(os.environ)
+        )
         self.assertEqual(out.split(), [b"False", b"TwistedIOLoop"])
