@@ -32,8 +32,10 @@ class Params:
     scenarios run for a fixed time; both report a rate, higher is better.
     """
 
-    #: Timers scheduled (timers, timers-cancel, call-later).
+    #: Timers scheduled (timers, timers-batch, timers-cancel, call-later).
     timers: int
+    #: Timer chains running side by side in the timers scenario.
+    timerChains: int
     #: Calls made by the callLater(0) / call_soon chains, over all chains.
     immediate: int
     #: Chains running side by side.
@@ -55,6 +57,7 @@ class Params:
 
 FULL = Params(
     timers=100_000,
+    timerChains=100,
     immediate=300_000,
     chains=10,
     threads=4,
@@ -68,6 +71,7 @@ FULL = Params(
 
 QUICK = Params(
     timers=2_000,
+    timerChains=100,
     immediate=2_000,
     chains=10,
     threads=2,
