@@ -98,6 +98,8 @@ class PytestTwistedPrivateNamesTests(SynchronousTestCase):
         """
         import pytest_twisted
 
+        import txtornado.pytest_plugin  # noqa: F401  (registers "tornado")
+
         self.assertIsInstance(pytest_twisted.reactor_installers, dict)
         self.assertEqual(
             list(inspect.signature(pytest_twisted._install_reactor).parameters),
