@@ -1,0 +1,460 @@
+# -*- test-case-name: txtornado.test.test_endpoints -*-
+"""
+Tornado servers on Twisted server endpoints, Tornado clients through
+Twisted client endpoints.
+
+  - L{listen} serves a Tornado C{TCPServer}/C{HTTPServer}, or a
+    C{tornado.web.Application}, on any Twisted server endpoint (C{tcp:},
+    C{ssl:}, C{unix:}, C{systemd:}, third-party ones) or endpoint string.
+  - L{connect} opens a L{TwistedIOStream} through any Twisted client
+    endpoint or endpoint string, with TLS (verified by default) on request.
+  - L{EndpointTCPClient} and L{EndpointHTTPClient} make Tornado's
+    C{TCPClient} and C{AsyncHTTPClient} connect that way (HTTP over a UNIX
+    socket, over TLS with a client certificate, ...).
+
+Endpoints run on the reactor of the current IOLoop (a L{TwistedIOLoop}'s,
+or one given as C{reactor=}); with a L{TornadoReactor} pass it, or it is
+the installed C{twisted.internet.reactor}.  Everything here runs in the
+event loop's thread.
+"""
+
+from __future__ import annotations
+
+import datetime
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from tornado import gen
+from tornado.concurrent import Future
+from tornado.httpclient import HTTPRequest
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+from tornado.iostream import IOStream
+from tornado.simple_httpclient import SimpleAsyncHTTPClient
+from tornado.tcpclient import TCPClient
+from tornado.tcpserver import TCPServer
+from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
+from twisted.internet.defer import Deferred, gatherResults, succeed
+from twisted.internet.endpoints import (
+    HostnameEndpoint,
+    clientFromString,
+    connectProtocol,
+    serverFromString,
+    wrapClientTLS,
+)
+from twisted.internet.interfaces import (
+    IAddress,
+    IListeningPort,
+    IStreamClientEndpoint,
+    IStreamServerEndpoint,
+)
+from twisted.internet.protocol import Factory
+from twisted.protocols.tls import TLSMemoryBIOFactory
+from zope.interface import implementer
+
+from txtornado._tornado_private import _HTTPConnection
+from txtornado.iostream import (
+    StreamProtocol,
+    TwistedIOStream,
+    TwistedSSLIOStream,
+    stream_for_protocol,
+)
+from txtornado.tls import client_creator, server_options
+
+__all__ = [
+    "EndpointHTTPClient",
+    "EndpointTCPClient",
+    "ListeningServer",
+    "StreamServerFactory",
+    "connect",
+    "listen",
+    "tornado_address",
+]
+
+#: how often L{ListeningServer.stop} looks for connections that became idle
+IDLE_CHECK_INTERVAL = 0.05
+
+
+def _reactor(reactor: Any = None) -> Any:
+    """
+    C{reactor}, else the current IOLoop's (a L{TwistedIOLoop}), else the
+    installed global reactor.
+    """
+    if reactor is not None:
+        return reactor
+    found = getattr(IOLoop.current(), "reactor", None)
+    if found is not None:
+        return found
+    from twisted.internet import reactor as global_reactor
+
+    return global_reactor
+
+
+def tornado_address(address: IAddress) -> Any:
+    """
+    A Twisted address as Tornado's servers report a peer: C{(host, port)}
+    for IPv4, C{(host, port, flowinfo, scope_id)} for IPv6, the path (or
+    C{""}, as C{accept} says for an unbound client) for a UNIX socket, and
+    C{None} for anything else.
+    """
+    if isinstance(address, IPv4Address):
+        return (address.host, address.port)
+    if isinstance(address, IPv6Address):
+        return (address.host, address.port, address.flowInfo, address.scopeID)
+    if isinstance(address, UNIXAddress):
+        name = address.name
+        return name.decode() if isinstance(name, bytes) else (name or "")
+    return None
+
+
+class StreamServerFactory(Factory):
+    """
+    A Twisted server factory that hands every connection to a Tornado
+    C{TCPServer} (its C{handle_stream(stream, address)}) as a
+    L{TwistedIOStream}, or a L{TwistedSSLIOStream} when the endpoint is TLS.
+
+    @ivar connections: the protocols of the connections open now.
+    """
+
+    def __init__(self, server: TCPServer, **stream_kwargs: Any) -> None:
+        """
+        @param server: the server whose C{handle_stream} gets the streams.
+        @param stream_kwargs: C{BaseIOStream}'s keyword arguments; by default
+            the server's C{max_buffer_size} and C{read_chunk_size}.
+        """
+        self.server = server
+        stream_kwargs.setdefault("max_buffer_size", server.max_buffer_size)
+        stream_kwargs.setdefault("read_chunk_size", server.read_chunk_size)
+        self.stream_kwargs = stream_kwargs
+        self.connections: set[StreamProtocol] = set()
+        self._all_gone: list[Deferred[None]] = []
+
+    def buildProtocol(self, addr: IAddress | None) -> StreamProtocol:
+        protocol = StreamProtocol(self._connected)
+        protocol.on_lost = self._lost
+        return protocol
+
+    def _connected(self, protocol: StreamProtocol) -> None:
+        self.connections.add(protocol)
+        stream = stream_for_protocol(protocol, **self.stream_kwargs)
+        address = tornado_address(protocol.transport.getPeer())
+        try:
+            future = self.server.handle_stream(cast(IOStream, stream), address)
+            if future is not None:
+                IOLoop.current().add_future(
+                    gen.convert_yielded(future), lambda f: f.result()
+                )
+        except Exception:
+            from tornado.log import app_log
+
+            app_log.error("Error in connection callback", exc_info=True)
+
+    def _lost(self, protocol: StreamProtocol) -> None:
+        self.connections.discard(protocol)
+        if not self.connections:
+            waiting, self._all_gone = self._all_gone, []
+            for d in waiting:
+                d.callback(None)
+
+    def when_all_gone(self) -> Deferred[None]:
+        """
+        A Deferred firing once no connection is open.
+        """
+        if not self.connections:
+            return succeed(None)
+        d: Deferred[None] = Deferred()
+        self._all_gone.append(d)
+        return d
+
+
+@implementer(IListeningPort)
+class ListeningServer:
+    """
+    A Tornado server listening on a Twisted endpoint: what L{listen}'s
+    Deferred fires with.  It is the endpoint's C{IListeningPort}
+    (C{getHost}, C{stopListening}), plus L{stop}, for graceful shutdown.
+
+    @ivar port: the endpoint's listening port.
+    @ivar server: the Tornado server.
+    @ivar factory: the L{StreamServerFactory} (its C{connections}).
+    """
+
+    def __init__(
+        self,
+        port: Any,
+        server: TCPServer,
+        factory: StreamServerFactory,
+        reactor: Any,
+    ) -> None:
+        self.port = port
+        self.server = server
+        self.factory = factory
+        self._reactor = reactor
+
+    def getHost(self) -> IAddress:
+        address: IAddress = self.port.getHost()
+        return address
+
+    def startListening(self) -> None:
+        self.port.startListening()
+
+    def stopListening(self) -> Deferred[None] | None:
+        """
+        Stop accepting connections; open ones are left alone.
+        """
+        stopped: Deferred[None] | None = self.port.stopListening()
+        return stopped
+
+    def stop(self, timeout: float | None = None) -> Deferred[int]:
+        """
+        Shut down: stop listening, close connections that are idle (waiting
+        for a request with nothing buffered or being written) now and the
+        others as soon as they become idle, and after C{timeout} seconds
+        (C{None}: no limit; 0: at once) close whatever is still open.
+
+        @return: a Deferred firing, once every connection is closed, with
+            the number of connections closed while busy (at the timeout).
+        """
+        stopped = self.stopListening()
+        forced = [0]
+        deadline = None if timeout is None else self._reactor.seconds() + timeout
+        factory = self.factory
+
+        def streams() -> list[TwistedIOStream]:
+            return [p.stream for p in list(factory.connections) if p.stream is not None]
+
+        def sweep() -> None:
+            if not factory.connections:
+                return
+            past = deadline is not None and self._reactor.seconds() >= deadline
+            for stream in streams():
+                idle = (
+                    stream.reading()
+                    and not stream._read_buffer_size
+                    and not stream.protocol.pending_size
+                    and not stream.writing()
+                )
+                if idle or past:
+                    forced[0] += not idle
+                    stream.close()
+            if past:
+                # streams being set up (no stream attached yet) too
+                for protocol in list(factory.connections):
+                    protocol.transport.abortConnection()
+            if factory.connections:
+                delay = IDLE_CHECK_INTERVAL
+                if deadline is not None:
+                    delay = max(0.0, min(delay, deadline - self._reactor.seconds()))
+                self._reactor.callLater(delay, sweep)
+
+        sweep()
+        waits: list[Deferred[Any]] = [factory.when_all_gone()]
+        if stopped is not None:
+            waits.insert(0, stopped)
+        d = gatherResults(waits, consumeErrors=True)
+        return d.addCallback(lambda _: forced[0])
+
+
+def listen(
+    server_or_app: Any,
+    endpoint: IStreamServerEndpoint | str,
+    reactor: Any = None,
+    **server_kwargs: Any,
+) -> Deferred[ListeningServer]:
+    """
+    Serve a Tornado server on a Twisted server endpoint.
+
+    @param server_or_app: a C{TCPServer} (C{HTTPServer} included), or what
+        C{HTTPServer} serves (a C{tornado.web.Application}, any
+        C{HTTPServerConnectionDelegate}), for which an C{HTTPServer} is made
+        with C{server_kwargs} (C{xheaders}, C{max_body_size}, ...).  A
+        server's C{ssl_options} (dict form or Twisted options) turn TLS on
+        over a plain endpoint; with a TLS endpoint (C{ssl:}) leave them out.
+    @param endpoint: an C{IStreamServerEndpoint}, or a string for
+        C{serverFromString} (C{"tcp:8888:interface=127.0.0.1"},
+        C{"unix:/run/app.sock"}, C{"ssl:443:privateKey=key.pem"},
+        C{"systemd:domain=INET:index=0"}).
+    @param reactor: the reactor for an endpoint string (see the module).
+    @return: a Deferred firing with the L{ListeningServer} once listening.
+    """
+    reactor = _reactor(reactor)
+    if isinstance(server_or_app, TCPServer):
+        if server_kwargs:
+            raise TypeError("server keyword arguments need an app, not a server")
+        server = server_or_app
+    else:
+        server = HTTPServer(server_or_app, **server_kwargs)
+    server_endpoint: Any = (
+        serverFromString(reactor, endpoint) if isinstance(endpoint, str) else endpoint
+    )
+    factory = StreamServerFactory(server)
+    listening_factory: Any = factory
+    if server.ssl_options is not None:
+        listening_factory = TLSMemoryBIOFactory(
+            server_options(server.ssl_options),
+            False,
+            factory,  # type: ignore[arg-type]
+        )
+    d: Deferred[Any] = server_endpoint.listen(listening_factory)
+    return d.addCallback(lambda port: ListeningServer(port, server, factory, reactor))
+
+
+def _as_future(d: Deferred[Any]) -> Future[Any]:
+    loop = IOLoop.current().asyncio_loop  # type: ignore[attr-defined]
+    future: Future[Any] = d.asFuture(loop)
+    return future
+
+
+async def connect(
+    endpoint: IStreamClientEndpoint | str,
+    reactor: Any = None,
+    ssl_options: Any = None,
+    server_hostname: str | None = None,
+    **stream_kwargs: Any,
+) -> TwistedIOStream:
+    """
+    Connect through a Twisted client endpoint and return the stream.
+
+    @param endpoint: an C{IStreamClientEndpoint}, or a string for
+        C{clientFromString} (C{"tcp:host=example.com:port=80"},
+        C{"unix:path=/run/app.sock"}, C{"tls:example.com:443"}).
+    @param ssl_options: if not C{None}, TLS over the endpoint: C{True} for
+        the defaults (verify the certificate and C{server_hostname}), an
+        C{ssl.SSLContext}, Tornado's dict form or Twisted client TLS
+        options (see L{txtornado.tls}).
+    @param server_hostname: the name to verify and send (SNI); needed for
+        verification.
+    @param stream_kwargs: C{BaseIOStream}'s keyword arguments.
+    @return: a L{TwistedIOStream}, a L{TwistedSSLIOStream} once the TLS
+        handshake (and verification) succeeded for a TLS endpoint.
+    """
+    reactor = _reactor(reactor)
+    client_endpoint: Any = (
+        clientFromString(reactor, endpoint) if isinstance(endpoint, str) else endpoint
+    )
+    if ssl_options is not None:
+        options = None if ssl_options is True else ssl_options
+        client_endpoint = wrapClientTLS(
+            client_creator(options, server_hostname), client_endpoint
+        )
+    protocol: StreamProtocol = await _as_future(
+        connectProtocol(client_endpoint, StreamProtocol())
+    )
+    stream = stream_for_protocol(protocol, **stream_kwargs)
+    if isinstance(stream, TwistedSSLIOStream):
+        await stream.wait_for_handshake()
+    return stream
+
+
+EndpointFactory = Callable[[str, int], IStreamClientEndpoint]
+
+
+class EndpointTCPClient(TCPClient):
+    """
+    Tornado's C{TCPClient}, connecting through Twisted client endpoints:
+    C{endpoint_factory(host, port)} makes the endpoint (by default a
+    C{HostnameEndpoint}, which resolves with the reactor's resolver).
+    C{ssl_options} add TLS over it, verified by default.
+    """
+
+    def __init__(
+        self, endpoint_factory: EndpointFactory | None = None, reactor: Any = None
+    ) -> None:
+        super().__init__()
+        self.endpoint_factory = endpoint_factory
+        self.reactor = reactor
+
+    async def connect(
+        self,
+        host: str,
+        port: int,
+        af: socket.AddressFamily = socket.AF_UNSPEC,
+        ssl_options: Any = None,
+        max_buffer_size: int | None = None,
+        source_ip: str | None = None,
+        source_port: int | None = None,
+        timeout: float | datetime.timedelta | None = None,
+    ) -> IOStream:
+        """
+        As C{TCPClient.connect}; C{af}, C{source_ip} and C{source_port} are
+        the endpoint's business and ignored.
+        """
+        reactor = _reactor(self.reactor)
+        endpoint: Any
+        if self.endpoint_factory is not None:
+            endpoint = self.endpoint_factory(host, port)
+        else:
+            endpoint = HostnameEndpoint(reactor, host, port)
+        kwargs: dict[str, Any] = {}
+        if max_buffer_size is not None:
+            kwargs["max_buffer_size"] = max_buffer_size
+        connecting: Awaitable[TwistedIOStream] = connect(
+            endpoint,
+            reactor,
+            ssl_options=ssl_options,
+            server_hostname=host,
+            **kwargs,
+        )
+        if timeout is not None:
+            if isinstance(timeout, (int, float)):
+                timeout = IOLoop.current().time() + timeout
+            connecting = gen.with_timeout(timeout, connecting)
+        return cast(IOStream, await connecting)
+
+
+class _EndpointHTTPConnection(_HTTPConnection):
+    """
+    Tornado's HTTP client connection, giving TLS settings in the dict form
+    when a request names a client certificate or CA file (an
+    C{ssl.SSLContext} would hide the certificate from Twisted's TLS).
+    """
+
+    def _get_ssl_options(self, scheme: str) -> Any:
+        request: HTTPRequest = self.request
+        if scheme == "https" and request.ssl_options is None:
+            if request.client_cert is not None or request.ca_certs is not None:
+                import ssl
+
+                options: dict[str, Any] = {
+                    "cert_reqs": ssl.CERT_REQUIRED
+                    if request.validate_cert
+                    else ssl.CERT_NONE
+                }
+                if request.ca_certs is not None:
+                    options["ca_certs"] = request.ca_certs
+                if request.client_cert is not None:
+                    options["certfile"] = request.client_cert
+                    options["keyfile"] = request.client_key
+                return options
+        return super()._get_ssl_options(scheme)
+
+
+class EndpointHTTPClient(SimpleAsyncHTTPClient):
+    """
+    Tornado's C{SimpleAsyncHTTPClient}, connecting through Twisted client
+    endpoints (see L{EndpointTCPClient})::
+
+        AsyncHTTPClient.configure(
+            EndpointHTTPClient,
+            endpoint_factory=lambda host, port: UNIXClientEndpoint(
+                reactor, "/run/app.sock"),
+        )
+
+    HTTPS is Twisted's TLS: a request's C{validate_cert}, C{ca_certs},
+    C{client_cert}/C{client_key} and C{ssl_options} are honoured as
+    L{txtornado.tls} says.
+    """
+
+    def initialize(  # type: ignore[override]
+        self,
+        endpoint_factory: EndpointFactory | None = None,
+        reactor: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().initialize(**kwargs)
+        self.tcp_client.close()
+        self.tcp_client = EndpointTCPClient(endpoint_factory, reactor)
+
+    def _connection_class(self) -> type:
+        return _EndpointHTTPConnection

@@ -1,0 +1,653 @@
+# -*- test-case-name: txtornado.test.test_iostream -*-
+"""
+Tornado IOStreams over Twisted transports.
+
+L{TwistedIOStream} is a C{tornado.iostream.BaseIOStream} whose bytes come
+from and go to a Twisted transport, through a L{StreamProtocol} connected
+to it.  All of Tornado's reading, buffering and write-future logic is
+Tornado's own: the stream only implements BaseIOStream's subclass hooks
+(C{fileno}, C{close_fd}, C{write_to_fd}, C{read_from_fd}, C{get_fd_error})
+and replaces the way it waits for readiness (see
+L{txtornado._tornado_private}).
+
+Flow control goes both ways through Twisted's producer/consumer API:
+
+  - reading: the protocol buffers what the transport delivers until
+    Tornado asks for it; once that and Tornado's own read buffer together
+    pass the stream's C{max_buffer_size}, the transport is paused
+    (C{pauseProducing}) and resumed when Tornado has consumed half of it.
+    No data is ever dropped.
+  - writing: the protocol is registered as a streaming producer with the
+    transport.  The stream hands data to the transport until the transport
+    pauses it; the rest stays in Tornado's write buffer (so write futures
+    wait, and C{max_write_buffer_size} applies as for Tornado's own
+    streams) until the transport resumes it.
+
+Everything here runs in the thread of the event loop shared by Tornado and
+Twisted; nothing is thread-safe.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import ssl
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tornado import ioloop
+from tornado.concurrent import Future, future_set_result_unless_cancelled
+from tornado.iostream import BaseIOStream, SSLIOStream
+from tornado.log import gen_log
+from twisted.internet.error import ConnectionAborted, ConnectionDone
+from twisted.internet.interfaces import (
+    IHandshakeListener,
+    IPushProducer,
+    ISSLTransport,
+    ITLSTransport,
+)
+from twisted.internet.protocol import Protocol
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+__all__ = [
+    "StreamProtocol",
+    "TwistedIOStream",
+    "TwistedSSLIOStream",
+    "stream_for_protocol",
+]
+
+_CONNECTION_DONE = Failure(ConnectionDone())
+_READ = ioloop.IOLoop.READ
+_WRITE = ioloop.IOLoop.WRITE
+
+#: The most handed to the transport by one C{write_to_fd} call.  The
+#: transport pauses the stream once its buffer passes its C{bufferSize}
+#: (64 KiB for Twisted's TCP), so larger writes would only grow that buffer.
+WRITE_CHUNK = 256 * 1024
+
+
+def _map_loss(reason: Failure | None, writing: bool) -> OSError | None:
+    """
+    The exception a socket would have raised for a connection lost for
+    C{reason}: C{None} for a clean close seen while reading (EOF), an
+    C{OSError} whose errno Tornado counts as a reset otherwise, and an
+    C{ssl.SSLError} for a TLS failure.  The Twisted exception is kept as
+    C{__cause__}.
+    """
+    value = reason.value if reason is not None else None
+    if isinstance(value, ConnectionDone) or value is None:
+        if not writing:
+            return None
+        error: OSError = BrokenPipeError(errno.EPIPE, "connection closed by peer")
+    elif isinstance(value, ConnectionAborted):
+        error = ConnectionAbortedError(errno.ECONNABORTED, str(value))
+    elif _is_tls_error(value):
+        error = ssl.SSLError(str(value))
+    elif isinstance(value, OSError):
+        return value
+    else:
+        error = ConnectionResetError(errno.ECONNRESET, str(value))
+    error.__cause__ = value
+    return error
+
+
+def _is_tls_error(value: BaseException) -> bool:
+    try:
+        from OpenSSL.SSL import Error
+    except ImportError:  # pragma: no cover (TLS extras not installed)
+        return False
+    return isinstance(value, Error)
+
+
+@implementer(IPushProducer, IHandshakeListener)
+class StreamProtocol(Protocol):
+    """
+    The Twisted half of a L{TwistedIOStream}: a protocol that keeps what
+    its transport delivers until the stream reads it, and tells the stream
+    when data arrives, when the transport can take more, and when the
+    connection is lost.
+
+    @ivar stream: the stream attached to this protocol, or C{None} (before
+        C{on_connect} made one, and between the two streams of a
+        C{start_tls}).
+    @ivar on_connect: called with this protocol in C{connectionMade}.
+    @ivar on_lost: called with this protocol in C{connectionLost}, after
+        the stream.
+    """
+
+    stream: TwistedIOStream | None = None
+    transport: Any
+
+    def __init__(
+        self, on_connect: Callable[[StreamProtocol], None] | None = None
+    ) -> None:
+        self.on_connect = on_connect
+        self._pending: deque[bytes] = deque()
+        self._pending_size = 0
+        self._offset = 0
+        self.lost: Failure | None = None
+        self.write_paused = False
+        self.read_paused = False
+        self.handshake_done = False
+        self.on_handshake: Callable[[], None] | None = None
+        self.on_lost: Callable[[StreamProtocol], None] | None = None
+
+    # IProtocol
+
+    def connectionMade(self) -> None:
+        """
+        Register as the transport's streaming producer, then call
+        C{on_connect}.
+        """
+        self.transport.registerProducer(self, True)
+        if self.on_connect is not None:
+            on_connect, self.on_connect = self.on_connect, None
+            on_connect(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        """
+        Keep C{data} for the stream, pause the transport if too much is
+        buffered, and wake a stream waiting to read.
+        """
+        self._pending.append(data)
+        self._pending_size += len(data)
+        stream = self.stream
+        if stream is not None:
+            if (
+                not self.read_paused
+                and self._pending_size + stream._read_buffer_size
+                > stream.max_buffer_size
+            ):
+                self.read_paused = True
+                self.transport.pauseProducing()
+            stream._ready(_READ)
+
+    def connectionLost(self, reason: Failure = _CONNECTION_DONE) -> None:
+        """
+        Remember why, and let the stream find out.
+        """
+        self.lost = reason
+        self.write_paused = False
+        if self.stream is not None:
+            self.stream._connection_lost()
+        if self.on_lost is not None:
+            on_lost, self.on_lost = self.on_lost, None
+            on_lost(self)
+
+    # IPushProducer (for the transport's write buffer)
+
+    def pauseProducing(self) -> None:
+        """
+        The transport's buffer is full: keep further writes in Tornado's
+        buffer.
+        """
+        self.write_paused = True
+
+    def resumeProducing(self) -> None:
+        """
+        The transport's buffer drained: let the stream write again.
+        """
+        self.write_paused = False
+        if self.stream is not None:
+            self.stream._ready(_WRITE)
+
+    def stopProducing(self) -> None:
+        """
+        The transport is going away; C{connectionLost} follows.
+        """
+
+    # IHandshakeListener
+
+    def handshakeCompleted(self) -> None:
+        """
+        The TLS handshake completed.
+        """
+        self.handshake_done = True
+        if self.on_handshake is not None:
+            on_handshake, self.on_handshake = self.on_handshake, None
+            on_handshake()
+
+    # for the stream
+
+    def read_into(self, buf: bytearray | memoryview, max_buffer_size: int) -> int:
+        """
+        Move up to C{len(buf)} received bytes into C{buf}, and resume a
+        paused transport once less than half of C{max_buffer_size} is
+        buffered here.  Returns how many; 0 if none are buffered.
+        """
+        want = len(buf)
+        got = 0
+        pending = self._pending
+        while pending and got < want:
+            chunk = pending[0]
+            offset = self._offset
+            n = len(chunk) - offset
+            if n <= want - got:
+                buf[got : got + n] = memoryview(chunk)[offset:] if offset else chunk
+                pending.popleft()
+                self._offset = 0
+            else:
+                n = want - got
+                buf[got:want] = memoryview(chunk)[offset : offset + n]
+                self._offset = offset + n
+            got += n
+        self._pending_size -= got
+        if self.read_paused and self._pending_size <= max_buffer_size // 2:
+            self.read_paused = False
+            if self.lost is None:
+                self.transport.resumeProducing()
+        return got
+
+    @property
+    def pending_size(self) -> int:
+        """
+        How many received bytes wait here for the stream.
+        """
+        return self._pending_size
+
+
+def stream_for_protocol(protocol: StreamProtocol, **kwargs: Any) -> TwistedIOStream:
+    """
+    Make the stream for a connected L{StreamProtocol}: a
+    L{TwistedSSLIOStream} if its transport is TLS (C{ISSLTransport}), a
+    L{TwistedIOStream} otherwise.  C{kwargs} are C{BaseIOStream}'s
+    (C{max_buffer_size}, C{read_chunk_size}, C{max_write_buffer_size}).
+    """
+    if ISSLTransport.providedBy(protocol.transport):
+        return TwistedSSLIOStream(protocol, **kwargs)
+    return TwistedIOStream(protocol, **kwargs)
+
+
+class TwistedIOStream(BaseIOStream):
+    """
+    A Tornado C{BaseIOStream} over a Twisted transport.
+
+    It has C{BaseIOStream}'s whole API (C{read_bytes}, C{read_until},
+    C{read_until_regex}, C{read_into}, C{read_until_close}, C{write},
+    C{close}, C{set_close_callback}, ...), with Tornado's semantics: a
+    write's future resolves when the transport has taken the data; a
+    connection lost by a reset fails pending futures with
+    C{StreamClosedError} whose C{real_error} is a C{ConnectionResetError}
+    (its C{__cause__} the Twisted exception).
+
+    Like Tornado's C{IOStream} it has C{socket} (the socket under the
+    transport, if any; C{HTTPServer} reads its C{family}), C{set_nodelay}
+    and C{start_tls}.  Create one with L{stream_for_protocol}, or let
+    L{txtornado.endpoints} do it.  Use it in the event loop's thread only.
+    """
+
+    def __init__(self, protocol: StreamProtocol, **kwargs: Any) -> None:
+        """
+        @param protocol: a connected L{StreamProtocol}; the stream attaches
+            itself to it.
+        @param kwargs: C{BaseIOStream}'s.
+        """
+        # not super(): for TwistedSSLIOStream the next class is SSLIOStream,
+        # whose socket set-up must not run
+        BaseIOStream.__init__(self, **kwargs)
+        self._protocol = protocol
+        #: the IOLoop events Tornado waits for (None: not registered yet,
+        #: as BaseIOStream's _state before its first _add_io_state)
+        self._wanted: int | None = None
+        self._dispatching = False
+        self._again = 0
+        protocol.stream = self
+        if protocol.lost is not None:
+            self._connection_lost()
+
+    @property
+    def protocol(self) -> StreamProtocol:
+        """
+        The L{StreamProtocol} this stream reads from and writes to.
+        """
+        return self._protocol
+
+    @property
+    def transport(self) -> Any:
+        """
+        The Twisted transport under this stream.
+        """
+        return self._protocol.transport
+
+    @property
+    def socket(self) -> socket.socket | None:
+        """
+        The socket under the transport (looking through wrapping transports
+        such as TLS), or C{None} if it has none or the stream is closed.
+        """
+        if self._closed:
+            return None
+        transport = self._protocol.transport
+        for _ in range(8):
+            if transport is None:
+                return None
+            sock = transport.__dict__.get("socket")
+            if isinstance(sock, socket.socket):
+                return sock
+            transport = transport.__dict__.get("transport")
+        return None
+
+    # BaseIOStream's subclass hooks
+
+    def fileno(self) -> Any:
+        """
+        The socket under the transport (Tornado only logs it), or the
+        transport.
+        """
+        return self.socket or self._protocol.transport
+
+    def close_fd(self) -> None:
+        """
+        Detach from the protocol and close the transport: cleanly, sending
+        what it has buffered, or, if the stream closes because of an
+        error, at once (C{abortConnection}).
+        """
+        protocol = self._protocol
+        if protocol.stream is self:
+            protocol.stream = None
+        transport = protocol.transport
+        if protocol.lost is None and transport is not None:
+            transport.unregisterProducer()
+            if self.error is not None and hasattr(transport, "abortConnection"):
+                transport.abortConnection()
+            else:
+                transport.loseConnection()
+
+    def write_to_fd(self, data: memoryview) -> int:
+        """
+        Hand up to L{WRITE_CHUNK} bytes of C{data} to the transport; 0 while
+        the transport has paused us.  Raises the C{OSError} a socket would
+        (C{BrokenPipeError}, C{ConnectionResetError}, ...) once the
+        connection is lost.
+        """
+        protocol = self._protocol
+        if protocol.lost is not None:
+            error = _map_loss(protocol.lost, writing=True)
+            assert error is not None
+            raise error
+        if protocol.write_paused:
+            return 0
+        n = len(data)
+        if n > WRITE_CHUNK:
+            n = WRITE_CHUNK
+            data = data[:n]
+        obj = data.obj
+        if type(obj) is bytes and len(obj) == n:
+            # The whole of an immutable bytes object: no copy needed.
+            protocol.transport.write(obj)
+        else:
+            protocol.transport.write(data.tobytes())
+        return n
+
+    def read_from_fd(self, buf: bytearray | memoryview) -> int | None:
+        """
+        Move received bytes into C{buf}: how many, C{None} if none have
+        arrived, 0 at end of stream; raises an C{OSError} for a connection
+        lost otherwise than cleanly.
+        """
+        protocol = self._protocol
+        n = protocol.read_into(buf, self.max_buffer_size)
+        if n:
+            return n
+        if protocol.lost is not None:
+            error = _map_loss(protocol.lost, writing=False)
+            if error is not None:
+                raise error
+            return 0
+        return None
+
+    def get_fd_error(self) -> Exception | None:
+        """
+        Why the connection was lost, as a socket error would say, if it was
+        not a clean close.
+        """
+        return _map_loss(self._protocol.lost, writing=False)
+
+    # readiness: replaces BaseIOStream's registration with the IOLoop
+
+    def _add_io_state(self, state: int) -> None:
+        """
+        Wait for C{state} (C{IOLoop.READ}/C{WRITE}).  Overrides
+        C{BaseIOStream._add_io_state}, which would register a file
+        descriptor with the IOLoop: the protocol's events come to
+        L{_ready} instead.
+        """
+        if self._closed:
+            return
+        wanted = (self._wanted or 0) | state
+        self._wanted = wanted
+        protocol = self._protocol
+        if state & _READ and protocol.read_paused and not protocol.pending_size:
+            # Tornado consumed what we had while the transport was paused.
+            protocol.read_into(bytearray(), self.max_buffer_size)
+        if (
+            (state & _READ and (protocol.pending_size or protocol.lost))
+            or (state & _WRITE and not protocol.write_paused)
+        ) and not self._dispatching:
+            # Ready already: the transport will not tell us again.
+            self.io_loop.add_callback(self._ready, state)
+
+    def _ready(self, events: int) -> None:
+        """
+        The protocol has data (C{IOLoop.READ}) or room (C{IOLoop.WRITE}):
+        do what C{BaseIOStream._handle_events} does for those events.
+        """
+        wanted = self._wanted
+        if self._closed or wanted is None:
+            return
+        if self._dispatching:
+            self._again |= events
+            return
+        self._dispatching = True
+        try:
+            while True:
+                if events & _READ and wanted & _READ:
+                    self._handle_read()
+                    if self._closed:
+                        return
+                if events & _WRITE and wanted & _WRITE:
+                    self._handle_write()
+                    if self._closed:
+                        return
+                state = 0
+                if self.reading():
+                    state |= _READ
+                if self.writing():
+                    state |= _WRITE
+                if state == 0 and self._read_buffer_size == 0:
+                    # Idle: listen for reads to notice a close.
+                    state = _READ
+                self._wanted = wanted = state
+                events, self._again = self._again, 0
+                if not events:
+                    break
+        except Exception as e:
+            from tornado.iostream import UnsatisfiableReadError
+
+            if isinstance(e, UnsatisfiableReadError):
+                gen_log.info("Unsatisfiable read, closing connection: %s", e)
+            else:
+                gen_log.error("Uncaught exception, closing connection.", exc_info=True)
+            self.close(exc_info=e)
+        finally:
+            self._dispatching = False
+
+    def _connection_lost(self) -> None:
+        """
+        The transport lost the connection: wake whatever waits, and close a
+        registered stream that will not otherwise find out about a reset.
+        """
+        if self._closed or self._wanted is None:
+            return
+        self._ready(_READ | _WRITE)
+        if not self._closed and self.get_fd_error() is not None:
+            self.error = self.get_fd_error()
+            self.io_loop.add_callback(self.close)
+
+    # IOStream's extras
+
+    def set_nodelay(self, value: bool) -> None:
+        """
+        Set C{TCP_NODELAY} on a TCP connection (nothing otherwise).
+        """
+        sock = self.socket
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                sock.setsockopt(
+                    socket.IPPROTO_TCP, socket.TCP_NODELAY, 1 if value else 0
+                )
+            except OSError as e:
+                # Sometimes setsockopt will fail if the socket is closed
+                # at the wrong time; Tornado ignores EINVAL here too.
+                if e.errno != errno.EINVAL and not self._is_connreset(e):
+                    raise
+
+    def start_tls(
+        self,
+        server_side: bool,
+        ssl_options: Any = None,
+        server_hostname: str | None = None,
+    ) -> Awaitable[SSLIOStream]:
+        """
+        Start TLS on this connection (C{ITLSTransport.startTLS}), as
+        Tornado's C{IOStream.start_tls}: the stream must be idle, must not
+        be used afterwards, and the returned future resolves to a new
+        L{TwistedSSLIOStream} once the handshake has completed (or fails
+        with the TLS error).
+
+        C{ssl_options} is an C{ssl.SSLContext}, Tornado's dict form or a
+        Twisted TLS options object; see L{txtornado.tls} for what is
+        honoured.  A client verifies the server's certificate and
+        C{server_hostname} unless told otherwise.
+        """
+        from txtornado.tls import client_creator, server_options
+
+        if (
+            self._read_future
+            or self._write_futures
+            or self._closed
+            or self._read_buffer_size
+            or self.writing()
+        ):
+            raise ValueError("IOStream is not idle; cannot convert to SSL")
+        protocol = self._protocol
+        transport = protocol.transport
+        if not ITLSTransport.providedBy(transport):
+            raise ValueError(f"{transport!r} cannot start TLS")
+        if server_side:
+            options: Any = server_options(ssl_options)
+        else:
+            options = client_creator(ssl_options, server_hostname)
+        close_callback = self._close_callback
+        self._close_callback = None
+        protocol.stream = None
+        transport.startTLS(options)
+        ssl_stream = TwistedSSLIOStream(
+            protocol,
+            max_buffer_size=self.max_buffer_size,
+            read_chunk_size=self.read_chunk_size,
+            max_write_buffer_size=self.max_write_buffer_size,
+        )
+        ssl_stream.set_close_callback(close_callback)
+        # This stream no longer owns the connection.
+        self._closed = True
+        self._close_callback = None
+        self._signal_closed()
+        return ssl_stream.wait_for_handshake()
+
+
+class TwistedSSLIOStream(TwistedIOStream, SSLIOStream):  # type: ignore[misc]
+    """
+    A L{TwistedIOStream} over a TLS transport (Twisted's
+    C{TLSMemoryBIOProtocol}, a C{tls:}/C{ssl:} endpoint or C{startTLS}).
+
+    It is an C{SSLIOStream} for C{isinstance} checks (so C{HTTPServer}
+    reports C{request.protocol} as C{"https"}), but TLS is Twisted's: none
+    of C{SSLIOStream}'s socket code runs.  C{wait_for_handshake} resolves
+    once the handshake has completed; certificate checks are the TLS
+    options' (see L{txtornado.tls}).
+    """
+
+    def __init__(self, protocol: StreamProtocol, **kwargs: Any) -> None:
+        self._handshake_future: Future[SSLIOStream] | None = None
+        TwistedIOStream.__init__(self, protocol, **kwargs)
+
+    def reading(self) -> bool:
+        return BaseIOStream.reading(self)
+
+    def writing(self) -> bool:
+        return BaseIOStream.writing(self)
+
+    def _handle_read(self) -> None:
+        BaseIOStream._handle_read(self)
+
+    def _handle_write(self) -> None:
+        BaseIOStream._handle_write(self)
+
+    def _is_connreset(self, exc: BaseException) -> bool:
+        return BaseIOStream._is_connreset(self, exc)
+
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            "connect through txtornado.endpoints.connect(endpoint, ...)"
+        )
+
+    def get_ssl_certificate(self, binary_form: bool = False) -> Any:
+        """
+        The peer's certificate: DER bytes with C{binary_form}, otherwise a
+        dict in the form of C{ssl.SSLSocket.getpeercert} with its
+        C{subject} and C{issuer}; C{None} if the peer sent none.
+        """
+        cert = self._protocol.transport.getPeerCertificate()
+        if cert is None:
+            return None
+        if binary_form:
+            from OpenSSL.crypto import FILETYPE_ASN1, dump_certificate
+
+            return dump_certificate(FILETYPE_ASN1, cert)
+
+        def name(x509name: Any) -> tuple[tuple[tuple[str, str], ...], ...]:
+            return tuple(
+                ((k.decode(), v.decode()),) for k, v in x509name.get_components()
+            )
+
+        return {"subject": name(cert.get_subject()), "issuer": name(cert.get_issuer())}
+
+    def wait_for_handshake(self) -> Future[SSLIOStream]:
+        """
+        A future resolving to this stream once the TLS handshake has
+        completed, or failing as the connection does (with the TLS error
+        for a refused certificate).
+        """
+        if self._handshake_future is not None:
+            raise RuntimeError("Already waiting")
+        future: Future[SSLIOStream] = Future()
+        self._handshake_future = future
+        protocol = self._protocol
+        if protocol.handshake_done:
+            future_set_result_unless_cancelled(future, self)
+        elif self._closed or protocol.lost is not None:
+            future.set_exception(
+                _map_loss(protocol.lost, writing=True) or self.error or OSError()
+            )
+        else:
+            protocol.on_handshake = self._handshake_completed
+            # a connection lost before the handshake fails the future
+            self._ssl_connect_future = future
+        return future
+
+    def _handshake_completed(self) -> None:
+        self._ssl_connect_future = None
+        future = self._handshake_future
+        if future is not None and not future.done():
+            future_set_result_unless_cancelled(future, self)
+
+    def _connection_lost(self) -> None:
+        if self._ssl_connect_future is not None and not self._closed:
+            # Report the TLS error itself to wait_for_handshake, as
+            # Tornado's SSLIOStream does, and close.
+            self.close(exc_info=self.get_fd_error() or _map_loss(None, True))
+            return
+        super()._connection_lost()
