@@ -6,6 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.abspath("_ext"))
 
 from txtornado import __version__  # noqa: E402
 
@@ -14,7 +15,16 @@ author = "the txtornado developers"
 copyright = "2026, the txtornado developers"
 release = version = __version__
 
-extensions = ["sphinx.ext.autodoc"]
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.intersphinx", "epytext_autodoc"]
+
+# The inventories are committed (this project's machines cannot fetch them):
+# _tools/make_inventories.sh rebuilds them from Tornado's and Twisted's own
+# sources, for the installed versions.
+intersphinx_mapping = {
+    "tornado": ("https://www.tornadoweb.org/en/stable/", "_inventories/tornado.inv"),
+    "twisted": ("https://docs.twisted.org/en/stable/api/", "_inventories/twisted.inv"),
+}
+
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 exclude_patterns = ["_build"]
