@@ -5,10 +5,19 @@ txtornado: Twisted and Tornado on one event loop, in both directions.
 - L{TwistedEventLoop} / L{TwistedEventLoopPolicy}: an asyncio event loop on
   any Twisted reactor.
 - L{TwistedIOLoop}: a Tornado IOLoop on any Twisted reactor.
+- L{future_from_deferred} / L{deferred_from_future} (and Tornado's names
+  L{to_asyncio_future} / L{to_tornado_future}): Deferreds and futures in
+  both directions; see L{txtornado.futures}.
 """
 
 from txtornado._version import __version__
 from txtornado.eventloop import TwistedEventLoop
+from txtornado.futures import (
+    deferred_from_future,
+    future_from_deferred,
+    to_asyncio_future,
+    to_tornado_future,
+)
 from txtornado.ioloop import TwistedIOLoop
 from txtornado.policy import TwistedEventLoopPolicy
 from txtornado.reactor import TornadoReactor, install
@@ -19,5 +28,9 @@ __all__ = [
     "TwistedEventLoopPolicy",
     "TwistedIOLoop",
     "__version__",
+    "deferred_from_future",
+    "future_from_deferred",
     "install",
+    "to_asyncio_future",
+    "to_tornado_future",
 ]

@@ -1,0 +1,335 @@
+"""
+Deferreds and Tornado/asyncio futures, in both directions.
+
+Tornado 6 futures I{are} C{asyncio.Future}s, so one bridge serves Tornado
+and asyncio code alike:
+
+  - L{future_from_deferred} turns a L{Deferred} into an C{asyncio.Future};
+    L{deferred_from_future} turns a future (C{asyncio}, Tornado or
+    C{concurrent.futures}), a coroutine or any other Tornado yieldable into
+    a L{Deferred}.
+  - L{to_asyncio_future} and L{to_tornado_future} are the names Tornado's
+    C{tornado.platform.asyncio} used; they accept Deferreds, coroutines and
+    anything C{tornado.gen.convert_yielded} accepts.
+  - Importing this module registers L{Deferred} with Tornado's documented
+    extension point, the C{functools.singledispatch} function
+    C{tornado.gen.convert_yielded}, as Tornado 4.5's
+    C{tornado.platform.twisted} did: C{yield deferred} works in
+    C{@gen.coroutine} functions, and so do C{gen.multi}, C{gen.with_timeout}
+    and everything else that converts yielded objects.
+
+How each side waits for the other:
+
+  - In C{@gen.coroutine}: C{yield deferred}.
+  - In C{async def} run by Tornado or asyncio (an asyncio task):
+    C{await future_from_deferred(deferred)}.  A bare C{await deferred}
+    cannot work there: C{Deferred.__await__} yields the Deferred itself, and
+    an asyncio task only accepts objects that implement asyncio's future
+    protocol, so it raises C{RuntimeError("Task got bad yield")}.
+  - In C{inlineCallbacks}: C{yield deferred_from_future(x)}; in
+    C{async def} run by C{ensureDeferred}/C{Deferred.fromCoroutine}:
+    C{await deferred_from_future(x)}.  Twisted's coroutine runner only
+    waits for Deferreds: a bare C{await future} there raises
+    C{RuntimeError("await wasn't used with future")}.  Wrapping explicitly
+    (rather than teaching Twisted's runner about futures) keeps Twisted's
+    code unchanged and says at the call site which loop's object is awaited.
+
+The conversions differ from Twisted's own C{Deferred.asFuture} and
+C{Deferred.fromFuture} in these ways, each tested:
+
+  - Cancellation goes both ways, at once, with each side's own exception:
+    cancelling the future cancels the Deferred, and a Deferred that fails
+    with Twisted's C{CancelledError} I{cancels} the future (asyncio's
+    C{CancelledError}); cancelling the Deferred cancels the future, and a
+    cancelled future fails the Deferred with Twisted's C{CancelledError}
+    (Twisted's bridge uses asyncio's; twisted#9679), also when the Deferred
+    is cancelled before the task it wraps has started (twisted#12470).
+  - What has already happened converts synchronously: a fired Deferred
+    gives a done future, a done future gives a fired Deferred
+    (twisted#9273).
+  - An exception keeps its traceback, and one nobody handles is reported
+    once, by the side that holds it last: asyncio's exception handler
+    ("exception was never retrieved") for a future, Twisted's log
+    ("Unhandled error in Deferred") for a Deferred.
+
+Thread rules: Deferreds, asyncio futures and Tornado futures all belong to
+one thread, the thread running the loop (in txtornado, the reactor and the
+loop share it).  Every function here must be called in that thread, and
+raises C{RuntimeError} if the loop it needs is running in another thread.
+A C{concurrent.futures.Future} is the thread-safe way in: it may be
+completed in any thread, and its outcome reaches the loop through
+C{loop.call_soon_threadsafe} (C{asyncio.wrap_future}).  For the other
+direction use C{reactor.callFromThread} or C{loop.call_soon_threadsafe}.
+
+Context variables: a coroutine converted here runs in an asyncio task,
+which starts with a copy of the caller's C{contextvars} context, as
+C{ensureDeferred} does for Twisted coroutines; so values set by the caller
+are visible in the callee, and the callee's changes stay in the callee.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Awaitable
+from types import TracebackType
+from typing import Any, TypeVar, cast
+
+from tornado import gen
+from twisted.internet.defer import CancelledError, Deferred
+from twisted.python.failure import Failure
+
+__all__ = [
+    "deferred_from_future",
+    "future_from_deferred",
+    "to_asyncio_future",
+    "to_tornado_future",
+]
+
+_T = TypeVar("_T")
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _check_thread(loop: asyncio.AbstractEventLoop) -> None:
+    """
+    Raise C{RuntimeError} if C{loop} is running, but not in this thread.
+    """
+    running = _running_loop()
+    if running is not loop and loop.is_running():
+        raise RuntimeError(
+            f"{loop!r} is running in another thread: convert in that thread"
+            " (reach it with reactor.callFromThread or"
+            " loop.call_soon_threadsafe), or pass a concurrent.futures.Future"
+        )
+
+
+def _loop_for(loop: asyncio.AbstractEventLoop | None) -> asyncio.AbstractEventLoop:
+    """
+    The loop a conversion made now, in this thread, belongs to: C{loop}, or
+    by default the loop running in this thread.
+    """
+    if loop is None:
+        running = _running_loop()
+        if running is None:
+            raise RuntimeError(
+                "no event loop is running in this thread: pass loop=, or"
+                " convert in the thread running the reactor and its loop"
+            )
+        return running
+    _check_thread(loop)
+    return loop
+
+
+class _DeferredFuture(asyncio.Future[_T]):
+    """
+    The future L{future_from_deferred} returns: cancelling it cancels the
+    Deferred synchronously, as cancelling a Deferred does, rather than on a
+    later loop iteration through a done callback.
+    """
+
+    def __init__(
+        self, deferred: Deferred[_T], *, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        super().__init__(loop=loop)
+        self._deferred: Deferred[_T] | None = deferred
+
+    def cancel(self, msg: Any = None) -> bool:
+        if not super().cancel(msg):
+            return False
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            deferred.cancel()
+        return True
+
+    def _deferred_done(self) -> None:
+        self._deferred = None
+
+
+def future_from_deferred(
+    deferred: Deferred[_T], loop: asyncio.AbstractEventLoop | None = None
+) -> asyncio.Future[_T]:
+    """
+    Return an C{asyncio.Future} (which is also a Tornado future) on C{loop}
+    that completes as C{deferred} fires.
+
+    Call it in the loop's thread; C{loop} defaults to the loop running in
+    this thread (pass it to convert before the loop runs).
+
+      - A result becomes the future's result; a failure its exception, with
+        the failure's traceback; a failure with Twisted's C{CancelledError}
+        cancels the future instead.
+      - If C{deferred} has already fired, the future is done on return.
+      - Cancelling the future cancels C{deferred} at once.  Once the future
+        is cancelled, C{deferred}'s outcome is discarded, except a failure
+        other than C{CancelledError}, which is left in C{deferred} for
+        Twisted to report.
+      - Like C{Deferred.asFuture}, this consumes C{deferred}'s outcome:
+        afterwards it has the result C{None}.  An exception the future's
+        users never retrieve is reported by asyncio, not by Twisted.
+
+    @raise RuntimeError: if C{loop} runs in another thread, or no C{loop}
+        is given and none runs in this thread.
+    """
+    future: _DeferredFuture[_T] = _DeferredFuture(deferred, loop=_loop_for(loop))
+
+    def succeeded(result: _T) -> None:
+        future._deferred_done()
+        if not future.cancelled():
+            future.set_result(result)
+
+    def failed(failure: Failure) -> Failure | None:
+        future._deferred_done()
+        if future.cancelled():
+            return None if failure.check(CancelledError) else failure
+        if failure.check(CancelledError):
+            future.cancel(str(failure.value) or None)
+        else:
+            future.set_exception(_exception_of(failure))
+        return None
+
+    deferred.addCallbacks(succeeded, failed)
+    return future
+
+
+def _exception_of(failure: Failure) -> BaseException:
+    """
+    The exception in C{failure}, carrying the failure's traceback.
+    """
+    exception: BaseException = failure.value or RuntimeError(repr(failure))
+    tb = failure.getTracebackObject()
+    if exception.__traceback__ is None and isinstance(tb, TracebackType):
+        exception = exception.with_traceback(tb)
+    if isinstance(exception, StopIteration):
+        # asyncio refuses StopIteration as a future's exception, as it would
+        # end the generator awaiting it.
+        error = RuntimeError(f"Deferred failed with {exception!r}")
+        error.__cause__ = exception
+        return error
+    return exception
+
+
+def deferred_from_future(
+    awaitable: Any, loop: asyncio.AbstractEventLoop | None = None
+) -> Deferred[Any]:
+    """
+    Return a L{Deferred} that fires with the outcome of C{awaitable}: an
+    C{asyncio.Future} or Tornado future, a C{concurrent.futures.Future}, a
+    coroutine (run in a new asyncio task, which copies the caller's
+    C{contextvars}), or anything else C{tornado.gen.convert_yielded}
+    accepts.  A L{Deferred} is returned as it is.
+
+    Call it in the loop's thread.  C{loop} is only needed for coroutines
+    and C{concurrent.futures} futures converted while no loop runs in this
+    thread; the default is the running loop.
+
+      - A result fires the Deferred; an exception fails it (the traceback
+        is kept, and the future's exception counts as retrieved, so only
+        Twisted reports it if the Deferred's failure is never handled); a
+        cancelled future fails it with Twisted's C{CancelledError}.
+      - If the future is already done, the Deferred has fired on return.
+      - Cancelling the Deferred cancels the future (for a task, its
+        coroutine gets asyncio's C{CancelledError}) and fails the Deferred
+        with Twisted's C{CancelledError} at once, even if the task has not
+        started yet; the future's later outcome is discarded, except an
+        exception other than C{CancelledError}, which asyncio reports.  If
+        the future was already done, the Deferred gets its outcome instead.
+
+    @raise RuntimeError: if the future's loop (or C{loop}) runs in another
+        thread.
+    """
+    if isinstance(awaitable, Deferred):
+        return awaitable
+    future = _to_future(awaitable, loop)
+    delivered = False
+
+    def deliver(future: asyncio.Future[Any]) -> None:
+        nonlocal delivered
+        if delivered:
+            return
+        delivered = True
+        if future.cancelled():
+            deferred.errback(Failure(CancelledError("the future was cancelled")))
+            return
+        exception = future.exception()
+        if exception is not None:
+            deferred.errback(
+                Failure(exception, type(exception), exception.__traceback__)
+            )
+        else:
+            deferred.callback(future.result())
+
+    def cancel(deferred: Deferred[Any]) -> None:
+        nonlocal delivered
+        if future.done():
+            deliver(future)
+        else:
+            delivered = True
+            future.cancel()
+
+    deferred: Deferred[Any] = Deferred(cancel)
+    if future.done():
+        deliver(future)
+    else:
+        future.add_done_callback(deliver)
+    return deferred
+
+
+def _to_future(
+    yielded: Any, loop: asyncio.AbstractEventLoop | None
+) -> asyncio.Future[Any]:
+    """
+    Convert C{yielded} (see L{to_asyncio_future}) to an C{asyncio.Future} of
+    a loop running in this thread (or C{loop}).
+    """
+    if isinstance(yielded, Deferred):
+        return future_from_deferred(yielded, loop)
+    if isinstance(yielded, concurrent.futures.Future):
+        return asyncio.wrap_future(yielded, loop=_loop_for(loop))
+    if asyncio.isfuture(yielded):
+        _check_thread(yielded.get_loop())
+        return yielded
+    if asyncio.iscoroutine(yielded) and (loop is not None or _running_loop() is None):
+        # Tornado's convert_yielded needs a running loop; with an explicit
+        # loop, make the task there.
+        return _loop_for(loop).create_task(yielded)
+    _loop_for(loop)
+    future = gen.convert_yielded(yielded)
+    if isinstance(future, concurrent.futures.Future):
+        return asyncio.wrap_future(future)
+    return future
+
+
+def to_asyncio_future(yielded: Any) -> asyncio.Future[Any]:
+    """
+    Convert a L{Deferred}, a coroutine, a C{concurrent.futures.Future} or
+    any Tornado yieldable (futures, lists and dicts of them, awaitables) to
+    an C{asyncio.Future} of the loop running in this thread.
+
+    Deferreds convert as with L{future_from_deferred}; coroutines start
+    running in a new task.  Call it in the loop's thread.
+    """
+    return _to_future(yielded, None)
+
+
+def to_tornado_future(yielded: Any) -> asyncio.Future[Any]:
+    """
+    Convert a L{Deferred}, an C{asyncio.Future}, a coroutine or any Tornado
+    yieldable to a Tornado future.  Tornado futures are C{asyncio.Future}s
+    since Tornado 5, so this is L{to_asyncio_future}.
+    """
+    return _to_future(yielded, None)
+
+
+def _convert_deferred(deferred: Deferred[Any]) -> Awaitable[Any]:
+    return future_from_deferred(deferred)
+
+
+# convert_yielded is a functools.singledispatch function; Tornado's type
+# hints describe the undecorated function.
+cast(Any, gen.convert_yielded).register(Deferred, _convert_deferred)
