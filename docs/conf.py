@@ -8,14 +8,14 @@ import sys
 sys.path.insert(0, os.path.abspath(".."))
 sys.path.insert(0, os.path.abspath("_ext"))
 
-from txtornado import __version__  # noqa: E402
+from txtornado import __version__
 
 project = "txtornado"
 author = "the txtornado developers"
 copyright = "2026, the txtornado developers"
 release = version = __version__
 
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.intersphinx", "epytext_autodoc"]
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.intersphinx", "epytext_autodoc", "benchmark_results"]
 
 # The inventories are committed (this project's machines cannot fetch them):
 # _tools/make_inventories.sh rebuilds them from Tornado's and Twisted's own
@@ -27,6 +27,7 @@ intersphinx_mapping = {
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "examples", "_generated"]
+html_static_path = ["_static"]
 html_theme = "alabaster"
 nitpicky = False

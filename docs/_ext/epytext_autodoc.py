@@ -100,7 +100,9 @@ def convert(lines: list[str]) -> list[str]:
     return out
 
 
-def _process(app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+def _process(
+    app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
     lines[:] = convert(lines)
 
 
