@@ -21,12 +21,14 @@ from txtornado.futures import (
 from txtornado.ioloop import TwistedIOLoop
 from txtornado.policy import TwistedEventLoopPolicy
 from txtornado.reactor import TornadoReactor, install
+from txtornado.resolver import TwistedResolver
 
 __all__ = [
     "TornadoReactor",
     "TwistedEventLoop",
     "TwistedEventLoopPolicy",
     "TwistedIOLoop",
+    "TwistedResolver",
     "__version__",
     "deferred_from_future",
     "future_from_deferred",
