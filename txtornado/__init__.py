@@ -12,6 +12,7 @@ txtornado: Twisted and Tornado on one event loop, in both directions.
 
 from txtornado._version import __version__
 from txtornado.eventloop import TwistedEventLoop
+from txtornado.executor import ReactorThreadPoolExecutor
 from txtornado.futures import (
     deferred_from_future,
     future_from_deferred,
@@ -24,6 +25,7 @@ from txtornado.reactor import TornadoReactor, install
 from txtornado.resolver import TwistedResolver
 
 __all__ = [
+    "ReactorThreadPoolExecutor",
     "TornadoReactor",
     "TwistedEventLoop",
     "TwistedEventLoopPolicy",
