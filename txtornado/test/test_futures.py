@@ -206,6 +206,23 @@ def raiseBoom(*args: object) -> None:
     raise Boom("boom")
 
 
+async def sleepUntilCancelled(
+    seen: list[str], finished: asyncio.Event | None = None
+) -> None:
+    """
+    Sleep until cancelled; record C{"cancelled"} in C{seen} then, and set
+    C{finished} when done.
+    """
+    try:
+        await asyncio.sleep(10)
+    except asyncio.CancelledError:
+        seen.append("cancelled")
+        raise
+    finally:
+        if finished is not None:
+            finished.set()
+
+
 class _BridgeTests:
     """
     The futures bridge on C{self.setup}.
@@ -438,16 +455,9 @@ class _BridgeTests:
         """
         seen: list[str] = []
 
-        async def sleeper() -> None:
-            try:
-                await asyncio.sleep(10)
-            except asyncio.CancelledError:
-                seen.append("cancelled")
-                raise
-
         @defer.inlineCallbacks
         def main() -> Any:
-            sleeping = asyncio.ensure_future(sleeper())
+            sleeping = asyncio.ensure_future(sleepUntilCancelled(seen))
             asyncio.get_running_loop().call_later(0.001, sleeping.cancel)
             try:
                 yield deferred_from_future(sleeping)
@@ -517,18 +527,9 @@ class _BridgeTests:
         seen: list[str] = []
         finished = asyncio.Event()
 
-        async def sleeper() -> None:
-            try:
-                await asyncio.sleep(10)
-            except asyncio.CancelledError:
-                seen.append("task cancelled")
-                raise
-            finally:
-                finished.set()
-
         @defer.inlineCallbacks
         def waiter() -> Any:
-            yield deferred_from_future(sleeper())
+            yield deferred_from_future(sleepUntilCancelled(seen, finished))
 
         def main() -> Deferred[Any]:
             waiting = waiter()
@@ -542,7 +543,7 @@ class _BridgeTests:
             )
 
         self.assertEqual(self.setup.run(main), CancelledError)
-        self.assertEqual(seen, ["task cancelled"])
+        self.assertEqual(seen, ["cancelled"])
 
     # Failures
 
