@@ -34,11 +34,20 @@ The names, and why each one is needed:
     with C{reactor.callFromThread} instead of asyncio's self-pipe.
   - C{BaseEventLoop._check_closed}: raise asyncio's own "Event loop is
     closed" error.
+  - The C{data} of the selector keys of C{BaseSelectorEventLoop} (a
+    C{(reader, writer)} pair of C{Handle}s or C{None}, set by C{_add_reader}
+    and C{_add_writer}) and C{Handle._run}: when the reactor reports a file
+    descriptor ready while nothing else is queued, the loop runs its
+    reader's or writer's handle at once, exactly as C{_run_once} would
+    after C{select()} returned it (C{_process_events} then C{handle._run()}),
+    instead of waiting for a separate tick.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import selectors
 import sys
 import threading
 from asyncio import base_events, events, selector_events
@@ -48,6 +57,8 @@ from typing import Any, NamedTuple
 __all__ = [
     "OVERRIDDEN_METHODS",
     "USED_ATTRIBUTES",
+    "USED_HANDLE_METHODS",
+    "USED_METHODS",
     "RunState",
     "check_closed",
     "earliest_timer",
@@ -55,8 +66,11 @@ __all__ = [
     "exit_run",
     "get_running_loop_or_none",
     "has_ready",
+    "io_handle",
     "is_stopping",
+    "ready_queue",
     "run_asyncio_once",
+    "run_handle",
     "set_running_loop",
 ]
 
@@ -84,6 +98,9 @@ USED_METHODS: tuple[str, ...] = (
     "_asyncgen_finalizer_hook",
 )
 
+#: Methods of C{asyncio.Handle} called here.
+USED_HANDLE_METHODS: tuple[str, ...] = ("_run",)
+
 _base_run_once: Callable[[Any], None] = base_events.BaseEventLoop._run_once  # type: ignore[attr-defined]
 get_running_loop_or_none: Callable[[], asyncio.AbstractEventLoop | None] = (
     events._get_running_loop
@@ -100,6 +117,37 @@ def run_asyncio_once(loop: asyncio.AbstractEventLoop) -> None:
     and run every handle that was ready when it started.
     """
     _base_run_once(loop)
+
+
+def io_handle(key: selectors.SelectorKey, event: int) -> asyncio.Handle | None:
+    """
+    Return the handle asyncio registered on selector key C{key} for
+    C{event} (C{selectors.EVENT_READ} or C{EVENT_WRITE}): the reader or
+    writer that C{BaseSelectorEventLoop._process_events} would queue, or
+    C{None}.  C{key} must come from a C{BaseSelectorEventLoop}'s selector.
+    """
+    reader, writer = key.data
+    handle: asyncio.Handle | None = reader if event == selectors.EVENT_READ else writer
+    return handle
+
+
+#: C{run_handle(handle)}: run C{handle}'s callback in its context as
+#: C{_run_once} does (C{Handle._run} itself, not wrapped: it is called once
+#: per I/O event): an C{Exception} (or other C{BaseException} but
+#: C{SystemExit} and C{KeyboardInterrupt}) goes to the loop's exception
+#: handler; C{SystemExit} and C{KeyboardInterrupt} propagate.
+run_handle: Callable[[asyncio.Handle], None] = asyncio.Handle._run
+
+
+def ready_queue(loop: asyncio.AbstractEventLoop) -> collections.deque[Any]:
+    """
+    Return C{loop}'s ready queue (C{BaseEventLoop._ready}), the deque of
+    handles its next iteration runs, for a fast emptiness test.  asyncio
+    creates it once, in C{__init__}, and only mutates it afterwards.
+    Read-only: never add to or remove from it.
+    """
+    ready: collections.deque[Any] = loop._ready  # type: ignore[attr-defined]
+    return ready
 
 
 def has_ready(loop: asyncio.AbstractEventLoop) -> bool:

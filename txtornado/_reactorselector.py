@@ -8,9 +8,11 @@ for ready file descriptors once per iteration.  L{ReactorSelector} keeps
 the same bookkeeping, but registers each file descriptor on a reactor's
 C{IReactorFDSet} through one small L{_FDWatcher} per descriptor.  The
 reactor reports readiness by calling C{doRead}/C{doWrite}; the selector
-records it and calls its C{wake} callback, and the next C{select()} returns
-what was recorded.  C{select()} never blocks: all waiting is done by the
-reactor.
+first offers the event to its C{dispatch} callback, which may handle it at
+once (the event loop then runs asyncio's reader or writer itself); if not,
+it records it and calls its C{wake} callback, and the next C{select()}
+returns what was recorded.  C{select()} never blocks: all waiting is done
+by the reactor.
 
 Everything here runs in the reactor's thread.
 """
@@ -30,6 +32,8 @@ from zope.interface import implementer
 __all__ = ["ReactorSelector"]
 
 _FileObj = Any  # int or an object with fileno(), as for selectors
+_READ = selectors.EVENT_READ
+_WRITE = selectors.EVENT_WRITE
 
 
 def _fileobj_to_fd(fileobj: _FileObj) -> int:
@@ -66,6 +70,15 @@ def _check_open(fd: int) -> None:
 
 def _do_nothing() -> None:
     pass
+
+
+def _never_dispatch(key: selectors.SelectorKey, event: int) -> bool:
+    return False
+
+
+#: C{dispatch(key, event)}: handle the readiness C{event} of C{key} now and
+#: return C{True}, or return C{False} to have it recorded for C{select()}.
+Dispatch = Callable[[selectors.SelectorKey, int], bool]
 
 
 def _remove(reactor: Any, watcher: _FDWatcher, writer: bool) -> None:
@@ -139,13 +152,13 @@ class _FDWatcher:
         """
         Called by the reactor when the descriptor is readable.
         """
-        self._selector._ready(self.fd, selectors.EVENT_READ)
+        self._selector._ready(self.fd, _READ)
 
     def doWrite(self) -> None:
         """
         Called by the reactor when the descriptor is writable.
         """
-        self._selector._ready(self.fd, selectors.EVENT_WRITE)
+        self._selector._ready(self.fd, _WRITE)
 
     def connectionLost(self, reason: Failure) -> None:
         """
@@ -193,11 +206,22 @@ class ReactorSelector(selectors.BaseSelector):
         C{IReactorFDSet}).
     @param wake: called (in the reactor thread) whenever readiness is
         recorded, so that the owner arranges a C{select()} call soon.
+    @param dispatch: called (in the reactor thread) with the key and the
+        event when the reactor reports a registered descriptor ready for an
+        event its key asks for, and nothing is recorded yet; if it returns
+        C{True} it handled the event, which is then not recorded.  Hang-ups
+        and errors (L{_lost}) are always recorded.
     """
 
-    def __init__(self, reactor: Any, wake: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        wake: Callable[[], None],
+        dispatch: Dispatch = _never_dispatch,
+    ) -> None:
         self._reactor = reactor
         self._wake = wake
+        self._dispatch = dispatch
         self._keys: dict[int, selectors.SelectorKey] = {}
         self._watchers: dict[int, _FDWatcher] = {}
         self._pending: dict[int, int] = {}
@@ -279,6 +303,7 @@ class ReactorSelector(selectors.BaseSelector):
         """
         self._closed = True
         self._wake = _do_nothing
+        self._dispatch = _never_dispatch
         for watcher in self._watchers.values():
             self._apply(watcher, 0)
         self._watchers.clear()
@@ -334,11 +359,25 @@ class ReactorSelector(selectors.BaseSelector):
 
     def _ready(self, fd: int, event: int) -> None:
         """
-        Record that the reactor found C{fd} ready for C{event}.
+        The reactor found C{fd} ready for C{event} (one of C{EVENT_READ},
+        C{EVENT_WRITE}): have C{dispatch} handle it now if nothing is
+        recorded yet (so that events keep their order) and the key still
+        asks for it; else record it.
+        """
+        if not self._pending:
+            key = self._keys.get(fd)
+            if key is not None and key.events & event and self._dispatch(key, event):
+                return
+        self._record(fd, event)
+
+    def _record(self, fd: int, events: int) -> None:
+        """
+        Record C{events} of C{fd} for the next C{select()}, and wake the
+        owner if this is the first recorded since the last one.
         """
         pending = self._pending
         was_empty = not pending
-        pending[fd] = pending.get(fd, 0) | event
+        pending[fd] = pending.get(fd, 0) | events
         if was_empty:
             self._wake()
 
@@ -362,7 +401,7 @@ class ReactorSelector(selectors.BaseSelector):
             if e.errno == errno.EBADF:
                 return
         self._lost_fds.add(fd)
-        self._ready(fd, key.events)
+        self._record(fd, key.events)
 
     def rearm(self) -> None:
         """
@@ -380,6 +419,13 @@ class ReactorSelector(selectors.BaseSelector):
             except OSError:
                 continue
             self._apply(watcher, key.events)
+
+    @property
+    def has_recorded(self) -> bool:
+        """
+        Whether readiness was recorded that C{select()} has not returned.
+        """
+        return bool(self._pending)
 
     @property
     def needs_rearm(self) -> bool:

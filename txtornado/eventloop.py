@@ -11,14 +11,18 @@ for events is replaced:
     L{txtornado._reactorselector.ReactorSelector};
   - the ready queue and the timers are run by a I{tick}: asyncio's own
     C{_run_once}, whose C{select()} returns at once what the reactor
-    reported.  While C{reactor.run()} hosts the loop, ticks are reactor
-    calls, and at most two are pending per loop: one C{callLater(0)} while
-    callbacks are ready, and one C{callLater(delay)} for the earliest
-    asyncio timer (delays are relative, so asyncio's monotonic C{time()}
-    and the reactor's C{seconds()} never need to agree).  While the loop
-    drives the reactor itself, each iteration ends with a tick instead
-    (measured: about 1.5 times faster for callback chains than a
-    C{callLater(0)} per batch);
+    reported.  While C{reactor.run()} hosts the loop, ticks are reactor calls, and at
+    most two are pending per loop: one C{callLater(0)} while callbacks are
+    ready, and one C{callLater(delay)} for the earliest asyncio timer
+    (delays are relative, so asyncio's monotonic C{time()} and the
+    reactor's C{seconds()} never need to agree).  While the loop drives
+    the reactor itself, each iteration ends with a tick instead;
+  - when the reactor reports a descriptor ready while asyncio has nothing
+    queued, the loop runs that descriptor's asyncio reader or writer
+    callback at once, from the reactor's C{doRead}/C{doWrite}
+    (L{_dispatch_io}): this is what the next tick would do first, without
+    a reactor call and a tick per event.  Otherwise the event waits for the next tick's
+    C{select()}, behind what is queued, as in asyncio;
   - C{call_soon_threadsafe} wakes the reactor with C{reactor.callFromThread};
   - signal handlers are installed with C{signal.signal} and delivered with
     C{reactor.callFromThread}; the loop never calls C{signal.set_wakeup_fd}
@@ -51,6 +55,7 @@ Only one open loop may use a given reactor at a time.
 from __future__ import annotations
 
 import asyncio
+import selectors
 import signal
 import sys
 import threading
@@ -68,6 +73,8 @@ __all__ = ["TwistedEventLoop"]
 
 ReactorFactory = Callable[[], Any]
 _SignalHandler = Callable[[int, FrameType | None], Any] | int | None
+
+_base_call_soon = asyncio.BaseEventLoop.call_soon
 
 # reactor -> open loop using it (see _claim_reactor).
 _loops_by_reactor: dict[int, TwistedEventLoop] = {}
@@ -126,7 +133,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         self._timer_call: DelayedCall | None = None
         self._timer_when: float | None = None
         self._in_tick = False
-        self._in_poll = False
+        self._poll_burst = False
+        self._burst_tick: DelayedCall | None = None
         self._driving = False
         self._pending_exception: BaseException | None = None
         self._hosted_state: _private.RunState | None = None
@@ -138,12 +146,13 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         ] = {}
         self._previous_signal_handlers: dict[int, _SignalHandler] = {}
         self._claim_reactor()
-        self._reactor_selector = ReactorSelector(reactor, self._wake)
+        self._reactor_selector = ReactorSelector(reactor, self._wake, self._dispatch_io)
         try:
             super().__init__(selector=self._reactor_selector)
         except BaseException:
             self._release_reactor()
             raise
+        self._ready_queue = _private.ready_queue(self)
         self._triggers = [
             reactor.addSystemEventTrigger("during", "startup", self._enter_hosted),
             reactor.addSystemEventTrigger("after", "shutdown", self._exit_hosted),
@@ -213,10 +222,15 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
 
     def _tick(self) -> None:
         """
-        Run asyncio's ready queue and due timers once, then arrange the next
-        tick.  Called by the reactor.
+        Run asyncio's iteration (due timers, recorded I/O, ready queue)
+        once, then arrange the next tick.  Called by the reactor (hosted)
+        or L{_run_once} (driving), in the loop's thread.
+
+        Once only: running several iterations per tick without polling the
+        reactor in between changes the order of I/O and callbacks that
+        Tornado's tests rely on (SSL handshakes: 5 conformance failures).
         """
-        self._tick_call = None
+        self._tick_call = self._burst_tick = None
         if self.is_closed():
             return
         self._in_tick = True
@@ -236,14 +250,66 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
                     self._reactor_selector.rearm()
                 self._schedule()
 
+    def _dispatch_io(self, key: selectors.SelectorKey, event: int) -> bool:
+        """
+        The reactor reported C{key}'s descriptor ready for C{event}, and
+        nothing else is recorded: run its asyncio reader (or writer) now and
+        return C{True}, or return C{False} to leave the event to the next
+        tick's C{select()}.
+
+        Called by the selector from the reactor's C{doRead}/C{doWrite}, in
+        the reactor thread.  It runs the handle only where the next tick
+        would have run it first, with the same effect: the loop is the
+        running loop, nothing is queued before it, no tick is running, not
+        in debug mode (whose slow-callback report only C{_run_once} makes),
+        the handle is not cancelled, and no exception waits to leave
+        C{run_forever}.  As in a tick, an exception goes to the loop's
+        exception handler, and C{SystemExit}/C{KeyboardInterrupt} leave
+        C{run_forever} (driving) or reach Twisted's log (hosted).  The
+        callback runs as if outside a tick, so what it schedules arranges
+        its own reactor calls (L{call_soon}, L{call_at}).
+        """
+        if (
+            self._in_tick
+            or self._pending_exception is not None
+            or _private.get_running_loop_or_none() is not self
+            or self.get_debug()
+        ):
+            return False
+        if self._ready_queue:
+            # Queued: run this event anyway if all that is queued was
+            # queued by this poll's earlier events (asyncio runs all the
+            # events of one select() before what they queue).
+            if self._driving:
+                if not self._poll_burst:
+                    return False
+            elif self._tick_call is None or self._tick_call is not self._burst_tick:
+                return False
+        handle = _private.io_handle(key, event)
+        if handle is None or handle.cancelled():
+            return False
+        try:
+            _private.run_handle(handle)
+        except BaseException as e:
+            if self._driving:
+                self._pending_exception = e
+            else:
+                self._reactor.callLater(0, _reraise, e)
+        # The tick that will run what this queued (hosted).
+        self._burst_tick = self._tick_call
+        return True
+
     def _schedule(self) -> None:
         """
         Arrange the reactor calls the loop's state asks for: a tick now if
         callbacks are ready, else one reactor timer for the earliest
-        asyncio timer.
+        asyncio timer.  Nothing while driving: each iteration ticks, and
+        waits no longer than the earliest timer (L{_poll_timeout}).
         """
-        if _private.has_ready(self):
-            if self._tick_call is None and not self._driving:
+        if self._driving:
+            return
+        if _private.has_ready(self) or self._reactor_selector.has_recorded:
+            if self._tick_call is None:
                 self._tick_call = self._reactor.callLater(0, self._tick)
             return
         when = _private.earliest_timer(self)
@@ -275,8 +341,13 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         *args: Any,
         context: Any = None,
     ) -> asyncio.Handle:
-        handle = super().call_soon(callback, *args, context=context)
-        if self._tick_call is None and not self._in_tick and not self._driving:
+        """
+        asyncio's C{call_soon}; outside a tick, while hosted, also arrange
+        a tick (at most one pending).  Called once per callback, so it
+        tests the common case (inside a tick) first and skips C{super()}.
+        """
+        handle = _base_call_soon(self, callback, *args, context=context)
+        if not self._in_tick and self._tick_call is None and not self._driving:
             self._tick_call = self._reactor.callLater(0, self._tick)
         return handle
 
@@ -288,7 +359,11 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         context: Any = None,
     ) -> asyncio.TimerHandle:
         timer = super().call_at(when, callback, *args, context=context)
-        if not self._in_tick and (self._timer_when is None or when < self._timer_when):
+        if (
+            not self._in_tick
+            and not self._driving
+            and (self._timer_when is None or when < self._timer_when)
+        ):
             self._set_timer(timer.when())
         return timer
 
@@ -362,11 +437,13 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         return timeout
 
     def _poll(self, timeout: float | None) -> None:
-        self._in_poll = True
+        # Events reported by this poll may run at once (_dispatch_io) if
+        # nothing was queued before it.
+        self._poll_burst = not self._ready_queue
         try:
             self._reactor.doIteration(timeout)
         finally:
-            self._in_poll = False
+            self._poll_burst = False
 
     def _start_driving(self) -> None:
         self._driving = True
@@ -569,6 +646,14 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         if entry is not None and not self.is_closed():
             callback, args = entry
             self.call_soon(callback, *args)
+
+
+def _reraise(exception: BaseException) -> None:
+    """
+    Raise C{exception}: called by the reactor, which logs it as it logs an
+    exception that leaves a tick.
+    """
+    raise exception
 
 
 if sys.platform == "win32":  # pragma: no cover

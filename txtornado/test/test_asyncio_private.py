@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import selectors
+import socket
 from asyncio import base_events, events
+from typing import Any
 
 from twisted.internet.epollreactor import EPollReactor
 from twisted.trial.unittest import SynchronousTestCase
@@ -107,6 +110,59 @@ class AsyncioPrivateNamesTests(SynchronousTestCase):
         self.loop.close()
         with self.assertRaises(RuntimeError):
             private.check_closed(self.loop)
+
+
+class AsyncioSelectorDataTests(SynchronousTestCase):
+    """
+    The shape of asyncio's selector keys and handles that
+    L{private.io_handle}, L{private.run_handle} and L{private.ready_queue}
+    rely on.
+    """
+
+    def test_io_handle_and_run_handle(self) -> None:
+        loop = asyncio.SelectorEventLoop()
+        self.addCleanup(loop.close)
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        calls: list[str] = []
+        contexts: list[dict[str, Any]] = []
+        loop.set_exception_handler(lambda loop, ctx: contexts.append(ctx))
+
+        def boom() -> None:
+            raise ValueError("boom")
+
+        loop.add_reader(a, calls.append, "read")
+        loop.add_writer(a, boom)
+        key = loop._selector.get_key(a)  # type: ignore[attr-defined]
+        reader = private.io_handle(key, selectors.EVENT_READ)
+        writer = private.io_handle(key, selectors.EVENT_WRITE)
+        self.assertIsInstance(reader, asyncio.Handle)
+        self.assertIsInstance(writer, asyncio.Handle)
+        assert reader is not None and writer is not None
+        private.run_handle(reader)
+        private.run_handle(writer)
+        self.assertEqual(calls, ["read"])
+        self.assertEqual(len(contexts), 1)
+        self.assertIsInstance(contexts[0]["exception"], ValueError)
+        loop.remove_writer(a)
+        key = loop._selector.get_key(a)  # type: ignore[attr-defined]
+        self.assertIsNone(private.io_handle(key, selectors.EVENT_WRITE))
+
+    def test_ready_queue_is_never_rebound(self) -> None:
+        """
+        ready_queue returns the deque itself, and BaseEventLoop assigns
+        _ready only in __init__.
+        """
+        loop = asyncio.SelectorEventLoop()
+        self.addCleanup(loop.close)
+        queue = private.ready_queue(loop)
+        self.assertIs(queue, loop._ready)  # type: ignore[attr-defined]
+        source = inspect.getsource(base_events)
+        self.assertEqual(source.count("self._ready = "), 1)
+        self.assertIn(
+            "self._ready = ", inspect.getsource(base_events.BaseEventLoop.__init__)
+        )
 
 
 class TwistedPrivateNamesTests(SynchronousTestCase):

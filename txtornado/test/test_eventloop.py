@@ -373,6 +373,166 @@ class _EventLoopTests:
         self.assertEqual(self.complete(got), b"ping")  # type: ignore[attr-defined]
         self.assertFalse(self.loop.remove_reader(a))  # type: ignore[attr-defined]
 
+    def _hosted(self, body: Callable[[], None]) -> None:
+        """
+        Run C{body} once C{reactor.run()} hosts the loop; it must stop the
+        reactor eventually.
+        """
+        self.reactor.callWhenRunning(body)
+        self.reactor.run(installSignalHandlers=False)
+
+    def test_io_callbacks_hosted(self) -> None:
+        """
+        While reactor.run() hosts the loop, reader callbacks (run as soon
+        as the reactor reports the descriptor) see the loop as the running
+        loop, run after callbacks queued before them, send exceptions to
+        the exception handler and keep being called.
+        """
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)  # type: ignore[attr-defined]
+        self.addCleanup(b.close)  # type: ignore[attr-defined]
+        a.setblocking(False)
+        contexts: list[dict[str, Any]] = []
+        self.loop.set_exception_handler(lambda loop, ctx: contexts.append(ctx))
+        calls: list[Any] = []
+
+        def on_read() -> None:
+            calls.append(("read", asyncio.get_running_loop(), a.recv(10)))
+            if len(calls) == 1:
+                raise ValueError("boom")
+            self.loop.remove_reader(a)
+            self.loop.call_soon(self.reactor.stop)
+
+        def second_send() -> None:
+            self.loop.call_soon(calls.append, "queued")
+            b.send(b"2")
+
+        def start() -> None:
+            self.loop.add_reader(a, on_read)
+            b.send(b"1")
+            self.reactor.callLater(0.01, second_send)
+
+        self._hosted(start)
+        self.assertEqual(  # type: ignore[attr-defined]
+            calls,
+            [("read", self.loop, b"1"), "queued", ("read", self.loop, b"2")],
+        )
+        self.assertEqual(len(contexts), 1)  # type: ignore[attr-defined]
+        self.assertIsInstance(contexts[0]["exception"], ValueError)  # type: ignore[attr-defined]
+
+    def test_io_base_exception_hosted(self) -> None:
+        """
+        A KeyboardInterrupt from a reader callback while hosted reaches
+        Twisted's log (as from any reactor call) and the descriptor stays
+        watched.
+        """
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)  # type: ignore[attr-defined]
+        self.addCleanup(b.close)  # type: ignore[attr-defined]
+        a.setblocking(False)
+        reads: list[bytes] = []
+
+        def on_read() -> None:
+            reads.append(a.recv(10))
+            if len(reads) == 1:
+                b.send(b"2")
+                raise KeyboardInterrupt
+            self.reactor.stop()
+
+        def start() -> None:
+            self.loop.add_reader(a, on_read)
+            b.send(b"1")
+
+        self._hosted(start)
+        self.assertEqual(reads, [b"1", b"2"])  # type: ignore[attr-defined]
+        self.assertEqual(  # type: ignore[attr-defined]
+            len(self.flushLoggedErrors(KeyboardInterrupt)),  # type: ignore[attr-defined]
+            1,
+        )
+
+    def test_io_base_exception_driving(self) -> None:
+        """
+        A KeyboardInterrupt from a reader callback leaves
+        run_until_complete, and the loop can run again.
+        """
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)  # type: ignore[attr-defined]
+        self.addCleanup(b.close)  # type: ignore[attr-defined]
+        a.setblocking(False)
+
+        def on_read() -> None:
+            self.loop.remove_reader(a)
+            a.recv(10)
+            raise KeyboardInterrupt
+
+        self.loop.add_reader(a, on_read)
+        b.send(b"1")
+        with self.assertRaises(KeyboardInterrupt):  # type: ignore[attr-defined]
+            self.loop.run_until_complete(asyncio.sleep(1))
+        self.assertEqual(
+            self.loop.run_until_complete(asyncio.sleep(0, "again")), "again"
+        )  # type: ignore[attr-defined]
+
+    def test_debug_slow_io_callback(self) -> None:
+        """
+        In debug mode, a slow reader callback is reported as any other.
+        """
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)  # type: ignore[attr-defined]
+        self.addCleanup(b.close)  # type: ignore[attr-defined]
+        a.setblocking(False)
+        got: asyncio.Future[bytes] = self.loop.create_future()
+
+        def on_read() -> None:
+            self.loop.remove_reader(a)
+            got.set_result(a.recv(10))
+
+        self.loop.set_debug(True)
+        self.loop.slow_callback_duration = 0.0
+        self.loop.add_reader(a, on_read)
+        b.send(b"x")
+        with self.assertLogs("asyncio", logging.WARNING) as logs:  # type: ignore[attr-defined]
+            self.assertEqual(self.complete(got), b"x")  # type: ignore[attr-defined]
+        self.assertTrue(any("on_read" in line for line in logs.output))  # type: ignore[attr-defined]
+
+    def test_endless_call_soon_does_not_starve_reactor(self) -> None:
+        """
+        A callback that always calls call_soon again (hosted or driving)
+        does not keep the reactor from delivering I/O and running its
+        timed calls.
+        """
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)  # type: ignore[attr-defined]
+        self.addCleanup(b.close)  # type: ignore[attr-defined]
+        a.setblocking(False)
+        seen: list[str] = []
+
+        def spin() -> None:
+            if len(seen) < 2:
+                self.loop.call_soon(spin)
+
+        def on_read() -> None:
+            self.loop.remove_reader(a)
+            seen.append("read")
+
+        def start() -> None:
+            self.loop.call_soon(spin)
+            self.loop.add_reader(a, on_read)
+            b.send(b"x")
+            self.reactor.callLater(0.01, seen.append, "timed")
+
+        self.loop.call_soon(start)
+        self.loop.run_until_complete(asyncio.sleep(0.05))
+        self.assertEqual(sorted(seen), ["read", "timed"])  # type: ignore[attr-defined]
+        del seen[:]
+
+        def hosted() -> None:
+            start()
+            self.reactor.callLater(0.02, self.reactor.stop)
+
+        self._hosted(hosted)
+        self.assertEqual(sorted(seen), ["read", "timed"])  # type: ignore[attr-defined]
+
     def test_add_reader_closed_fd(self) -> None:
         """
         add_reader on a closed descriptor raises OSError(EBADF) at once.
