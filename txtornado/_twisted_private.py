@@ -45,3 +45,18 @@ REACTOR_BASE_ATTRIBUTES = (
     "_removeAll",
     "_uninstallHandler",
 )
+
+
+def forgetExitSignal(reactor: object) -> None:
+    """
+    Make twistd exit with status 0 after a signal stopped the reactor.
+
+    C{ReactorBase.sigInt}/C{sigTerm} record the signal in C{_exitSignal}
+    (Twisted's private C{_ISupportsExitSignalCapturing}), and twistd, once
+    the reactor has stopped, kills itself with that signal so that its exit
+    status says which signal stopped it.  The C{twistd tornado} plugin
+    calls this after a graceful shutdown in which every request finished,
+    so that such a stop exits 0.
+    """
+    if getattr(reactor, "_exitSignal", None) is not None:
+        reactor._exitSignal = None  # type: ignore[attr-defined]

@@ -1,113 +1,155 @@
 """
-The txtornado demo: a Tornado application and a twisted.web site served by
-one process, on one loop, in one thread.
+The txtornado demo: Tornado and Twisted in one process, on one loop.
 
-    python -m txtornado.demo [--port 8888] [--twisted-port 8889] [--interface 127.0.0.1]
+    twistd -n tornado --app txtornado.demo:make_app
+    twistd -n --reactor=tornado tornado --app txtornado.demo:make_app
 
-The Tornado page at C{/} awaits a Deferred-returning Twisted API (a
-twisted.web C{Agent} request to the Twisted site) and shows what came back;
-the Twisted site at C{/} answers from twisted.web.  Ctrl-C or SIGTERM stops
-the reactor, which runs its shutdown triggers and exits 0.
+or, with the README's first command, C{python -m txtornado.demo}, which
+runs exactly that and prints the URL to open.
+
+The Tornado application serves:
+
+  - C{/}: a page whose handler awaits a Deferred-returning Twisted API (a
+    twisted.web C{Agent} request to the Twisted site below);
+  - C{/ws}: a websocket that echoes messages, stamped by a Twisted timer;
+
+and the factory starts a twisted.web site on a second endpoint
+(C{--setting twisted_endpoint=tcp:8889:interface=127.0.0.1}).
 """
 
 from __future__ import annotations
 
-import argparse
+import os
 import sys
 from typing import Any
 
+import tornado.web
+import tornado.websocket
+from twisted.internet import task
+from twisted.web import client, resource, server
 
-def _parseArgs(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m txtornado.demo", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--interface", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8888, help="Tornado app port")
-    parser.add_argument(
-        "--twisted-port", type=int, default=8889, help="twisted.web site port"
-    )
-    return parser.parse_args(argv)
+from txtornado.futures import future_from_deferred
+
+_PAGE = """<!doctype html>
+<title>txtornado demo</title>
+<h1>Hello from Tornado</h1>
+<p>Twisted said: <b>{said}</b> (from <a href="{twisted_url}">{twisted_url}</a>)</p>
+<p>Reactor: {reactor}</p>
+<p>Websocket: <input id="msg" value="hello"> <button id="send">send</button></p>
+<pre id="log"></pre>
+<script>
+const ws = new WebSocket(location.href.replace(/^http/, "ws") + "ws");
+const log = (t) => document.getElementById("log").textContent += t + "\\n";
+ws.onmessage = (e) => log(e.data);
+document.getElementById("send").onclick = () => ws.send(document.getElementById("msg").value);
+</script>
+"""
 
 
-def main(argv: list[str] | None = None) -> int:
+class TwistedHello(resource.Resource):
     """
-    Install TornadoReactor, serve both sites and run until stopped.
+    The twisted.web side: one page.
     """
-    args = _parseArgs(argv)
 
-    import txtornado
+    isLeaf = True
 
-    reactor = txtornado.install()
+    def render_GET(self, request: Any) -> bytes:
+        return b"Hello from twisted.web"
 
+
+class MainPage(tornado.web.RequestHandler):
+    """
+    A Tornado handler awaiting a Deferred-returning Twisted API.
+    """
+
+    def initialize(self, reactor: Any, twisted_url: str) -> None:
+        self.reactor = reactor
+        self.twisted_url = twisted_url
+
+    async def get(self) -> None:
+        agent = client.Agent(self.reactor)
+        response = await future_from_deferred(
+            agent.request(b"GET", self.twisted_url.encode("ascii"))
+        )
+        body = await future_from_deferred(client.readBody(response))
+        self.write(
+            _PAGE.format(
+                said=tornado.escape.xhtml_escape(body.decode()),
+                twisted_url=self.twisted_url,
+                reactor=type(self.reactor).__name__,
+            )
+        )
+
+
+class Echo(tornado.websocket.WebSocketHandler):
+    """
+    A websocket echoing each message after a Twisted C{deferLater}.
+    """
+
+    def initialize(self, reactor: Any) -> None:
+        self.reactor = reactor
+
+    async def on_message(self, message: str | bytes) -> None:
+        stamp = await future_from_deferred(
+            task.deferLater(self.reactor, 0.01, self.reactor.seconds)
+        )
+        await self.write_message(f"echo {message!s} at {stamp:.3f}")
+
+
+def make_app(
+    twisted_endpoint: str = "tcp:8889:interface=127.0.0.1",
+) -> tornado.web.Application:
+    """
+    Start the twisted.web site on C{twisted_endpoint} and return the
+    Tornado application.  Called by C{twistd tornado} in the running
+    reactor.
+    """
     import warnings
 
-    import tornado.httpserver
-    import tornado.netutil
-    import tornado.web
-    from twisted.internet import defer
-    from twisted.web import client, resource, server
-
-    class TwistedHello(resource.Resource):
-        isLeaf = True
-
-        def render_GET(self, request: Any) -> bytes:
-            return b"Hello from twisted.web"
+    from twisted.internet import endpoints, reactor
 
     # Twisted's readBody warns about its own HTTP/1.1 client transport on
     # every reactor (epoll too); it is not about this demo.
     warnings.filterwarnings(
         "ignore", "Using readBody with a transport", DeprecationWarning
     )
+
     site = server.Site(TwistedHello())  # type: ignore[no-untyped-call]
-    twistedPort = reactor.listenTCP(  # type: ignore[no-untyped-call]
-        args.twisted_port, site, interface=args.interface
+    endpoint = endpoints.serverFromString(reactor, twisted_endpoint)
+    port = endpoint.listen(site)
+    twisted_url: list[str] = []
+    port.addCallback(
+        lambda p: twisted_url.append(f"http://{p.getHost().host}:{p.getHost().port}/")
     )
-    twistedURL = f"http://{args.interface}:{twistedPort.getHost().port}/"
-    agent = client.Agent(reactor)
-
-    async def askTwisted() -> bytes:
-        response = await agent.request(b"GET", twistedURL.encode("ascii"))
-        body: bytes = await client.readBody(response)
-        return body
-
-    class TornadoHello(tornado.web.RequestHandler):
-        async def get(self) -> None:
-            # A Deferred-returning Twisted API, awaited from a Tornado
-            # handler: the coroutine runs as a Deferred and comes back to
-            # the handler as an asyncio future on the same loop.
-            d = defer.ensureDeferred(askTwisted())
-            body = await d.asFuture(reactor.io_loop.asyncio_loop)  # type: ignore[attr-defined]
-            self.set_header("Content-Type", "text/html; charset=utf-8")
-            self.write(
-                "<h1>Hello from Tornado</h1>"
-                f"<p>Twisted said: <b>{body.decode()}</b> "
-                f"(from <a href='{twistedURL}'>{twistedURL}</a>)</p>"
-                f"<p>Reactor: {type(reactor).__name__}</p>"
-            )
-
-    app = tornado.web.Application([(r"/", TornadoHello)])
-    httpServer = tornado.httpserver.HTTPServer(app)
-    sockets = tornado.netutil.bind_sockets(args.port, address=args.interface)
-    httpServer.add_sockets(sockets)
-    tornadoURL = f"http://{args.interface}:{sockets[0].getsockname()[1]}/"
-
-    def closeTornado() -> None:
-        httpServer.stop()
-
-    reactor.addSystemEventTrigger("before", "shutdown", closeTornado)
-    reactor.callWhenRunning(
-        lambda: print(
-            f"txtornado demo running on {type(reactor).__name__}\n"
-            f"  Tornado app:    {tornadoURL}\n"
-            f"  twisted.web:    {twistedURL}\n"
-            "Press Ctrl-C to stop.",
-            flush=True,
-        )
+    port.addCallback(
+        lambda _: print(f"twisted.web site on {twisted_url[0]}", flush=True)
     )
-    reactor.run()
-    print("txtornado demo stopped.", flush=True)
-    return 0
+    # Endpoints of Twisted's own kinds listen synchronously.
+    assert twisted_url, "the twisted.web endpoint did not listen at once"
+    return tornado.web.Application(
+        [
+            (r"/", MainPage, {"reactor": reactor, "twisted_url": twisted_url[0]}),
+            (r"/ws", Echo, {"reactor": reactor}),
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """
+    Run the demo under twistd (in this process): C{python -m txtornado.demo
+    [twistd options]}.  By default: C{twistd -n tornado --app
+    txtornado.demo:make_app}.
+    """
+    from twisted.scripts.twistd import run
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    sys.argv = ["twistd", "-n", "--pidfile=", *args]
+    if "tornado" not in args:
+        sys.argv += ["tornado", "--app", "txtornado.demo:make_app"]
+    print(f"$ {' '.join(sys.argv)}", file=sys.stderr, flush=True)
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    run()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -6,6 +6,7 @@ process (anything that installs a global reactor or signal handlers).
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -68,14 +69,41 @@ class Child:
     when C{deadline} seconds pass, so a test waiting on a line never hangs.
     """
 
-    def __init__(self, args: Sequence[str], deadline: float = 60.0) -> None:
+    def __init__(
+        self,
+        args: Sequence[str],
+        deadline: float = 60.0,
+        listening: socket.socket | None = None,
+    ) -> None:
+        """
+        @param listening: a listening socket to hand to the child the way
+            systemd's socket activation does (as fd 3, with C{LISTEN_FDS=1},
+            C{LISTEN_FDNAMES} and C{LISTEN_PID} set to the child's pid), for Twisted's
+            C{systemd:} endpoint.
+        """
+        env = childEnv()
+        preexec = None
+        if listening is not None:
+            fd = listening.fileno()
+            env["LISTEN_FDS"] = "1"
+            env["LISTEN_FDNAMES"] = "http"
+
+            def preexec() -> None:
+                os.dup2(fd, 3)
+                os.set_inheritable(3, True)
+
+            # LISTEN_PID must be the child's own pid: set it after the fork,
+            # through a shell that execs the real command.
+            args = ["sh", "-c", 'export LISTEN_PID=$$; exec "$@"', "sh", *args]
         self.process = subprocess.Popen(
             list(args),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
-            env=childEnv(),
+            env=env,
+            preexec_fn=preexec,
+            pass_fds=(3,) if listening is not None else (),
         )
         self.lines: list[str] = []
         self._killer = threading.Timer(deadline, self.process.kill)

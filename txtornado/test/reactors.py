@@ -24,7 +24,8 @@ _built: list[AsyncIOLoop] = []
 def _closeBuilt() -> None:
     while _built:
         ioLoop = _built.pop()
-        if not ioLoop.asyncio_loop.is_running():  # type: ignore[attr-defined]
+        loop = ioLoop.asyncio_loop  # type: ignore[attr-defined]
+        if not loop.is_running() and not loop.is_closed():
             ioLoop.close()
 
 

@@ -6,16 +6,14 @@ reactor.
 
 from __future__ import annotations
 
-import signal
 import sys
 import textwrap
-import urllib.request
 import zipfile
 from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.test._subprocess import ROOT, Child, binPath, run, runPython
+from txtornado.test._subprocess import ROOT, binPath, run, runPython
 
 
 class InstallTests(SynchronousTestCase):
@@ -302,39 +300,3 @@ class SignalTests(SynchronousTestCase):
         )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("['child ended 3', 'SIGUSR1', 'shutdown']", result.stdout)
-
-
-class DemoTests(SynchronousTestCase):
-    """
-    C{python -m txtornado.demo}, the README's first command.
-    """
-
-    def test_demo(self) -> None:
-        """
-        The demo serves a Tornado page that shows what a twisted.web page
-        said, and SIGTERM ends it with exit code 0.
-        """
-        child = Child(
-            [
-                sys.executable,
-                "-m",
-                "txtornado.demo",
-                "--port",
-                "0",
-                "--twisted-port",
-                "0",
-            ]
-        )
-        tornadoURL = child.readUntil("Tornado app:").split()[-1]
-        twistedURL = child.readUntil("twisted.web:").split()[-1]
-        with urllib.request.urlopen(tornadoURL, timeout=30) as response:
-            page = response.read().decode()
-        with urllib.request.urlopen(twistedURL, timeout=30) as response:
-            twistedPage = response.read().decode()
-        child.process.send_signal(signal.SIGTERM)
-        code, output = child.finish()
-        self.assertIn("Hello from Tornado", page)
-        self.assertIn("Twisted said: <b>Hello from twisted.web</b>", page)
-        self.assertEqual(twistedPage, "Hello from twisted.web")
-        self.assertEqual(code, 0, output)
-        self.assertIn("txtornado demo stopped.", output)

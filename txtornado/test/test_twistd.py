@@ -1,0 +1,410 @@
+"""
+The C{twistd tornado} plugin, run for real: twistd in a child process,
+requests from Tornado's HTTP client and Twisted's Agent (on a TornadoReactor
+in this process), signals, log files and error messages.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+from tornado.httpclient import AsyncHTTPClient, HTTPResponse
+from tornado.websocket import websocket_connect
+from twisted.internet.endpoints import UNIXClientEndpoint
+from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.client import Agent, readBody
+
+from txtornado.endpoints import EndpointHTTPClient
+from txtornado.futures import deferred_from_future, future_from_deferred
+from txtornado.test._subprocess import Child, binPath, run
+from txtornado.test.reactors import tornadoAsyncioReactor
+
+APP = "txtornado.test._twistd_app"
+
+
+def twistd(*args: str, reactor: str | None = None) -> list[str]:
+    """
+    The command line of C{twistd -n [--reactor=R] tornado ARGS}.
+    """
+    head = [binPath("twistd"), "-n", "--pidfile="]
+    if reactor:
+        head.append(f"--reactor={reactor}")
+    return [*head, "tornado", *args]
+
+
+class _ClientMixin:
+    """
+    Run requests against the child from a TornadoReactor in this process.
+    """
+
+    addCleanup: Any
+    assertEqual: Any
+
+    def request(self, coroutine: Any) -> Any:
+        reactor = tornadoAsyncioReactor()
+        self.addCleanup(reactor.io_loop.close)
+        result: list[Any] = []
+
+        async def main() -> None:
+            try:
+                result.append(await coroutine(reactor))
+            except BaseException as e:
+                result.append(e)
+            finally:
+                reactor.stop()
+
+        reactor.callWhenRunning(
+            lambda: deferred_from_future(main(), reactor.io_loop.asyncio_loop)
+        )
+        timeout = reactor.callLater(30, reactor.stop)
+        reactor.run(installSignalHandlers=False)
+        if timeout.active():
+            timeout.cancel()
+        self.assertEqual(len(result), 1, "no response within 30 s")
+        if isinstance(result[0], BaseException):
+            raise result[0]
+        return result[0]
+
+
+def _servingURL(child: Child) -> str:
+    line = child.readUntil("Tornado application serving on")
+    return line.rsplit(" ", 1)[-1].strip()
+
+
+class ServeTests(_ClientMixin, SynchronousTestCase):
+    """
+    Serving on TCP and UNIX endpoints, on both reactors.
+    """
+
+    def _serve(self, reactor: str | None) -> None:
+        # AF_UNIX paths are short (108 bytes): not under the test's mktemp.
+        directory = Path(tempfile.mkdtemp(prefix="txt-"))
+        self.addCleanup(shutil.rmtree, directory, True)
+        sock = directory / "app.sock"
+        child = Child(
+            twistd(
+                "--app",
+                f"{APP}:make_app",
+                "--setting",
+                "greeting=hey",
+                "--listen",
+                "tcp:0:interface=127.0.0.1",
+                "--listen",
+                f"unix:{sock}",
+                reactor=reactor,
+            )
+        )
+        tcpURL = _servingURL(child)
+        unixLine = child.readUntil("Tornado application serving on unix:")
+        self.assertIn(str(sock), unixLine)
+
+        async def fetchAll(r: Any) -> list[bytes]:
+            bodies = []
+            agent = Agent(r)
+            response = await future_from_deferred(
+                agent.request(b"GET", tcpURL.encode())
+            )
+            with warnings.catch_warnings():
+                # Twisted's own client warns here on every reactor.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                bodies.append(await future_from_deferred(readBody(response)))
+            tornadoResponse: HTTPResponse = await AsyncHTTPClient().fetch(tcpURL)
+            bodies.append(tornadoResponse.body)
+            unixClient = EndpointHTTPClient(
+                force_instance=True,
+                endpoint_factory=lambda host, port: UNIXClientEndpoint(r, str(sock)),
+            )
+            unixResponse = await unixClient.fetch("http://app/")
+            bodies.append(unixResponse.body)
+            unixClient.close()
+            return bodies
+
+        bodies = self.request(fetchAll)
+        child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        # Over a UNIX socket Tornado's own HTTPServer reports 0.0.0.0.
+        self.assertEqual(
+            bodies,
+            [
+                b"hey from 127.0.0.1 http",
+                b"hey from 127.0.0.1 http",
+                b"hey from 0.0.0.0 http",
+            ],
+        )
+        self.assertEqual(code, 0, output)
+        self.assertFalse(sock.exists(), "the UNIX socket was not removed")
+
+    def test_defaultReactor(self) -> None:
+        """
+        On twistd's default reactor (Tornado on a TwistedIOLoop), the app
+        answers on TCP and on a UNIX socket, to Twisted's Agent and
+        Tornado's client; SIGTERM ends twistd with status 0.
+        """
+        self._serve(None)
+
+    def test_tornadoReactor(self) -> None:
+        """
+        The same with C{--reactor=tornado}.
+        """
+        self._serve("tornado")
+
+
+class ShutdownTests(_ClientMixin, SynchronousTestCase):
+    """
+    SIGTERM with a request in flight.
+    """
+
+    def test_slowRequestFinishes(self) -> None:
+        """
+        A request in flight when SIGTERM arrives completes; twistd then
+        exits 0, well within the shutdown timeout; new connections are
+        refused at once.
+        """
+        child = Child(
+            twistd(
+                "--app",
+                f"{APP}:make_app",
+                "--listen",
+                "tcp:0:interface=127.0.0.1",
+                "--shutdown-timeout",
+                "20",
+            )
+        )
+        url = _servingURL(child)
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        events: list[str] = []
+
+        async def slow(r: Any) -> bytes:
+            client = AsyncHTTPClient()
+            chunks: list[bytes] = []
+
+            def onChunk(chunk: bytes) -> None:
+                chunks.append(chunk)
+                if len(chunks) == 1:
+                    # The request is in flight: stop the server.
+                    events.append("started")
+                    child.process.send_signal(signal.SIGTERM)
+
+            await client.fetch(
+                url + "slow?seconds=1", streaming_callback=onChunk, request_timeout=30
+            )
+            return b"".join(chunks)
+
+        body = self.request(slow)
+        code, output = child.finish()
+        self.assertEqual(events, ["started"])
+        self.assertEqual(body, b"slow started\nslow done")
+        self.assertEqual(code, 0, output)
+        with socket.socket() as s:
+            self.assertNotEqual(s.connect_ex(("127.0.0.1", port)), 0)
+        self.assertNotIn("were closed", output)
+
+
+class LogTests(_ClientMixin, SynchronousTestCase):
+    """
+    Tornado's logs in twistd's log file.
+    """
+
+    def test_accessLineInLogFile(self) -> None:
+        """
+        C{--logfile} gets exactly one access line per request, from
+        Tornado's C{tornado.access} logger, at the request's level.  (The
+        socket is handed over by systemd-style socket activation, so it
+        accepts before twistd has even started.)
+        """
+        logfile = Path(self.mktemp() + ".log").absolute()
+        listening = socket.socket()
+        self.addCleanup(listening.close)
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        url = f"http://127.0.0.1:{listening.getsockname()[1]}/"
+        child = Child(
+            [
+                binPath("twistd"),
+                "-n",
+                "--pidfile=",
+                f"--logfile={logfile}",
+                "tornado",
+                "--app",
+                f"{APP}:make_app",
+                "--listen",
+                "systemd:domain=INET:index=0",
+            ],
+            listening=listening,
+        )
+
+        async def twice(r: Any) -> None:
+            client = AsyncHTTPClient()
+            await client.fetch(url)
+            await client.fetch(url + "missing", raise_error=False)
+
+        self.request(twice)
+        child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        self.assertEqual(code, 0, output)
+        lines = logfile.read_text().splitlines()
+        access = [line for line in lines if "[tornado.access#" in line]
+        self.assertEqual(len(access), 2, lines)
+        self.assertIn("200 GET / (127.0.0.1)", access[0])
+        self.assertIn("[tornado.access#info]", access[0])
+        self.assertIn("404 GET /missing (127.0.0.1)", access[1])
+        self.assertIn("[tornado.access#warn]", access[1])
+
+
+class ErrorTests(SynchronousTestCase):
+    """
+    Mistakes a user can make end twistd with one line naming the problem.
+    """
+
+    def assertOneLineError(self, args: list[str], expected: str) -> None:
+        result = run(twistd(*args), timeout=60)
+        self.assertNotEqual(result.returncode, 0)
+        everything = result.stdout + result.stderr
+        self.assertNotIn("Traceback", everything)
+        matching = [line for line in everything.splitlines() if expected in line]
+        self.assertEqual(len(matching), 1, everything)
+
+    def test_missingModule(self) -> None:
+        """
+        An --app module that does not exist.
+        """
+        self.assertOneLineError(
+            ["--app", "no.such.module:app"],
+            "--app no.such.module:app: cannot import no.such.module",
+        )
+
+    def test_missingName(self) -> None:
+        """
+        An --app name the module lacks.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:nothing"], f"module {APP} has no 'nothing'"
+        )
+
+    def test_notAnApplication(self) -> None:
+        """
+        An --app that is neither an Application nor callable.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:not_an_app"],
+            "42 is neither a tornado.web.Application nor a callable",
+        )
+
+    def test_badEndpoint(self) -> None:
+        """
+        A --listen string Twisted cannot parse.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--listen", "bogus:1"],
+            "cannot listen on bogus:1: Unknown endpoint type: 'bogus'",
+        )
+
+    def test_noSystemdSocket(self) -> None:
+        """
+        A systemd endpoint without an inherited socket.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--listen", "systemd:domain=INET:index=0"],
+            "cannot listen on systemd:domain=INET:index=0: IndexError",
+        )
+
+    def test_portInUse(self) -> None:
+        """
+        A busy port is named in the error.
+        """
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            self.assertOneLineError(
+                [
+                    "--app",
+                    f"{APP}:make_app",
+                    "--listen",
+                    f"tcp:{port}:interface=127.0.0.1",
+                ],
+                f"cannot listen on tcp:{port}:interface=127.0.0.1: Couldn't listen on "
+                f"127.0.0.1:{port}: [Errno 98] Address already in use",
+            )
+
+    def test_factoryFails(self) -> None:
+        """
+        A factory that raises (in the running reactor) is logged and twistd
+        exits with status 1.
+        """
+        result = run(
+            twistd(
+                "--app",
+                f"{APP}:broken_factory",
+                "--listen",
+                "tcp:0:interface=127.0.0.1",
+            ),
+            timeout=60,
+        )
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("txtornado: could not make the application", result.stdout)
+        self.assertIn("RuntimeError: the factory failed", result.stdout)
+
+
+class DemoTests(_ClientMixin, SynchronousTestCase):
+    """
+    C{python -m txtornado.demo}, the README's first command: the demo app
+    under C{twistd tornado}.
+    """
+
+    def _demo(self, *twistdOptions: str) -> None:
+        child = Child(
+            [
+                sys.executable,
+                "-m",
+                "txtornado.demo",
+                *twistdOptions,
+                "tornado",
+                "--app",
+                "txtornado.demo:make_app",
+                "--listen",
+                "tcp:0:interface=127.0.0.1",
+                "--setting",
+                "twisted_endpoint=tcp:0:interface=127.0.0.1",
+            ]
+        )
+        twistedURL = child.readUntil("twisted.web site on").split()[-1]
+        url = _servingURL(child)
+
+        async def visit(r: Any) -> tuple[str, str, str]:
+            page = (await AsyncHTTPClient().fetch(url)).body.decode()
+            twistedPage = (await AsyncHTTPClient().fetch(twistedURL)).body.decode()
+            ws = await websocket_connect(url.replace("http", "ws") + "ws")
+            await ws.write_message("ping")
+            echo = await ws.read_message()
+            ws.close()
+            return page, twistedPage, str(echo)
+
+        page, twistedPage, echo = self.request(visit)
+        child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        self.assertIn("<h1>Hello from Tornado</h1>", page)
+        self.assertIn("Twisted said: <b>Hello from twisted.web</b>", page)
+        self.assertEqual(twistedPage, "Hello from twisted.web")
+        self.assertTrue(echo.startswith("echo ping at "), echo)
+        self.assertEqual(code, 0, output)
+
+    def test_demo(self) -> None:
+        """
+        On twistd's default reactor: the Tornado page shows what the
+        twisted.web site said, the websocket echoes, SIGTERM exits 0.
+        """
+        self._demo()
+
+    def test_demoOnTornadoReactor(self) -> None:
+        """
+        The same with C{--reactor=tornado}.
+        """
+        self._demo("--reactor=tornado")
