@@ -53,9 +53,9 @@ class TwistedLogHandler(logging.Handler):
             if record.exc_info and record.exc_info[1] is not None:
                 _, value, tb = record.exc_info
                 failure = Failure(value, type(value), tb)
-                log.failure("{message}", failure, level, message=message)
+                log.failure("{text}", failure, level, text=message)
             else:
-                log.emit(level, "{message}", message=message)
+                log.emit(level, "{text}", text=message)
         except Exception:
             self.handleError(record)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from twisted.logger import LogLevel, globalLogPublisher
+from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
 from txtornado.logbridge import (
@@ -39,7 +39,7 @@ class RouteTests(SynchronousTestCase):
         logging.getLogger("tornado.general").error("general trouble")
         logging.getLogger("tornado.general").debug("not shown")
         got = [
-            (e["log_namespace"], e["log_level"], e["message"])
+            (e["log_namespace"], e["log_level"], formatEvent(e))
             for e in self.events
             if e.get("log_namespace", "").startswith("tornado.")
         ]
@@ -80,4 +80,4 @@ class RouteTests(SynchronousTestCase):
         handler = route_tornado_logs()
         self.addCleanup(unroute_tornado_logs, handler)
         logging.getLogger("tornado.access").info("once")
-        self.assertEqual(len([e for e in self.events if e.get("message") == "once"]), 1)
+        self.assertEqual(len([e for e in self.events if formatEvent(e) == "once"]), 1)
