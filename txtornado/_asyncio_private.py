@@ -71,6 +71,7 @@ __all__ = [
     "ready_queue",
     "run_asyncio_once",
     "run_handle",
+    "self_pipe_reader_fd",
     "set_running_loop",
 ]
 
@@ -87,6 +88,7 @@ USED_ATTRIBUTES: tuple[str, ...] = (
     "_stopping",
     "_thread_id",
     "_debug",
+    "_ssock",
 )
 
 #: Methods of C{BaseEventLoop} called here.
@@ -222,3 +224,13 @@ def exit_run(loop: asyncio.AbstractEventLoop, state: RunState) -> None:
         events._set_running_loop(state.previous_running_loop)
     loop._set_coroutine_origin_tracking(False)  # type: ignore[attr-defined]
     sys.set_asyncgen_hooks(*state.asyncgen_hooks)
+
+
+def self_pipe_reader_fd(loop: asyncio.AbstractEventLoop) -> int:
+    """
+    The file descriptor of a selector event loop's self-pipe reading end
+    (C{BaseSelectorEventLoop._ssock}), which C{__init__} registers for
+    reading.
+    """
+    fd: int = loop._ssock.fileno()  # type: ignore[attr-defined]
+    return fd

@@ -153,6 +153,11 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             self._release_reactor()
             raise
         self._ready_queue = _private.ready_queue(self)
+        # asyncio's self-pipe is never written to here (_write_to_self wakes
+        # the reactor with callFromThread, and signals do not use it), so
+        # the reactor need not watch it: a watched one would be one more
+        # reader in every trial test's dirty-reactor check.
+        self.remove_reader(_private.self_pipe_reader_fd(self))
         self._triggers = [
             reactor.addSystemEventTrigger("during", "startup", self._enter_hosted),
             reactor.addSystemEventTrigger("after", "shutdown", self._exit_hosted),

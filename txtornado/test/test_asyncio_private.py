@@ -70,6 +70,18 @@ class AsyncioPrivateNamesTests(SynchronousTestCase):
         source = inspect.getsource(base_events.BaseEventLoop.call_soon_threadsafe)
         self.assertIn("self._write_to_self()", source)
 
+    def test_self_pipe_is_registered_for_reading(self) -> None:
+        """
+        A selector event loop's __init__ registers its self-pipe's reading
+        end (self._ssock) for reading, as self_pipe_reader_fd assumes.
+        """
+        loop = asyncio.SelectorEventLoop()
+        self.addCleanup(loop.close)
+        fd = private.self_pipe_reader_fd(loop)
+        self.assertEqual(fd, loop._ssock.fileno())  # type: ignore[attr-defined]
+        key = loop._selector.get_key(fd)  # type: ignore[attr-defined]
+        self.assertEqual(key.events, selectors.EVENT_READ)
+
     def test_used_attributes(self) -> None:
         """
         The instance attributes read or written exist with the expected
