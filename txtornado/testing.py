@@ -119,11 +119,11 @@ class ServedApp:
         The absolute URL of C{path} on the served app.
         """
         assert self.listening is not None, "not started"
-        address = self.listening.getHost()
+        address: Any = self.listening.getHost()
         host = getattr(address, "host", None)
         if host is None:  # a UNIX socket: any host name will do
             return f"http://localhost{path}"
-        return f"http://{host}:{getattr(address, 'port')}{path}"
+        return f"http://{host}:{address.port}{path}"
 
     def fetch(self, path: str = "/", **kwargs: Any) -> Deferred[HTTPResponse]:
         """
