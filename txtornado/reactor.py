@@ -31,6 +31,7 @@ from typing import Any, cast
 from tornado.ioloop import IOLoop
 from twisted.internet import process
 from twisted.internet.base import DelayedCall
+from twisted.internet.error import ReactorAlreadyRunning, ReactorNotRestartable
 from twisted.internet.interfaces import (
     IReactorFDSet,
     IReadDescriptor,
@@ -206,6 +207,13 @@ class TornadoReactor(PosixReactorBase):
         """
         Start the reactor and run the IOLoop until the reactor is stopped or
         crashed.
+
+        The startup event fires as the loop's first callback, so startup
+        triggers and C{callWhenRunning} calls run inside the running loop
+        (C{asyncio.get_running_loop()} works there, as in every other reactor
+        callback).  Whether the reactor may start is checked here, first:
+        C{ReactorAlreadyRunning} and C{ReactorNotRestartable} are raised by
+        this call, as on every reactor.
         """
         if self._autoStarted and self._started and not self._driver.isRunning():
             # Started by an earlier run of the loop that was not ours;
@@ -213,13 +221,11 @@ class TornadoReactor(PosixReactorBase):
             self._autoStarted = False
             self._runLoop()
             return
-        # Set before the startup triggers run: one of them may crash().
-        wasInRun, self._inRun = self._inRun, True
-        try:
-            self.startRunning(installSignalHandlers=installSignalHandlers)
-        except BaseException:
-            self._inRun = wasInRun
-            raise
+        if self._started:
+            raise ReactorAlreadyRunning()
+        if self._startedBefore:
+            raise ReactorNotRestartable()
+        self._driver.callSoon(self.startRunning, installSignalHandlers)
         try:
             self._runLoop()
         finally:

@@ -170,6 +170,22 @@ class ReactorTestsMixin:
         self.runUntil(reactor)
         self.assertEqual(seen, [reactor.io_loop])
 
+    def test_startupTriggersRunInRunningLoop(self) -> None:
+        """
+        Startup triggers and C{callWhenRunning} calls run inside the running
+        asyncio loop, so asyncio and Tornado APIs that need it work there.
+        """
+        reactor = self.buildReactor()
+        seen: list[object] = []
+
+        def running() -> None:
+            seen.append(asyncio.get_running_loop())
+            reactor.stop()
+
+        reactor.callWhenRunning(running)
+        self.runUntil(reactor)
+        self.assertEqual(seen, [reactor.io_loop.asyncio_loop])  # type: ignore[attr-defined]
+
     def test_callFromThread(self) -> None:
         """
         Calls from several threads all run in the loop thread, each
