@@ -5,11 +5,13 @@ exactly what its C{.out} file says: the documentation's code is tested.
 
 from __future__ import annotations
 
+import signal
 import sys
+import urllib.request
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.test._subprocess import ROOT, run
+from txtornado.test._subprocess import ROOT, Child, binPath, run
 
 EXAMPLES = ROOT / "docs" / "examples"
 
@@ -23,7 +25,9 @@ class DocsExamplesTests(SynchronousTestCase):
         """
         Each example has its C{.out} file, and the other way round.
         """
-        scripts = {p.stem for p in EXAMPLES.glob("*.py")}
+        scripts = {
+            p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("test_")
+        }
         outputs = {p.stem for p in EXAMPLES.glob("*.out")}
         self.assertTrue(scripts)
         self.assertEqual(scripts, outputs)
@@ -41,4 +45,66 @@ def _makeTest(name: str) -> object:
 
 
 for _script in sorted(EXAMPLES.glob("*.py")):
-    setattr(DocsExamplesTests, f"test_{_script.stem}", _makeTest(_script.stem))
+    if not _script.stem.startswith("test_"):
+        setattr(DocsExamplesTests, f"test_{_script.stem}", _makeTest(_script.stem))
+
+
+class DocsTestExamplesTests(SynchronousTestCase):
+    """
+    The testing page's examples pass under their runner, on both reactors;
+    the .tac example serves under twistd.
+    """
+
+    def _runModule(self, *args: str) -> str:
+        result = run([sys.executable, "-m", *args], timeout=120, cwd=EXAMPLES)
+        output = result.stdout + result.stderr
+        self.assertEqual(result.returncode, 0, output)
+        return output
+
+    def test_trialExample(self) -> None:
+        """
+        test_hello_trial.py passes under trial, default and tornado reactors.
+        """
+        for options in ((), ("--reactor=tornado",)):
+            output = self._runModule(
+                "twisted.trial",
+                "--temp-directory",
+                self.mktemp(),
+                *options,
+                "test_hello_trial",
+            )
+            self.assertIn("PASSED (successes=1)", output)
+
+    def test_pytestExample(self) -> None:
+        """
+        test_hello_pytest.py passes under pytest, default and tornado reactors.
+        """
+        for options in ((), ("--reactor=tornado",)):
+            output = self._runModule(
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                *options,
+                "test_hello_pytest.py",
+            )
+            self.assertIn("1 passed", output)
+
+    def test_tacExample(self) -> None:
+        """
+        hello.tac serves its app under twistd; SIGTERM stops it cleanly.
+        (Under C{twistd -y} twistd's own exit status applies: it ends by
+        the signal that stopped it.  The C{twistd tornado} plugin exits 0
+        after a clean graceful stop instead.)
+        """
+        child = Child(
+            [binPath("twistd"), "-n", "--pidfile=", "-y", str(EXAMPLES / "hello.tac")]
+        )
+        url = child.readUntil("Tornado application serving on").split()[-1]
+        with urllib.request.urlopen(url, timeout=30) as response:
+            body = response.read()
+        child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        self.assertEqual(body, b"hello from a .tac file")
+        self.assertEqual(code, -signal.SIGTERM, output)
+        self.assertIn("Server Shut Down.", output)
