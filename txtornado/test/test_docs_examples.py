@@ -5,6 +5,7 @@ exactly what its C{.out} file says: the documentation's code is tested.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import urllib.request
@@ -69,7 +70,7 @@ class DocsTestExamplesTests(SynchronousTestCase):
             output = self._runModule(
                 "twisted.trial",
                 "--temp-directory",
-                self.mktemp(),
+                os.path.abspath(self.mktemp()),
                 *options,
                 "test_hello_trial",
             )
