@@ -23,10 +23,12 @@ from txtornado.ioloop import TwistedIOLoop
 from txtornado.policy import TwistedEventLoopPolicy
 from txtornado.reactor import TornadoReactor, install
 from txtornado.resolver import TwistedResolver
+from txtornado.service import TornadoService
 
 __all__ = [
     "ReactorThreadPoolExecutor",
     "TornadoReactor",
+    "TornadoService",
     "TwistedEventLoop",
     "TwistedEventLoopPolicy",
     "TwistedIOLoop",
