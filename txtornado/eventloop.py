@@ -68,6 +68,7 @@ from twisted.internet.interfaces import IReactorCore, IReactorFDSet, IReactorTim
 
 from txtornado import _asyncio_private as _private
 from txtornado._reactorselector import ReactorSelector
+from txtornado._taskfactory import await_deferreds
 
 __all__ = ["TwistedEventLoop"]
 
@@ -201,6 +202,18 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             f"closed={self.is_closed()} debug={self.get_debug()} "
             f"reactor={type(self._reactor).__name__}>"
         )
+
+    #: A bare C{await deferred} works in this loop's tasks (see
+    #: L{txtornado.futures.enable_deferred_await}).
+    awaits_deferreds = True
+
+    def create_task(self, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        """
+        As C{asyncio}'s, but the task runs C{coro} through an adapter that
+        lets it C{await} Deferreds (see L{txtornado.futures}); a task
+        factory set with C{set_task_factory} receives the adapter.
+        """
+        return super().create_task(await_deferreds(coro, self), **kwargs)
 
     # Scheduling core
 

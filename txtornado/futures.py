@@ -22,10 +22,9 @@ How each side waits for the other:
 
   - In C{@gen.coroutine}: C{yield deferred}.
   - In C{async def} run by Tornado or asyncio (an asyncio task):
-    C{await future_from_deferred(deferred)}.  A bare C{await deferred}
-    cannot work there: C{Deferred.__await__} yields the Deferred itself, and
-    an asyncio task only accepts objects that implement asyncio's future
-    protocol, so it raises C{RuntimeError("Task got bad yield")}.
+    C{await deferred}, on a loop where L{enable_deferred_await} is in
+    effect, which is every loop txtornado runs on (see below); anywhere,
+    C{await future_from_deferred(deferred)}.
   - In C{inlineCallbacks}: C{yield deferred_from_future(x)}; in
     C{async def} run by C{ensureDeferred}/C{Deferred.fromCoroutine}:
     C{await deferred_from_future(x)}.  Twisted's coroutine runner only
@@ -33,6 +32,54 @@ How each side waits for the other:
     C{RuntimeError("await wasn't used with future")}.  Wrapping explicitly
     (rather than teaching Twisted's runner about futures) keeps Twisted's
     code unchanged and says at the call site which loop's object is awaited.
+
+Bare C{await deferred} in asyncio tasks: C{Deferred.__await__} yields the
+Deferred itself until it fires, and an asyncio task only accepts objects
+that implement asyncio's future protocol (otherwise: C{RuntimeError("Task
+got bad yield")}).  So, without changing Twisted's C{Deferred}, txtornado
+makes the I{task} understand Deferreds: each task's coroutine is wrapped in
+a small adapter (a C{collections.abc.Coroutine}) which, when the coroutine
+yields a Deferred, gives the task a future that completes when the
+Deferred fires, and then resumes the coroutine.  Where it is in effect:
+
+  - L{TwistedEventLoop} (so L{TwistedIOLoop}): always; its C{create_task}
+    wraps the coroutine before making the task, so a task factory set with
+    C{loop.set_task_factory} still works (and receives the adapter), and
+    C{loop.get_task_factory()} is what the user set.
+  - The loop of a L{TornadoReactor}'s IOLoop: the reactor calls
+    L{enable_deferred_await} on it when it is created, which installs a
+    task factory wrapping the one already set, if any.  A task factory set
+    on that loop I{later} replaces it: call L{enable_deferred_await} again
+    after C{set_task_factory}.
+  - Any other asyncio loop: call L{enable_deferred_await}C{(loop)}.
+  - Tasks made with C{asyncio.Task(coro)} directly rather than through the
+    loop's C{create_task} (which C{asyncio.ensure_future}, C{create_task},
+    C{TaskGroup} and Tornado use) are not covered.
+
+What C{await deferred} then does in a task is what C{await
+future_from_deferred(deferred)} does, except that a success result is left
+in the Deferred (C{Deferred.__iter__} reads it from there when the
+coroutine resumes, on a later loop iteration):
+
+  - the coroutine gets the Deferred's result, or the failure's exception,
+    with its traceback, raised at the C{await}; the failure counts as
+    handled (Twisted does not report it);
+  - a Deferred failing with Twisted's C{CancelledError} raises asyncio's
+    C{CancelledError} in the coroutine, as a cancelled future does;
+  - C{task.cancel()} while the coroutine awaits a Deferred cancels the
+    Deferred at once and raises asyncio's C{CancelledError} in the
+    coroutine;
+  - a Deferred that has already fired gives its outcome without a
+    suspension (C{Deferred.__iter__} does not yield);
+  - C{asyncio.current_task()}, the task's C{contextvars} context, its name
+    and C{repr} are the usual ones; C{task.get_coro()} returns the adapter,
+    whose C{wrapped} attribute is the coroutine (other attributes, such as
+    C{cr_frame} and C{__qualname__}, are the coroutine's); tracebacks of
+    exceptions leaving the coroutine have one more frame, the adapter's.
+
+The adapter costs one Python-level call per task step (each time the task
+resumes the coroutine), whether or not Deferreds are awaited; see
+L{enable_deferred_await}.
 
 The conversions differ from Twisted's own C{Deferred.asFuture} and
 C{Deferred.fromFuture} in these ways, each tested:
@@ -72,15 +119,22 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Awaitable
-from types import TracebackType
 from typing import Any, TypeVar, cast
 
 from tornado import gen
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.python.failure import Failure
 
+from txtornado._taskfactory import (
+    DeferredFuture,
+    exception_of,
+    is_deferred_await_factory,
+    make_task_factory,
+)
+
 __all__ = [
     "deferred_from_future",
+    "enable_deferred_await",
     "future_from_deferred",
     "to_asyncio_future",
     "to_tornado_future",
@@ -126,31 +180,6 @@ def _loop_for(loop: asyncio.AbstractEventLoop | None) -> asyncio.AbstractEventLo
     return loop
 
 
-class _DeferredFuture(asyncio.Future[_T]):
-    """
-    The future L{future_from_deferred} returns: cancelling it cancels the
-    Deferred synchronously, as cancelling a Deferred does, rather than on a
-    later loop iteration through a done callback.
-    """
-
-    def __init__(
-        self, deferred: Deferred[_T], *, loop: asyncio.AbstractEventLoop
-    ) -> None:
-        super().__init__(loop=loop)
-        self._deferred: Deferred[_T] | None = deferred
-
-    def cancel(self, msg: Any = None) -> bool:
-        if not super().cancel(msg):
-            return False
-        deferred, self._deferred = self._deferred, None
-        if deferred is not None:
-            deferred.cancel()
-        return True
-
-    def _deferred_done(self) -> None:
-        self._deferred = None
-
-
 def future_from_deferred(
     deferred: Deferred[_T], loop: asyncio.AbstractEventLoop | None = None
 ) -> asyncio.Future[_T]:
@@ -176,42 +205,25 @@ def future_from_deferred(
     @raise RuntimeError: if C{loop} runs in another thread, or no C{loop}
         is given and none runs in this thread.
     """
-    future: _DeferredFuture[_T] = _DeferredFuture(deferred, loop=_loop_for(loop))
+    future: DeferredFuture[_T] = DeferredFuture(deferred, loop=_loop_for(loop))
 
     def succeeded(result: _T) -> None:
-        future._deferred_done()
+        future.deferred_done()
         if not future.cancelled():
             future.set_result(result)
 
     def failed(failure: Failure) -> Failure | None:
-        future._deferred_done()
+        future.deferred_done()
         if future.cancelled():
             return None if failure.check(CancelledError) else failure
         if failure.check(CancelledError):
             future.cancel(str(failure.value) or None)
         else:
-            future.set_exception(_exception_of(failure))
+            future.set_exception(exception_of(failure))
         return None
 
     deferred.addCallbacks(succeeded, failed)
     return future
-
-
-def _exception_of(failure: Failure) -> BaseException:
-    """
-    The exception in C{failure}, carrying the failure's traceback.
-    """
-    exception: BaseException = failure.value or RuntimeError(repr(failure))
-    tb = failure.getTracebackObject()
-    if exception.__traceback__ is None and isinstance(tb, TracebackType):
-        exception = exception.with_traceback(tb)
-    if isinstance(exception, StopIteration):
-        # asyncio refuses StopIteration as a future's exception, as it would
-        # end the generator awaiting it.
-        error = RuntimeError(f"Deferred failed with {exception!r}")
-        error.__cause__ = exception
-        return error
-    return exception
 
 
 def deferred_from_future(
@@ -333,3 +345,32 @@ def _convert_deferred(deferred: Deferred[Any]) -> Awaitable[Any]:
 # convert_yielded is a functools.singledispatch function; Tornado's type
 # hints describe the undecorated function.
 cast(Any, gen.convert_yielded).register(Deferred, _convert_deferred)
+
+
+def enable_deferred_await(loop: asyncio.AbstractEventLoop | None = None) -> None:
+    """
+    Make a bare C{await deferred} work in the coroutines of tasks that
+    C{loop} (by default the running loop) creates from now on, as described
+    in this module's docstring.
+
+    It installs a task factory on C{loop} that wraps each coroutine in the
+    adapter, then makes the task with the task factory C{loop} had (or
+    C{asyncio.Task}).  It does nothing if C{loop} already awaits Deferreds:
+    a L{TwistedEventLoop}, or a loop this was called on and whose task
+    factory was not replaced since.  L{TornadoReactor} calls it on its
+    loop; call it again after setting a task factory on that loop.
+
+    Cost: one Python-level call per task step for every task of C{loop};
+    each C{await} of an unfired Deferred also creates one future.
+
+    @raise RuntimeError: if no C{loop} is given and none runs in this
+        thread.
+    """
+    if loop is None:
+        loop = asyncio.get_running_loop()
+    if getattr(loop, "awaits_deferreds", False) is True:
+        return
+    previous = loop.get_task_factory()
+    if is_deferred_await_factory(previous):
+        return
+    loop.set_task_factory(make_task_factory(previous))

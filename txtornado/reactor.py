@@ -44,6 +44,7 @@ from zope.interface import implementer
 
 from txtornado._signals import AsyncioSignalHandling
 from txtornado._twisted_private import _NO_FILEDESC, _ContinuousPolling
+from txtornado.futures import enable_deferred_await
 
 __all__ = ["TornadoReactor", "install"]
 
@@ -143,6 +144,8 @@ class TornadoReactor(PosixReactorBase):
             io_loop = IOLoop.current()
         self._io_loop = io_loop
         self._driver = _LoopDriver(io_loop)
+        # A bare "await deferred" in the loop's tasks (txtornado.futures).
+        enable_deferred_await(self._driver.loop)
         self._readers: dict[IReadDescriptor, int] = {}
         self._writers: dict[IWriteDescriptor, int] = {}
         self._continuousPolling = _ContinuousPolling(self)
