@@ -15,6 +15,7 @@ from txtornado.eventloop import TwistedEventLoop
 from txtornado.executor import ReactorThreadPoolExecutor
 from txtornado.futures import (
     deferred_from_future,
+    enable_deferred_await,
     future_from_deferred,
     to_asyncio_future,
     to_tornado_future,
@@ -35,6 +36,7 @@ __all__ = [
     "TwistedResolver",
     "__version__",
     "deferred_from_future",
+    "enable_deferred_await",
     "future_from_deferred",
     "install",
     "to_asyncio_future",

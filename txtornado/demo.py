@@ -28,8 +28,6 @@ import tornado.websocket
 from twisted.internet import task
 from twisted.web import client, resource, server
 
-from txtornado.futures import future_from_deferred
-
 _PAGE = """<!doctype html>
 <title>txtornado demo</title>
 <h1>Hello from Tornado</h1>
@@ -67,11 +65,10 @@ class MainPage(tornado.web.RequestHandler):
         self.twisted_url = twisted_url
 
     async def get(self) -> None:
+        # Deferred-returning Twisted APIs, awaited as they are.
         agent = client.Agent(self.reactor)
-        response = await future_from_deferred(
-            agent.request(b"GET", self.twisted_url.encode("ascii"))
-        )
-        body = await future_from_deferred(client.readBody(response))
+        response = await agent.request(b"GET", self.twisted_url.encode("ascii"))
+        body = await client.readBody(response)
         self.write(
             _PAGE.format(
                 said=tornado.escape.xhtml_escape(body.decode()),
@@ -90,9 +87,7 @@ class Echo(tornado.websocket.WebSocketHandler):
         self.reactor = reactor
 
     async def on_message(self, message: str | bytes) -> None:
-        stamp = await future_from_deferred(
-            task.deferLater(self.reactor, 0.01, self.reactor.seconds)
-        )
+        stamp = await task.deferLater(self.reactor, 0.01, self.reactor.seconds)
         await self.write_message(f"echo {message!s} at {stamp:.3f}")
 
 

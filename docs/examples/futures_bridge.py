@@ -6,6 +6,8 @@ awaits a Tornado coroutine; @gen.coroutine yields a Deferred; cancelling
 the future cancels the Deferred.
 """
 
+import asyncio
+
 import txtornado
 
 reactor = txtornado.install()
@@ -33,8 +35,10 @@ def oldStyle():
 
 
 async def fromTornado():
-    doubled = await future_from_deferred(twistedAPI(21))
+    doubled = await twistedAPI(21)  # a bare await, in an asyncio task
     print("Tornado awaited a Deferred:", doubled)
+    tripled = await future_from_deferred(twistedAPI(15))  # the explicit form
+    print("and a Deferred as a future:", tripled)
     print("@gen.coroutine yielded a Deferred:", await oldStyle())
 
 
@@ -53,7 +57,7 @@ async def cancellation():
 
 
 async def main():
-    await deferred_from_future(fromTornado())
+    await deferred_from_future(asyncio.ensure_future(fromTornado()))
     await fromTwisted()
     await cancellation()
     reactor.stop()
