@@ -34,14 +34,16 @@ from tornado.iostream import IOStream
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.tcpclient import TCPClient
 from tornado.tcpserver import TCPServer
+from twisted.internet.abstract import isIPAddress, isIPv6Address
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.defer import Deferred, gatherResults, succeed
 from twisted.internet.endpoints import (
     HostnameEndpoint,
+    TCP4ClientEndpoint,
+    TCP6ClientEndpoint,
     clientFromString,
     connectProtocol,
     serverFromString,
-    wrapClientTLS,
 )
 from twisted.internet.interfaces import (
     IAddress,
@@ -67,6 +69,7 @@ __all__ = [
     "EndpointTCPClient",
     "ListeningServer",
     "StreamServerFactory",
+    "TLSClientEndpoint",
     "connect",
     "listen",
     "tornado_address",
@@ -295,9 +298,43 @@ def listen(
             server_options(server.ssl_options),
             False,
             factory,  # type: ignore[arg-type]
+            clock=reactor,
         )
     d: Deferred[Any] = server_endpoint.listen(listening_factory)
     return d.addCallback(lambda port: ListeningServer(port, server, factory, reactor))
+
+
+@implementer(IStreamClientEndpoint)
+class TLSClientEndpoint:
+    """
+    TLS over another client endpoint, as Twisted's C{wrapClientTLS}, but
+    with the TLS layer's timing on C{reactor}: C{wrapClientTLS} uses the
+    global reactor's clock, which does not run when the connection runs
+    on another reactor (a L{TornadoReactor} or L{TwistedIOLoop} that is
+    not the installed one), and then small writes never leave (Twisted's
+    C{BufferingTLSTransport} holds them until that clock's next call).
+    """
+
+    def __init__(self, wrapped: Any, connection_creator: Any, reactor: Any) -> None:
+        """
+        @param wrapped: the C{IStreamClientEndpoint} to run TLS over.
+        @param connection_creator: Twisted client TLS options
+            (C{optionsForClientTLS}; see L{txtornado.tls.client_creator}).
+        @param reactor: the reactor the connection runs on.
+        """
+        self.wrapped = wrapped
+        self.connection_creator = connection_creator
+        self.reactor = reactor
+
+    def connect(self, protocolFactory: Any) -> Deferred[Any]:
+        """
+        Connect C{protocolFactory}'s protocol over TLS; fires with it.
+        """
+        factory = TLSMemoryBIOFactory(
+            self.connection_creator, True, protocolFactory, clock=self.reactor
+        )
+        d: Deferred[Any] = self.wrapped.connect(factory)
+        return d.addCallback(lambda tls: tls.wrappedProtocol)
 
 
 def _as_future(d: Deferred[Any]) -> Future[Any]:
@@ -335,8 +372,8 @@ async def connect(
     )
     if ssl_options is not None:
         options = None if ssl_options is True else ssl_options
-        client_endpoint = wrapClientTLS(
-            client_creator(options, server_hostname), client_endpoint
+        client_endpoint = TLSClientEndpoint(
+            client_endpoint, client_creator(options, server_hostname), reactor
         )
     protocol: StreamProtocol = await _as_future(
         connectProtocol(client_endpoint, StreamProtocol())
@@ -353,8 +390,9 @@ EndpointFactory = Callable[[str, int], IStreamClientEndpoint]
 class EndpointTCPClient(TCPClient):
     """
     Tornado's C{TCPClient}, connecting through Twisted client endpoints:
-    C{endpoint_factory(host, port)} makes the endpoint (by default a
-    C{HostnameEndpoint}, which resolves with the reactor's resolver).
+    C{endpoint_factory(host, port)} makes the endpoint (by default a TCP
+    endpoint for an IP address, a C{HostnameEndpoint} for a name, which
+    resolves with the reactor's resolver).
     C{ssl_options} add TLS over it, verified by default.
     """
 
@@ -384,6 +422,10 @@ class EndpointTCPClient(TCPClient):
         endpoint: Any
         if self.endpoint_factory is not None:
             endpoint = self.endpoint_factory(host, port)
+        elif isIPAddress(host):
+            endpoint = TCP4ClientEndpoint(reactor, host, port)
+        elif isIPv6Address(host):
+            endpoint = TCP6ClientEndpoint(reactor, host, port)
         else:
             endpoint = HostnameEndpoint(reactor, host, port)
         kwargs: dict[str, Any] = {}

@@ -34,6 +34,7 @@ import socket
 import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from tornado import ioloop
@@ -48,6 +49,7 @@ from twisted.internet.interfaces import (
     ITLSTransport,
 )
 from twisted.internet.protocol import Protocol
+from twisted.protocols.tls import BufferingTLSTransport, TLSMemoryBIOProtocol
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -119,6 +121,8 @@ class StreamProtocol(Protocol):
 
     stream: TwistedIOStream | None = None
     transport: Any
+    #: writes to the transport (see L{refresh_writer})
+    write: Callable[[bytes], object]
 
     def __init__(
         self, on_connect: Callable[[StreamProtocol], None] | None = None
@@ -142,6 +146,7 @@ class StreamProtocol(Protocol):
         C{on_connect}.
         """
         self.transport.registerProducer(self, True)
+        self.refresh_writer()
         if self.on_connect is not None:
             on_connect, self.on_connect = self.on_connect, None
             on_connect(self)
@@ -210,6 +215,27 @@ class StreamProtocol(Protocol):
             on_handshake()
 
     # for the stream
+
+    def refresh_writer(self) -> None:
+        """
+        Find how to write to the transport (again, after C{startTLS}):
+        C{write}, or, for Twisted's C{BufferingTLSTransport}, the TLS
+        layer's unbuffered C{write}.  That transport holds small writes back
+        until the next iteration of the I{global} reactor (its factory's
+        default clock), which never comes when the connection runs on
+        another reactor; Tornado's write buffer already coalesces writes.
+        """
+        transport = self.transport
+        tls = transport
+        if not isinstance(tls, TLSMemoryBIOProtocol) and getattr(
+            transport, "TLS", False
+        ):
+            # a TCP transport after startTLS: writes go to its protocol
+            tls = transport.__dict__.get("protocol")
+        if isinstance(tls, BufferingTLSTransport):
+            self.write = partial(TLSMemoryBIOProtocol.write, tls)
+        else:
+            self.write = transport.write
 
     def read_into(self, buf: bytearray | memoryview, max_buffer_size: int) -> int:
         """
@@ -376,9 +402,9 @@ class TwistedIOStream(BaseIOStream):
         obj = data.obj
         if type(obj) is bytes and len(obj) == n:
             # The whole of an immutable bytes object: no copy needed.
-            protocol.transport.write(obj)
+            protocol.write(obj)
         else:
-            protocol.transport.write(data.tobytes())
+            protocol.write(data.tobytes())
         return n
 
     def read_from_fd(self, buf: bytearray | memoryview) -> int | None:
@@ -544,6 +570,7 @@ class TwistedIOStream(BaseIOStream):
         self._close_callback = None
         protocol.stream = None
         transport.startTLS(options)
+        protocol.refresh_writer()
         ssl_stream = TwistedSSLIOStream(
             protocol,
             max_buffer_size=self.max_buffer_size,
