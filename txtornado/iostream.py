@@ -85,6 +85,8 @@ def _map_loss(reason: Failure | None, writing: bool) -> OSError | None:
         error: OSError = BrokenPipeError(errno.EPIPE, "connection closed by peer")
     elif isinstance(value, ConnectionAborted):
         error = ConnectionAbortedError(errno.ECONNABORTED, str(value))
+    elif _is_verification_error(value):
+        error = ssl.SSLCertVerificationError(str(value))
     elif _is_tls_error(value):
         error = ssl.SSLError(str(value))
     elif isinstance(value, OSError):
@@ -93,6 +95,14 @@ def _map_loss(reason: Failure | None, writing: bool) -> OSError | None:
         error = ConnectionResetError(errno.ECONNRESET, str(value))
     error.__cause__ = value
     return error
+
+
+def _is_verification_error(value: BaseException) -> bool:
+    try:
+        from service_identity import VerificationError
+    except ImportError:  # pragma: no cover (TLS extras not installed)
+        return False
+    return isinstance(value, VerificationError)
 
 
 def _is_tls_error(value: BaseException) -> bool:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
+from OpenSSL.crypto import FILETYPE_ASN1
 from twisted.internet import ssl as tssl
 from twisted.internet.interfaces import (
     IOpenSSLClientConnectionCreator,
@@ -110,7 +111,7 @@ def client_creator(ssl_options: Any, server_hostname: str | None) -> Any:
         ders = ssl_options.get_ca_certs(binary_form=True)
         if ders:
             trust = tssl.trustRootFromCertificates(
-                [tssl.Certificate.load(der, tssl.SSL.FILETYPE_ASN1) for der in ders]  # type: ignore[attr-defined]
+                [tssl.Certificate.load(der, FILETYPE_ASN1) for der in ders]
             )
     elif isinstance(ssl_options, dict):
         verify = ssl_options.get("cert_reqs", ssl.CERT_REQUIRED) != ssl.CERT_NONE

@@ -1,0 +1,445 @@
+"""
+L{txtornado.iostream} beyond Tornado's own mixin: flow control both ways,
+bad input (unsatisfiable reads, resets mid-read and mid-write), TLS
+(verification on by default, C{start_tls}, client certificates), and the
+private Tornado names the stream relies on.  Every case runs on both loop
+set-ups (see L{txtornado.test.test_http_endpoints}).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import socket
+import ssl
+import struct
+from typing import Any
+
+from tornado.concurrent import Future
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.httpserver import HTTPServer
+from tornado.iostream import (
+    BaseIOStream,
+    StreamBufferFullError,
+    StreamClosedError,
+    UnsatisfiableReadError,
+)
+from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
+from twisted.internet.protocol import Factory
+from twisted.trial.unittest import SynchronousTestCase
+
+from txtornado import _tornado_private
+from txtornado.endpoints import EndpointHTTPClient, connect, listen
+from txtornado.iostream import (
+    StreamProtocol,
+    TwistedIOStream,
+    TwistedSSLIOStream,
+    stream_for_protocol,
+)
+from txtornado.test.test_http_endpoints import (
+    SETUPS,
+    LoopTestMixin,
+    certificates,
+    make_app,
+)
+
+MB = 1024 * 1024
+
+
+class _StreamTests(LoopTestMixin):
+    assertEqual: Any
+    assertIs: Any
+    assertIsInstance: Any
+    assertTrue: Any
+    assertFalse: Any
+    assertRaises: Any
+    assertLessEqual: Any
+
+    async def pair(
+        self, server_kwargs: Any = None, client_kwargs: Any = None
+    ) -> tuple[TwistedIOStream, TwistedIOStream]:
+        """
+        A connected (server, client) pair over Twisted TCP on 127.0.0.1.
+        """
+        server: Future[TwistedIOStream] = Future()
+
+        def connected(protocol: StreamProtocol) -> None:
+            server.set_result(stream_for_protocol(protocol, **(server_kwargs or {})))
+
+        factory = Factory.forProtocol(lambda: StreamProtocol(connected))
+        loop = asyncio.get_running_loop()
+        port = await (
+            TCP4ServerEndpoint(self.reactor, 0, interface="127.0.0.1")
+            .listen(factory)
+            .asFuture(loop)
+        )
+        try:
+            client = await connect(
+                TCP4ClientEndpoint(self.reactor, "127.0.0.1", port.getHost().port),
+                self.reactor,
+                **(client_kwargs or {}),
+            )
+            return await server, client
+        finally:
+            await port.stopListening().asFuture(loop)
+
+    @staticmethod
+    def reset(stream: TwistedIOStream) -> None:
+        """
+        Close C{stream}'s connection with a TCP reset (SO_LINGER 0).
+        """
+        sock = stream.socket
+        assert sock is not None
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        stream.transport.abortConnection()
+
+    # flow control
+
+    def test_read_flow_control_pauses_transport(self) -> None:
+        """
+        Past C{max_buffer_size} the reader pauses its transport instead of
+        buffering more (or dropping anything); reading on resumes it, and
+        every byte arrives.
+        """
+        data = bytes(range(256)) * (16 * 1024)  # 4 MiB
+        limit = 256 * 1024
+        peak = [0]
+        paused = [0]
+
+        async def go() -> bytes:
+            server, client = await self.pair(server_kwargs={"max_buffer_size": limit})
+            transport = server.protocol.transport
+            pause = transport.pauseProducing
+            first_pause: Future[None] = Future()
+
+            def counting_pause() -> None:
+                paused[0] += 1
+                if not first_pause.done():
+                    first_pause.set_result(None)
+                pause()
+
+            transport.pauseProducing = counting_pause
+            written = client.write(data)
+            # nothing is read until the reader has paused its transport
+            await first_pause
+            peak[0] = server._read_buffer_size + server.protocol.pending_size
+            got = []
+            while sum(map(len, got)) < len(data):
+                got.append(await server.read_bytes(64 * 1024))
+                peak[0] = max(
+                    peak[0], server._read_buffer_size + server.protocol.pending_size
+                )
+            await written
+            server.close()
+            client.close()
+            return b"".join(got)
+
+        self.assertEqual(self.run_async(go), data)
+        self.assertTrue(paused[0] > 0)
+        # at most one transport read (64 KiB) beyond the limit
+        self.assertLessEqual(peak[0], limit + 64 * 1024)
+
+    def test_write_waits_for_transport(self) -> None:
+        """
+        A write larger than the transport takes stays in the stream's buffer
+        (C{writing()}, its future pending) until the peer reads.
+        """
+
+        async def go() -> tuple[bool, bool, bool, int]:
+            server, client = await self.pair()
+            written = client.write(b"x" * 8 * MB)
+            state = (client.writing(), written.done(), client.protocol.write_paused)
+            total = 0
+            while total < 8 * MB:
+                total += len(await server.read_bytes(MB, partial=True))
+            await written
+            server.close()
+            client.close()
+            return (*state, total)
+
+        self.assertEqual(self.run_async(go), (True, False, True, 8 * MB))
+
+    def test_max_write_buffer_size(self) -> None:
+        """
+        A write that would take the buffer past C{max_write_buffer_size}
+        raises C{StreamBufferFullError}, as Tornado's streams do.
+        """
+
+        async def go() -> None:
+            server, client = await self.pair(
+                client_kwargs={"max_write_buffer_size": MB}
+            )
+            try:
+                client.write(b"x" * 4 * MB)
+            finally:
+                server.close()
+                client.close()
+
+        self.assertRaises(StreamBufferFullError, self.run_async, go)
+
+    # bad input
+
+    def test_unsatisfiable_read_closes_only_that_connection(self) -> None:
+        """
+        A peer sending more than C{max_bytes} without the delimiter gets its
+        connection closed (C{UnsatisfiableReadError} on the reading side);
+        another connection is undisturbed.
+        """
+
+        async def go() -> tuple[Any, bytes, bytes]:
+            server, client = await self.pair()
+            other_server, other_client = await self.pair()
+            reading = server.read_until(b"\n", max_bytes=1024)
+            client.write(b"x" * 4096)
+            try:
+                await reading
+            except StreamClosedError as e:
+                error: Any = e.real_error
+            else:
+                error = None
+            rest = await client.read_until_close()
+            other_client.write(b"fine\n")
+            line = await other_server.read_until(b"\n")
+            other_server.close()
+            other_client.close()
+            return error, rest, line
+
+        error, rest, line = self.run_async(go)
+        self.assertIsInstance(error, UnsatisfiableReadError)
+        self.assertEqual((rest, line), (b"", b"fine\n"))
+
+    def test_buffer_full_without_delimiter(self) -> None:
+        """
+        Past C{max_buffer_size} without the delimiter (no C{max_bytes}), the
+        read fails with C{StreamBufferFullError} as its real error, as for
+        Tornado's own streams.
+        """
+
+        async def go() -> Any:
+            server, client = await self.pair(server_kwargs={"max_buffer_size": 65536})
+            reading = server.read_until(b"\n")
+            client.write(b"x" * 1024 * 1024)
+            try:
+                await reading
+            except StreamClosedError as e:
+                return e.real_error
+            finally:
+                client.close()
+
+        self.assertIsInstance(self.run_async(go), StreamBufferFullError)
+
+    def test_reset_mid_read(self) -> None:
+        """
+        A reset while a read waits fails it with C{StreamClosedError} whose
+        C{real_error} is a C{ConnectionResetError}.
+        """
+
+        async def go() -> Any:
+            server, client = await self.pair()
+            reading = server.read_bytes(100)
+            client.write(b"partial")
+            await client.write(b"")
+            self.reset(client)
+            try:
+                await reading
+            except StreamClosedError as e:
+                return e.real_error
+
+        self.assertIsInstance(self.run_async(go), ConnectionResetError)
+
+    def test_reset_mid_write(self) -> None:
+        """
+        A reset while a large write waits fails it with C{StreamClosedError}
+        whose C{real_error} is set (a connection reset or broken pipe).
+        """
+
+        async def go() -> Any:
+            server, client = await self.pair()
+            writing = server.write(b"x" * 16 * MB)
+            await client.read_bytes(1024)
+            self.reset(client)
+            try:
+                await writing
+            except StreamClosedError as e:
+                return e.real_error
+
+        error = self.run_async(go)
+        self.assertIsInstance(error, (ConnectionResetError, BrokenPipeError))
+
+    # TLS
+
+    def tls_connect(self, port: int, ssl_options: Any, hostname: str) -> Any:
+        async def go() -> Any:
+            return await connect(
+                TCP4ClientEndpoint(self.reactor, "127.0.0.1", port),
+                self.reactor,
+                ssl_options=ssl_options,
+                server_hostname=hostname,
+            )
+
+        return self.run_async(go)
+
+    def tls_server(self, **ssl_extra: Any) -> int:
+        c = certificates()
+        options = {"certfile": c.server_cert, "keyfile": c.server_key, **ssl_extra}
+
+        async def go() -> Any:
+            return await listen(
+                HTTPServer(make_app(), ssl_options=options),
+                "tcp:0:interface=127.0.0.1",
+                self.reactor,
+            ).asFuture(asyncio.get_running_loop())
+
+        listener = self.run_async(go)
+
+        def stop() -> None:
+            async def go() -> None:
+                await listener.stop(0).asFuture(asyncio.get_running_loop())
+
+            self.run_async(go)
+
+        self.addCleanup(stop)
+        port: int = listener.getHost().port
+        return port
+
+    def test_tls_verifies_by_default(self) -> None:
+        """
+        A TLS client refuses a certificate its trust roots do not vouch
+        for (the platform's by default, an unrelated CA), or for another
+        host name; the right CA and name connect.
+        """
+        port = self.tls_server()
+        c = certificates()
+        for options, hostname in (
+            (True, "localhost"),
+            ({"ca_certs": c.other_ca}, "localhost"),
+            ({"ca_certs": c.ca}, "example.com"),
+            (ssl.create_default_context(cafile=c.other_ca), "localhost"),
+        ):
+            self.assertRaises(
+                (ssl.SSLError, StreamClosedError),
+                self.tls_connect,
+                port,
+                options,
+                hostname,
+            )
+        stream = self.tls_connect(port, {"ca_certs": c.ca}, "localhost")
+        self.assertIsInstance(stream, TwistedSSLIOStream)
+        cert = stream.get_ssl_certificate()
+        self.assertEqual(cert["subject"], ((("CN", "localhost"),),))
+        stream.close()
+        stream = self.tls_connect(
+            port, ssl.create_default_context(cafile=c.ca), "localhost"
+        )
+        stream.close()
+
+    def test_start_tls(self) -> None:
+        """
+        C{start_tls} on both ends of a plain connection gives TLS streams
+        that carry data.
+        """
+        c = certificates()
+
+        async def go() -> tuple[bytes, bytes]:
+            server, client = await self.pair()
+            server_tls = server.start_tls(
+                True, {"certfile": c.server_cert, "keyfile": c.server_key}
+            )
+            client_tls = client.start_tls(False, {"ca_certs": c.ca}, "localhost")
+            s, cl = await server_tls, await client_tls
+            await cl.write(b"ping\n")
+            got = await s.read_until(b"\n")
+            await s.write(b"pong\n")
+            back = await cl.read_until(b"\n")
+            s.close()
+            cl.close()
+            return got, back
+
+        self.assertEqual(self.run_async(go), (b"ping\n", b"pong\n"))
+
+    def test_client_certificate(self) -> None:
+        """
+        A server requiring client certificates serves L{EndpointHTTPClient}
+        with a request's C{client_cert}, and refuses one without.
+        """
+        c = certificates()
+        port = self.tls_server(cert_reqs=ssl.CERT_REQUIRED, ca_certs=c.ca)
+        client = EndpointHTTPClient(force_instance=True, reactor=self.reactor)
+        self.addCleanup(client.close)
+        url = f"https://127.0.0.1:{port}/remote"
+
+        async def with_cert() -> Any:
+            return await client.fetch(
+                HTTPRequest(
+                    url,
+                    ca_certs=c.ca,
+                    client_cert=c.client_cert,
+                    client_key=c.client_key,
+                )
+            )
+
+        async def without() -> Any:
+            return await client.fetch(HTTPRequest(url, ca_certs=c.ca))
+
+        self.assertEqual(self.run_async(with_cert).code, 200)
+        self.assertRaises(
+            (ssl.SSLError, StreamClosedError, HTTPClientError, OSError),
+            self.run_async,
+            without,
+        )
+
+
+for _name, _factory in SETUPS.items():
+    globals()[f"Stream{_name}Tests"] = type(
+        f"Stream{_name}Tests",
+        (_StreamTests, SynchronousTestCase),
+        {"setupFactory": staticmethod(_factory), "__module__": __name__},
+    )
+
+
+class TornadoPrivateNamesTests(SynchronousTestCase):
+    """
+    The private C{BaseIOStream} and HTTP client names listed in
+    L{txtornado._tornado_private} exist, with the parameters assumed.
+    """
+
+    def test_base_iostream_methods(self) -> None:
+        for name, params in _tornado_private.BASE_IOSTREAM_METHODS.items():
+            method = getattr(BaseIOStream, name)
+            self.assertEqual(
+                tuple(inspect.signature(method).parameters)[1:], params, name
+            )
+
+    def test_base_iostream_attributes(self) -> None:
+        class Probe(BaseIOStream):
+            pass
+
+        async def make() -> Probe:
+            return Probe()
+
+        probe = asyncio.new_event_loop()
+        try:
+            stream = probe.run_until_complete(make())
+        finally:
+            probe.close()
+        for name in _tornado_private.BASE_IOSTREAM_ATTRIBUTES:
+            self.assertTrue(hasattr(stream, name), name)
+        self.assertIsNone(stream._state)
+
+    def test_http_client_methods(self) -> None:
+        from tornado.simple_httpclient import SimpleAsyncHTTPClient
+
+        owners = {
+            "SimpleAsyncHTTPClient": SimpleAsyncHTTPClient,
+            "_HTTPConnection": _tornado_private._HTTPConnection,
+        }
+        for dotted, params in _tornado_private.HTTP_CLIENT_METHODS.items():
+            owner, name = dotted.split(".")
+            method = getattr(owners[owner], name)
+            self.assertEqual(
+                tuple(inspect.signature(method).parameters)[1:], params, dotted
+            )
+        self.assertIs(
+            SimpleAsyncHTTPClient._connection_class(None),  # type: ignore[arg-type]
+            _tornado_private._HTTPConnection,
+        )
