@@ -8,6 +8,9 @@ txtornado: Twisted and Tornado on one event loop, in both directions.
 - L{future_from_deferred} / L{deferred_from_future} (and Tornado's names
   L{to_asyncio_future} / L{to_tornado_future}): Deferreds and futures in
   both directions; see L{txtornado.futures}.
+- L{listen} / L{connect} / L{EndpointHTTPClient}: Tornado servers and
+  clients on Twisted endpoints, over L{TwistedIOStream}; see
+  L{txtornado.endpoints} (imported on first use: it needs pyOpenSSL).
 """
 
 from txtornado._version import __version__
@@ -42,3 +45,23 @@ __all__ = [
     "to_asyncio_future",
     "to_tornado_future",
 ]
+
+
+#: names from txtornado.endpoints / txtornado.iostream, imported on first
+#: use (Twisted's TLS, which they import, needs the tls extras)
+_LAZY = {
+    "EndpointHTTPClient": "txtornado.endpoints",
+    "EndpointTCPClient": "txtornado.endpoints",
+    "TwistedIOStream": "txtornado.iostream",
+    "TwistedSSLIOStream": "txtornado.iostream",
+    "connect": "txtornado.endpoints",
+    "listen": "txtornado.endpoints",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'txtornado' has no attribute {name!r}")
