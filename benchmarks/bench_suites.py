@@ -1,10 +1,11 @@
 """
-The two suites as data: their targets, scenarios, baseline and goals.
+The suites as data: their targets, scenarios, baseline and goals.
 
 The harness reads this to plan a run and judge it; a worker reads it to
 check its arguments.  Setting a target up and running a scenario on it is
-the business of C{bench_reactor} (Twisted side) and C{bench_ioloop}
-(Tornado/asyncio side).  Nothing here imports an event loop.
+the business of C{bench_reactor} (Twisted side), C{bench_ioloop}
+(Tornado/asyncio side) and C{bench_endpoints} (Tornado on Twisted
+endpoints).  Nothing here imports an event loop.
 """
 
 from __future__ import annotations
@@ -279,4 +280,68 @@ IOLOOP = Suite(
     ),
 )
 
-SUITES: dict[str, Suite] = {suite.name: suite for suite in (REACTOR, IOLOOP)}
+
+# --- Endpoints suite (Tornado served through Twisted endpoints) -------------
+
+
+def _needsEndpoints() -> str | None:
+    txtornado = importlib.import_module("txtornado")
+    try:
+        txtornado.listen  # noqa: B018 (imported on first use)
+    except (AttributeError, ImportError) as e:
+        return f"txtornado.listen is not available: {e!r}"
+    return None
+
+
+TWISTED_ENDPOINT = "Twisted endpoint"
+TORNADO_LISTEN = "Tornado HTTPServer.listen"
+
+#: Connections per MiB is 1/(bytes per connection): "within 1.5x of
+#: Tornado's bytes per connection" is a ratio of at least 1/1.5.
+IDLE_MEMORY_MINIMUM = round(1 / 1.5, 3)
+
+ENDPOINTS = Suite(
+    name="endpoints",
+    title="Endpoints suite: Tornado served through Twisted endpoints",
+    targets=(
+        Target(
+            TWISTED_ENDPOINT,
+            "txtornado.listen(server, 'tcp:0:interface=127.0.0.1', reactor) and "
+            "txtornado.connect: TwistedIOStream, TornadoReactor on AsyncIOLoop()",
+            _needsEndpoints,
+        ),
+        Target(
+            TORNADO_LISTEN,
+            "Tornado's own HTTPServer.listen (bind_sockets + add_sockets) and "
+            "TCPClient: IOStream, on the same TornadoReactor + AsyncIOLoop()",
+        ),
+    ),
+    scenarios=(
+        Scenario(
+            "http",
+            "req/s",
+            "tornado.web hello world, wrk -t1 -c8 for 2 s",
+            needsWrk=True,
+        ),
+        Scenario(
+            "bulk",
+            "MB/s",
+            "one connection, the server writes 1 GiB in 1 MiB chunks awaiting "
+            "each write; the client read_into()s",
+        ),
+        Scenario(
+            "idle-memory",
+            "conn/MiB",
+            "1000 idle keep-alive HTTP connections (one request each): "
+            "connections per MiB the server allocated (tracemalloc)",
+        ),
+    ),
+    baseline=TORNADO_LISTEN,
+    goals=(
+        Goal("http", TWISTED_ENDPOINT, TORNADO_LISTEN, 0.8),
+        Goal("bulk", TWISTED_ENDPOINT, TORNADO_LISTEN, 0.8),
+        Goal("idle-memory", TWISTED_ENDPOINT, TORNADO_LISTEN, IDLE_MEMORY_MINIMUM),
+    ),
+)
+
+SUITES: dict[str, Suite] = {suite.name: suite for suite in (REACTOR, IOLOOP, ENDPOINTS)}

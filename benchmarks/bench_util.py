@@ -51,6 +51,10 @@ class Params:
     #: Seconds wrk runs for, and its connection count.
     httpSeconds: int
     httpConnections: int
+    #: Bytes the server sends in the endpoints suite's bulk scenario.
+    bulkBytes: int
+    #: Idle keep-alive connections opened by the idle-memory scenario.
+    idleConnections: int
     #: Wall-clock limit of one worker process, in seconds.
     workerLimit: float
 
@@ -66,6 +70,8 @@ FULL = Params(
     bulkChunk=1024 * 1024,
     httpSeconds=2,
     httpConnections=8,
+    bulkBytes=1024 * 1024 * 1024,
+    idleConnections=1000,
     workerLimit=60.0,
 )
 
@@ -80,6 +86,8 @@ QUICK = Params(
     bulkChunk=256 * 1024,
     httpSeconds=1,
     httpConnections=4,
+    bulkBytes=4 * 1024 * 1024,
+    idleConnections=50,
     workerLimit=30.0,
 )
 

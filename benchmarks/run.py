@@ -1,7 +1,7 @@
 """
 Benchmark harness: every target side by side, as ratios.
 
-    python benchmarks/run.py [--suite reactor|ioloop|all] [--rounds N] [--quick]
+    python benchmarks/run.py [--suite reactor|ioloop|endpoints|all] [--rounds N] [--quick]
                              [--targets A,B] [--scenarios X,Y]
                              [--json out.json] [--markdown out.md] [--list]
 
@@ -619,7 +619,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         description="Run the txtornado benchmarks side by side, as ratios."
     )
-    parser.add_argument("--suite", choices=["reactor", "ioloop", "all"], default="all")
+    parser.add_argument("--suite", choices=[*SUITES, "all"], default="all")
     parser.add_argument(
         "--rounds", type=int, default=None, help="rounds (default 3; 1 with --quick)"
     )

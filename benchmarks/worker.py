@@ -101,6 +101,10 @@ def measure(suiteName: str, target: str, scenario: str, quick: bool) -> None:
         import bench_reactor
 
         value = bench_reactor.run(target, scenario, p)
+    elif suiteName == "endpoints":
+        import bench_endpoints
+
+        value = bench_endpoints.run(target, scenario, p)
     else:
         import bench_ioloop
 

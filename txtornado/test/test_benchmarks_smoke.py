@@ -15,7 +15,7 @@ from pathlib import Path
 
 RUN = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
 
-#: Every target of both suites; each must appear in the report, as a
+#: Every target of every suite; each must appear in the report, as a
 #: table row or with the reason it did not run.
 TARGETS = (
     "TornadoReactor/asyncio",
@@ -27,17 +27,20 @@ TARGETS = (
     "asyncio",
     "uvloop",
     "AsyncioSelectorReactor+Tornado",
+    "Twisted endpoint",
+    "Tornado HTTPServer.listen",
 )
 
 
 class QuickRunTests(unittest.TestCase):
     """
-    C{run.py --quick} on timers, echo and (excluded) HTTP scenarios.
+    C{run.py --quick} on timers, echo, bulk, idle-memory and (excluded)
+    HTTP scenarios.
     """
 
     def test_quickRun(self) -> None:
         """
-        The quick run exits 0, reports every target and both suites'
+        The quick run exits 0, reports every target and every suite's
         goals, and says it left the wrk scenario out rather than skipping
         it silently.
         """
@@ -49,7 +52,7 @@ class QuickRunTests(unittest.TestCase):
                 str(RUN),
                 "--quick",
                 "--scenarios",
-                "timers,call-soon,tcp-echo-1,http",
+                "timers,call-soon,tcp-echo-1,bulk,idle-memory,http",
             ],
             capture_output=True,
             text=True,
@@ -62,9 +65,15 @@ class QuickRunTests(unittest.TestCase):
         )
         for target in TARGETS:
             self.assertIn(target, output)
-        for header in ("(reactor) ==", "(ioloop) =="):
+        for header in ("(reactor) ==", "(ioloop) ==", "(endpoints) =="):
             self.assertIn(header, output)
-        for row in ("timers (ops/s)", "call-soon (ops/s)", "tcp-echo-1 (rt/s)"):
+        for row in (
+            "timers (ops/s)",
+            "call-soon (ops/s)",
+            "tcp-echo-1 (rt/s)",
+            "bulk (MB/s)",
+            "idle-memory (conn/MiB)",
+        ):
             self.assertIn(row, output)
         self.assertIn(
             "excluded scenario http: uses wrk: excluded in --quick mode", output
