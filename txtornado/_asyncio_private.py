@@ -21,6 +21,11 @@ The names, and why each one is needed:
     C{_run_once}: C{BaseEventLoop.run_forever} calls it in a loop, and the
     override runs one reactor iteration instead.
   - C{BaseEventLoop._ready} (a deque of handles): is a tick needed again?
+    And L{TwistedEventLoop.call_soon}'s fast path appends to it what
+    C{BaseEventLoop.call_soon} (through C{_call_soon}) appends on an open
+    loop outside debug mode: C{Handle(callback, args, loop, context)}.
+    C{test_asyncio_private} checks that this is still what C{call_soon}
+    does.
   - C{BaseEventLoop._scheduled} (a heap of C{TimerHandle}): when is the
     earliest timer due?
   - C{BaseEventLoop._stopping}: was C{stop()} called during this iteration?

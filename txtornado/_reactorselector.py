@@ -1,6 +1,13 @@
 """
-A C{selectors.BaseSelector} whose file descriptors are watched by a Twisted
+C{selectors.BaseSelector}s whose file descriptors are watched by a Twisted
 reactor.
+
+L{NestedSelector} (the event loop's default on Linux) is a native
+C{selectors.EpollSelector} whose own epoll descriptor the reactor watches
+as one reader: asyncio's descriptors stay in the kernel's epoll set, its
+per-event cost is stdlib asyncio's, and the reactor only says "something
+in there is ready".  L{ReactorSelector}, below, is the per-descriptor
+alternative, for reactors that cannot poll an epoll descriptor.
 
 asyncio's C{SelectorEventLoop} keeps every reader and writer it knows of
 (its own and those of its transports) in a selector, and asks the selector
@@ -25,11 +32,11 @@ import selectors
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from twisted.internet.interfaces import IReadWriteDescriptor
+from twisted.internet.interfaces import IReadDescriptor, IReadWriteDescriptor
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-__all__ = ["ReactorSelector"]
+__all__ = ["NestedSelector", "ReactorSelector"]
 
 _FileObj = Any  # int or an object with fileno(), as for selectors
 _READ = selectors.EVENT_READ
@@ -433,3 +440,150 @@ class ReactorSelector(selectors.BaseSelector):
         Whether L{rearm} has work to do.
         """
         return bool(self._lost_fds)
+
+
+@implementer(IReadDescriptor)
+class _NestedWatcher:
+    """
+    The reactor's view of a L{NestedSelector}: one read descriptor for the
+    selector's own (epoll) file descriptor, readable whenever one of the
+    descriptors registered in it is ready.
+    """
+
+    __slots__ = ("fd", "on_ready", "registered")
+
+    def __init__(self, fd: int, on_ready: Callable[[], None]) -> None:
+        self.fd = fd
+        self.on_ready = on_ready
+        self.registered = False
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def logPrefix(self) -> str:
+        return "txtornado-asyncio"
+
+    def doRead(self) -> None:
+        """
+        Called by the reactor when a nested descriptor is ready.
+        """
+        self.on_ready()
+
+    def connectionLost(self, reason: Failure) -> None:
+        """
+        Called by the reactor after it dropped this descriptor (only
+        C{disconnectAll}/C{removeAll} do: an epoll descriptor never hangs
+        up).  L{NestedSelector.rearm} adds it back.
+        """
+        self.registered = False
+
+    def __repr__(self) -> str:
+        return f"<_NestedWatcher fd={self.fd} registered={self.registered}>"
+
+
+class NestedSelector(selectors.EpollSelector):
+    """
+    A native C{selectors.EpollSelector} whose own file descriptor is
+    watched by C{reactor} as one reader.
+
+    asyncio keeps its descriptors here, so its per-event cost is stdlib
+    asyncio's; the reactor reports readiness of the whole set by calling
+    C{on_ready} (from C{doRead}) once per reactor iteration.  C{select()}
+    never blocks (the reactor does all the waiting): it polls with timeout
+    0, and records in L{events_seen} how many events it returned.
+
+    Semantics are epoll's, as with stdlib asyncio on Linux: a descriptor
+    closed while registered is dropped by the kernel (no busy loop), and
+    L{register} fails at once, naming the descriptor, if it is not open.
+
+    @param reactor: the reactor (an C{IReactorFDSet} that can poll an epoll
+        descriptor: any C{select}/C{poll}/C{epoll} based one).
+    @param on_ready: called in the reactor thread when the reactor finds
+        this selector's descriptor readable.
+    """
+
+    def __init__(self, reactor: Any, on_ready: Callable[[], None]) -> None:
+        super().__init__()
+        self._reactor = reactor
+        self._closed = False
+        self.events_seen = 0
+        self._watcher = _NestedWatcher(self.fileno(), on_ready)
+
+    def register(
+        self, fileobj: _FileObj, events: int, data: Any = None
+    ) -> selectors.SelectorKey:
+        """
+        C{EpollSelector.register}; the first registration also adds the
+        selector's descriptor to the reactor.
+        """
+        try:
+            key = super().register(fileobj, events, data)
+        except OSError:
+            _check_open(_fileobj_to_fd(fileobj))
+            raise
+        self.rearm()
+        return key
+
+    def unregister(self, fileobj: _FileObj) -> selectors.SelectorKey:
+        """
+        C{EpollSelector.unregister}; removing the last registration also
+        removes the selector's descriptor from the reactor, which then
+        watches nothing for this selector (as trial's dirty-reactor check
+        expects of a loop with no descriptors).
+        """
+        key = super().unregister(fileobj)
+        watcher = self._watcher
+        if watcher.registered and not self.get_map():
+            watcher.registered = False
+            self._reactor.removeReader(watcher)
+        return key
+
+    def select(
+        self, timeout: float | None = None
+    ) -> list[tuple[selectors.SelectorKey, int]]:
+        """
+        Return the ready descriptors now; never block (C{timeout} is
+        ignored: the reactor did the waiting).
+        """
+        ready = super().select(0)
+        self.events_seen = len(ready)
+        return ready
+
+    def close(self) -> None:
+        """
+        Remove the selector's descriptor from the reactor, close it, and
+        forget C{on_ready} (no reference cycle through the event loop is
+        left behind).  Idempotent.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        watcher = self._watcher
+        watcher.on_ready = _do_nothing
+        if watcher.registered:
+            watcher.registered = False
+            self._reactor.removeReader(watcher)
+        super().close()
+
+    def rearm(self) -> None:
+        """
+        Register the selector's descriptor with the reactor if anything is
+        registered in it and the reactor does not watch it (not yet, or it
+        dropped it: C{disconnectAll} at reactor shutdown).
+        """
+        watcher = self._watcher
+        if not watcher.registered and not self._closed and self.get_map():
+            self._reactor.addReader(watcher)
+            watcher.registered = True
+
+    @property
+    def needs_rearm(self) -> bool:
+        """
+        Whether L{rearm} has work to do.
+        """
+        return (
+            not self._watcher.registered and not self._closed and bool(self.get_map())
+        )
+
+    #: Readiness is never recorded: the reactor reports it (C{on_ready}).
+    has_recorded = False

@@ -7,8 +7,16 @@ subprocesses and executors are asyncio's own code.  Only the core that waits
 for events is replaced:
 
   - file descriptors (C{add_reader}/C{add_writer}, and those of asyncio's
-    transports) are watched by the reactor's C{IReactorFDSet}, through
-    L{txtornado._reactorselector.ReactorSelector};
+    transports) are kept, by default, in the loop's own native epoll
+    selector (L{txtornado._reactorselector.NestedSelector}), whose single
+    descriptor the reactor watches as one reader: asyncio's per-event cost
+    is stdlib asyncio's, and the reactor's is paid once per batch.  When
+    the reactor reports it readable, a tick runs at once (from its
+    C{doRead}).  Each asyncio iteration polls that selector (timeout 0),
+    as stdlib asyncio polls between every two iterations;
+  - alternatively (C{nested_selector=False}, or where epoll is missing),
+    each descriptor is registered on the reactor's C{IReactorFDSet}
+    through L{txtornado._reactorselector.ReactorSelector};
   - the ready queue and the timers are run by a I{tick}: asyncio's own
     C{_run_once}, whose C{select()} returns at once what the reactor
     reported.  While C{reactor.run()} hosts the loop, ticks are reactor calls, and at
@@ -17,8 +25,13 @@ for events is replaced:
     (delays are relative, so asyncio's monotonic C{time()} and the
     reactor's C{seconds()} never need to agree).  While the loop drives
     the reactor itself, each iteration ends with a tick instead;
-  - when the reactor reports a descriptor ready while asyncio has nothing
-    queued, the loop runs that descriptor's asyncio reader or writer
+  - a tick runs asyncio iterations while callbacks are ready or the
+    previous iteration found I/O, up to L{BATCH_ITERATIONS} iterations and
+    L{BATCH_SECONDS} seconds (nested selector; one iteration otherwise),
+    so that a never-ending chain of callbacks never starves the reactor's
+    timers and I/O;
+  - per-descriptor mode only: when the reactor reports a descriptor ready
+    while asyncio has nothing queued, the loop runs that descriptor's asyncio reader or writer
     callback at once, from the reactor's C{doRead}/C{doWrite}
     (L{_dispatch_io}): this is what the next tick would do first, without
     a reactor call and a tick per event.  Otherwise the event waits for the next tick's
@@ -59,6 +72,7 @@ import selectors
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -67,7 +81,7 @@ from twisted.internet.base import DelayedCall
 from twisted.internet.interfaces import IReactorCore, IReactorFDSet, IReactorTime
 
 from txtornado import _asyncio_private as _private
-from txtornado._reactorselector import ReactorSelector
+from txtornado._reactorselector import NestedSelector, ReactorSelector
 from txtornado._taskfactory import await_deferreds
 
 __all__ = ["TwistedEventLoop"]
@@ -76,6 +90,13 @@ ReactorFactory = Callable[[], Any]
 _SignalHandler = Callable[[int, FrameType | None], Any] | int | None
 
 _base_call_soon = asyncio.BaseEventLoop.call_soon
+_Handle = asyncio.Handle
+_monotonic = time.monotonic
+
+#: At most this many asyncio iterations per tick (nested selector).
+BATCH_ITERATIONS = 64
+#: A tick starts no new asyncio iteration after this many seconds.
+BATCH_SECONDS = 0.002
 
 # reactor -> open loop using it (see _claim_reactor).
 _loops_by_reactor: dict[int, TwistedEventLoop] = {}
@@ -106,6 +127,12 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         I{new} reactor that this loop owns: L{close} then also disconnects
         everything left on it and closes its waker.  Meant for tests, and
         for one loop per thread.
+    @param nested_selector: C{True}: keep asyncio's descriptors in the
+        loop's own epoll selector, watched by the reactor as one reader
+        (the reactor must be able to poll an epoll descriptor, as every
+        C{select}/C{poll}/C{epoll} reactor can).  C{False}: register each
+        descriptor on the reactor (e.g. for reactors that cannot).
+        C{None} (default): C{True} where C{selectors.EpollSelector} exists.
 
     All methods must be called from the thread running the reactor, except
     C{call_soon_threadsafe}, C{run_in_executor}'s executor side and those
@@ -117,8 +144,11 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         reactor: Any = None,
         *,
         reactor_factory: ReactorFactory | None = None,
+        nested_selector: bool | None = None,
     ) -> None:
         self._initialised = False
+        # call_soon's fast path: the loop is open and not in debug mode.
+        self._plain_call_soon = False
         if reactor is not None and reactor_factory is not None:
             raise TypeError("pass reactor or reactor_factory, not both")
         self._owns_reactor = reactor_factory is not None
@@ -146,14 +176,30 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             int, tuple[Callable[..., object], tuple[Any, ...]]
         ] = {}
         self._previous_signal_handlers: dict[int, _SignalHandler] = {}
+        if nested_selector is None:
+            nested_selector = hasattr(selectors, "EpollSelector")
         self._claim_reactor()
-        self._reactor_selector = ReactorSelector(reactor, self._wake, self._dispatch_io)
+        selector: NestedSelector | ReactorSelector
         try:
-            super().__init__(selector=self._reactor_selector)
+            if nested_selector:
+                selector = NestedSelector(reactor, self._nested_ready)
+            else:
+                selector = ReactorSelector(reactor, self._wake, self._dispatch_io)
         except BaseException:
             self._release_reactor()
             raise
+        self._reactor_selector = selector
+        self._nested: NestedSelector | None = (
+            selector if isinstance(selector, NestedSelector) else None
+        )
+        try:
+            super().__init__(selector=selector)
+        except BaseException:
+            selector.close()
+            self._release_reactor()
+            raise
         self._ready_queue = _private.ready_queue(self)
+        self._plain_call_soon = not self.get_debug()
         # asyncio's self-pipe is never written to here (_write_to_self wakes
         # the reactor with callFromThread, and signals do not use it), so
         # the reactor need not watch it: a watched one would be one more
@@ -244,9 +290,12 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         once, then arrange the next tick.  Called by the reactor (hosted)
         or L{_run_once} (driving), in the loop's thread.
 
-        Once only: running several iterations per tick without polling the
-        reactor in between changes the order of I/O and callbacks that
-        Tornado's tests rely on (SSL handshakes: 5 conformance failures).
+        With the nested selector, a tick runs a bounded batch of iterations
+        (L{_run_batch}), each polling asyncio's descriptors first, as stdlib
+        asyncio does.  Per-descriptor mode runs one only: several iterations
+        without polling in between change the order of I/O and callbacks
+        that Tornado's tests rely on (SSL handshakes: 5 conformance
+        failures).
         """
         self._tick_call = self._burst_tick = None
         if self.is_closed():
@@ -254,6 +303,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         self._in_tick = True
         try:
             _private.run_asyncio_once(self)
+            if self._nested is not None:
+                self._run_batch(self._nested)
         except BaseException as e:
             # Twisted would log and swallow it (even KeyboardInterrupt and
             # SystemExit); asyncio lets it out of run_forever.
@@ -267,6 +318,48 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
                 if self._reactor_selector.needs_rearm:
                     self._reactor_selector.rearm()
                 self._schedule()
+
+    def _run_batch(self, nested: NestedSelector) -> None:
+        """
+        After a tick's first asyncio iteration (nested selector only): run
+        more while callbacks are ready or the previous iteration found I/O
+        (whose callbacks may have made more ready), as stdlib asyncio's
+        next iterations would, each polling the nested selector first;
+        stop after L{BATCH_ITERATIONS} iterations or L{BATCH_SECONDS}
+        seconds, or when C{stop()} was called, so that the reactor's own
+        timers and I/O run in between.
+        """
+        ready = self._ready_queue
+        if not ready and not nested.events_seen:
+            return
+        deadline = _monotonic() + BATCH_SECONDS
+        for _ in range(BATCH_ITERATIONS - 1):
+            if (
+                (not ready and not nested.events_seen)
+                or _private.is_stopping(self)
+                or _monotonic() >= deadline
+            ):
+                return
+            _private.run_asyncio_once(self)
+
+    def _nested_ready(self) -> None:
+        """
+        The reactor found the nested selector's descriptor readable (from
+        its C{doRead}): while hosted, run a tick now (which polls the nested
+        selector) instead of a reactor call later.  While driving, nothing:
+        every iteration ends with a tick.  An exception leaving the tick is
+        re-raised from a reactor call, so the reactor logs it and never
+        mistakes it for the descriptor failing.
+        """
+        if self._driving or self._in_tick or self.is_closed():
+            return
+        tick_call = self._tick_call
+        if tick_call is not None:
+            tick_call.cancel()
+        try:
+            self._tick()
+        except BaseException as e:
+            self._reactor.callLater(0, _reraise, e)
 
     def _dispatch_io(self, key: selectors.SelectorKey, event: int) -> bool:
         """
@@ -361,13 +454,33 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
     ) -> asyncio.Handle:
         """
         asyncio's C{call_soon}; outside a tick, while hosted, also arrange
-        a tick (at most one pending).  Called once per callback, so it
-        tests the common case (inside a tick) first and skips C{super()}.
+        a tick (at most one pending).
+
+        Called once per callback, so on an open loop not in debug mode it
+        does what C{BaseEventLoop.call_soon} then does, without its two
+        nested calls: append C{Handle(callback, args, loop, context)} to the
+        ready queue (an assumption documented and checked with
+        L{txtornado._asyncio_private}).  Otherwise
+        (closed: raise; debug: thread and callback checks, source
+        traceback) it calls asyncio's own.
         """
-        handle = _base_call_soon(self, callback, *args, context=context)
+        if self._plain_call_soon:
+            handle = _Handle(callback, args, self, context)
+            self._ready_queue.append(handle)
+        else:
+            handle = _base_call_soon(self, callback, *args, context=context)
         if not self._in_tick and self._tick_call is None and not self._driving:
             self._tick_call = self._reactor.callLater(0, self._tick)
         return handle
+
+    def set_debug(self, enabled: bool) -> None:
+        """
+        asyncio's C{set_debug}; also selects L{call_soon}'s path.
+        """
+        super().set_debug(enabled)
+        self._plain_call_soon = (
+            not enabled and not self.is_closed() and hasattr(self, "_ready_queue")
+        )
 
     def call_at(  # type: ignore[override]
         self,
@@ -422,6 +535,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         reactor = self._reactor
         if not self._driving:
             self._start_driving()
+        if self._reactor_selector.needs_rearm:
+            self._reactor_selector.rearm()
         if _private.is_stopping(self):
             # stop() before this iteration: poll once without blocking,
             # then run what is ready, as asyncio does.
@@ -544,6 +659,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             return
         if self.is_running():
             raise RuntimeError("Cannot close a running event loop")
+        self._plain_call_soon = False
         for sig in list(self._signal_handlers_tx):
             self.remove_signal_handler(sig)
         try:

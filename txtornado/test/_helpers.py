@@ -23,25 +23,32 @@ REACTORS: dict[str, Callable[[], Any]] = {
 }
 
 
-def per_reactor(mixin: type, namespace: dict[str, Any]) -> None:
+def per_reactor(mixin: type, namespace: dict[str, Any], per_fd: bool = False) -> None:
     """
     Add to C{namespace} (a test module's globals) one
     C{SynchronousTestCase} subclass of C{mixin} per reactor in
-    L{REACTORS}, named C{<mixin name without leading underscore>_<reactor>},
+    L{REACTORS}, named C{<mixin name without leading underscore><reactor>},
     with the reactor class as C{reactorFactory}.
+
+    @param per_fd: also add, named C{...<reactor>PerFD}, one subclass per
+        reactor with C{nestedSelector = False}: the mixin then tests
+        L{TwistedEventLoop}'s per-descriptor mode.
     """
     base = mixin.__name__.lstrip("_")
+    modes = [("", True), ("PerFD", False)] if per_fd else [("", True)]
     for name, factory in REACTORS.items():
-        cls_name = f"{base}{name}"
-        cls = type(
-            cls_name,
-            (mixin, SynchronousTestCase),
-            {
-                "reactorFactory": staticmethod(factory),
-                "__module__": namespace["__name__"],
-            },
-        )
-        namespace[cls_name] = cls
+        for suffix, nested in modes:
+            cls_name = f"{base}{name}{suffix}"
+            cls = type(
+                cls_name,
+                (mixin, SynchronousTestCase),
+                {
+                    "reactorFactory": staticmethod(factory),
+                    "nestedSelector": nested,
+                    "__module__": namespace["__name__"],
+                },
+            )
+            namespace[cls_name] = cls
 
 
 def open_fds() -> set[int]:

@@ -82,6 +82,23 @@ class AsyncioPrivateNamesTests(SynchronousTestCase):
         key = loop._selector.get_key(fd)  # type: ignore[attr-defined]
         self.assertEqual(key.events, selectors.EVENT_READ)
 
+    def test_call_soon_appends_a_handle(self) -> None:
+        """
+        BaseEventLoop.call_soon, on an open loop outside debug mode, only
+        appends Handle(callback, args, loop, context) to _ready, as
+        TwistedEventLoop.call_soon's fast path assumes.
+        """
+        source = inspect.getsource(base_events.BaseEventLoop.call_soon)
+        self.assertIn("self._call_soon(callback, args, context)", source)
+        inner = inspect.getsource(base_events.BaseEventLoop._call_soon)  # type: ignore[attr-defined]
+        self.assertIn("events.Handle(callback, args, self, context)", inner)
+        self.assertIn("self._ready.append(handle)", inner)
+        loop = asyncio.SelectorEventLoop()
+        self.addCleanup(loop.close)
+        handle = loop.call_soon(print, 1, context=None)
+        self.assertEqual(list(private.ready_queue(loop)), [handle])
+        self.assertIs(type(handle), asyncio.Handle)
+
     def test_used_attributes(self) -> None:
         """
         The instance attributes read or written exist with the expected

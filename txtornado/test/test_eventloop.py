@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import logging
 import os
 import signal
@@ -21,9 +22,11 @@ from typing import Any
 
 import tornado.test
 from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReadDescriptor
 from twisted.internet.protocol import ProcessProtocol
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
 
 from txtornado import TwistedEventLoop, TwistedEventLoopPolicy
 from txtornado.test._helpers import open_fds, per_reactor
@@ -38,13 +41,17 @@ class _EventLoopTests:
     """
 
     reactorFactory: Callable[[], Any]
+    #: TwistedEventLoop's nested_selector (see per_reactor).
+    nestedSelector: bool = True
 
     # Set up and helpers
 
     def setUp(self) -> None:
         self.fds_before = open_fds()
         self.reactor = self.reactorFactory()
-        self.loop = TwistedEventLoop(reactor_factory=lambda: self.reactor)
+        self.loop = TwistedEventLoop(
+            reactor_factory=lambda: self.reactor, nested_selector=self.nestedSelector
+        )
         self.addCleanup(self._close)  # type: ignore[attr-defined]
 
     def _close(self) -> None:
@@ -56,6 +63,13 @@ class _EventLoopTests:
         The descriptors the reactor polls for reading, as far as the kernel
         still knows them (epoll drops closed ones by itself).
         """
+        nested = self.loop._nested
+        if nested is not None:
+            # The loop's own epoll: ask the kernel what it watches.
+            with open(f"/proc/self/fdinfo/{nested.fileno()}") as info:
+                return [
+                    int(line.split()[1]) for line in info if line.startswith("tfd:")
+                ]
         fds = []
         for reader in self.reactor.getReaders():
             fd = reader.fileno()
@@ -90,6 +104,28 @@ class _EventLoopTests:
         self.loop.run_forever()
         self.loop.run_until_complete(asyncio.sleep(0))
         self.assertEqual(calls, ["first", 0, 1, 2, 3, 4, "nested"])  # type: ignore[attr-defined]
+
+    def test_call_soon_paths(self) -> None:
+        """
+        call_soon runs callbacks in their context; in debug mode it makes
+        asyncio's checks (a non-callable is refused); once the loop is
+        closed it raises, as asyncio's does.
+        """
+        var: contextvars.ContextVar[str] = contextvars.ContextVar("var")
+        context = contextvars.copy_context()
+        context.run(var.set, "inside")
+        seen: list[str] = []
+        self.loop.call_soon(lambda: seen.append(var.get("outside")), context=context)
+        self.loop.call_soon(lambda: seen.append(var.get("outside")))
+        self.loop.run_until_complete(asyncio.sleep(0))
+        self.assertEqual(seen, ["inside", "outside"])  # type: ignore[attr-defined]
+        self.loop.set_debug(True)
+        with self.assertRaises(TypeError):  # type: ignore[attr-defined]
+            self.loop.call_soon(42)  # type: ignore[arg-type]
+        self.loop.set_debug(False)
+        self.loop.close()
+        with self.assertRaises(RuntimeError):  # type: ignore[attr-defined]
+            self.loop.call_soon(seen.append, "closed")
 
     def test_timers_order_and_one_reactor_call(self) -> None:
         """
@@ -498,17 +534,36 @@ class _EventLoopTests:
     def test_endless_call_soon_does_not_starve_reactor(self) -> None:
         """
         A callback that always calls call_soon again (hosted or driving)
-        does not keep the reactor from delivering I/O and running its
-        timed calls.
+        does not keep the reactor from delivering I/O (to asyncio's readers
+        and to the reactor's own) and running its timed calls.
         """
         a, b = socket.socketpair()
-        self.addCleanup(a.close)  # type: ignore[attr-defined]
-        self.addCleanup(b.close)  # type: ignore[attr-defined]
+        c, d = socket.socketpair()
+        for s in (a, b, c, d):
+            self.addCleanup(s.close)  # type: ignore[attr-defined]
         a.setblocking(False)
+        c.setblocking(False)
         seen: list[str] = []
+        reactor = self.reactor
+
+        @implementer(IReadDescriptor)
+        class TwistedReader:
+            def fileno(self) -> int:
+                return c.fileno()
+
+            def logPrefix(self) -> str:
+                return "test"
+
+            def doRead(self) -> None:
+                c.recv(10)
+                reactor.removeReader(self)
+                seen.append("twisted-read")
+
+            def connectionLost(self, reason: Failure) -> None:
+                pass
 
         def spin() -> None:
-            if len(seen) < 2:
+            if len(seen) < 3:
                 self.loop.call_soon(spin)
 
         def on_read() -> None:
@@ -518,12 +573,15 @@ class _EventLoopTests:
         def start() -> None:
             self.loop.call_soon(spin)
             self.loop.add_reader(a, on_read)
+            reactor.addReader(TwistedReader())
             b.send(b"x")
-            self.reactor.callLater(0.01, seen.append, "timed")
+            d.send(b"x")
+            reactor.callLater(0.01, seen.append, "timed")
 
+        expected = ["read", "timed", "twisted-read"]
         self.loop.call_soon(start)
         self.loop.run_until_complete(asyncio.sleep(0.05))
-        self.assertEqual(sorted(seen), ["read", "timed"])  # type: ignore[attr-defined]
+        self.assertEqual(sorted(seen), expected)  # type: ignore[attr-defined]
         del seen[:]
 
         def hosted() -> None:
@@ -531,7 +589,45 @@ class _EventLoopTests:
             self.reactor.callLater(0.02, self.reactor.stop)
 
         self._hosted(hosted)
-        self.assertEqual(sorted(seen), ["read", "timed"])  # type: ignore[attr-defined]
+        self.assertEqual(sorted(seen), expected)  # type: ignore[attr-defined]
+
+    def test_loop_survives_disconnect_all(self) -> None:
+        """
+        After the reactor dropped every descriptor (C{disconnectAll}, as at
+        reactor shutdown), asyncio's descriptors are watched again (the
+        nested selector's is re-registered), driving and hosted.
+        """
+        a, b = socket.socketpair()
+        self.addCleanup(a.close)  # type: ignore[attr-defined]
+        self.addCleanup(b.close)  # type: ignore[attr-defined]
+        a.setblocking(False)
+        self.loop.run_until_complete(asyncio.sleep(0))
+        self.reactor.disconnectAll()
+        got: asyncio.Future[bytes] = self.loop.create_future()
+
+        def on_read() -> None:
+            self.loop.remove_reader(a)
+            got.set_result(a.recv(10))
+
+        self.loop.add_reader(a, on_read)
+        b.send(b"x")
+        self.assertEqual(self.complete(got), b"x")  # type: ignore[attr-defined]
+        self.reactor.disconnectAll()
+        reads: list[bytes] = []
+
+        def on_read_hosted() -> None:
+            self.loop.remove_reader(a)
+            reads.append(a.recv(10))
+            self.reactor.stop()
+
+        def start() -> None:
+            self.loop.add_reader(a, on_read_hosted)
+            b.send(b"y")
+            self.reactor.callLater(5, self.reactor.stop)
+
+        self.loop.call_soon(start)
+        self._hosted(lambda: None)
+        self.assertEqual(reads, [b"y"])  # type: ignore[attr-defined]
 
     def test_add_reader_closed_fd(self) -> None:
         """
@@ -555,7 +651,7 @@ class _EventLoopTests:
         fd = a.fileno()
         calls: list[int] = []
         self.loop.add_reader(fd, calls.append, 1)
-        self.assertIn(fd, [r.fileno() for r in self.reactor.getReaders()])  # type: ignore[attr-defined]
+        self.assertIn(fd, self._watched_fds())  # type: ignore[attr-defined]
         a.close()
         iterations = [0]
         original = self.reactor.doIteration
@@ -845,7 +941,7 @@ class _EventLoopTests:
         self.assertEqual(open_fds() - self.fds_before, set())  # type: ignore[attr-defined]
 
 
-per_reactor(_EventLoopTests, globals())
+per_reactor(_EventLoopTests, globals(), per_fd=True)
 
 
 class PolicyTestCase(SynchronousTestCase):
