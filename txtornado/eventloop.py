@@ -633,7 +633,42 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             return
         self._hosted_state = _private.enter_run(self)
         self._hosted_thread = self._loop_thread = threading.get_ident()
+        self._watch_crash()
         self._wake()
+
+    def _watch_crash(self) -> None:
+        """
+        Leave hosted mode when the reactor is crashed, too.
+
+        C{reactor.crash()} ends C{reactor.run()} without any system event
+        (trial does it after every test); left hosted, the loop would stay
+        the thread's running loop while no reactor runs, and no other
+        asyncio loop could run in the thread.  So while hosted, the
+        reactor's C{crash} (an instance attribute, removed again on exit) is
+        wrapped to leave hosted mode after it, and to register the startup
+        trigger again, through which the next C{reactor.run()} enters.
+        """
+        reactor = self._reactor
+        if "crash" in vars(reactor):
+            return
+        original = reactor.crash
+
+        def crash() -> None:
+            try:
+                original()
+            finally:
+                self._exit_hosted()
+                # Startup triggers fire once; crash() re-adds the reactor's
+                # own for the next run, and this re-adds the loop's.
+                if not self.is_closed():
+                    self._triggers.append(
+                        reactor.addSystemEventTrigger(
+                            "during", "startup", self._enter_hosted
+                        )
+                    )
+
+        self._crash_wrapper = crash
+        reactor.crash = crash
 
     def _exit_hosted(self) -> None:
         """
@@ -645,6 +680,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             return
         self._hosted_state = None
         self._hosted_thread = self._loop_thread = None
+        if vars(self._reactor).get("crash") is getattr(self, "_crash_wrapper", None):
+            del self._reactor.crash
         _private.exit_run(self, state)
 
     def close(self) -> None:

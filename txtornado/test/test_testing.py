@@ -9,68 +9,17 @@ from __future__ import annotations
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
-import tornado.web
-from tornado import gen
-from twisted.internet.defer import inlineCallbacks
 from twisted.trial.unittest import SynchronousTestCase
 
 from txtornado.test._subprocess import run
-from txtornado.testing import TornadoAppTestCase
-
-
-class Echo(tornado.web.RequestHandler):
-    async def get(self) -> None:
-        await gen.sleep(0.01)
-        self.write(self.get_argument("say", "nothing"))
-
-    def post(self) -> None:
-        self.write(self.request.body[::-1])
-
-
-def makeApp() -> tornado.web.Application:
-    return tornado.web.Application([(r"/echo", Echo)])
-
-
-class AppTests(TornadoAppTestCase):
-    """
-    The helper itself, on the reactor these tests run on.
-    """
-
-    def get_app(self) -> tornado.web.Application:
-        return makeApp()
-
-    async def test_asyncFetch(self) -> None:
-        """
-        C{await self.fetch(...)} in an C{async def} test.
-        """
-        response = await self.fetch("/echo?say=hello")
-        self.assertEqual((response.code, response.body), (200, b"hello"))
-
-    @inlineCallbacks
-    def test_inlineCallbacksFetch(self) -> Any:
-        """
-        C{yield self.fetch(...)} in an C{inlineCallbacks} test; a POST body;
-        a missing page is a response, not an exception.
-        """
-        response = yield self.fetch("/echo", method="POST", body=b"abc")
-        self.assertEqual(response.body, b"cba")
-        missing = yield self.fetch("/nowhere")
-        self.assertEqual(missing.code, 404)
-
-    def test_url(self) -> None:
-        """
-        C{get_url} names the served port on 127.0.0.1.
-        """
-        port = self.served.listening.getHost().port  # type: ignore[union-attr]
-        self.assertEqual(self.get_url("/x"), f"http://127.0.0.1:{port}/x")
-
 
 _CHILD_TESTS = """
 import tempfile, os
 import tornado.web
+from tornado import gen
 from twisted.internet import reactor, task
+from twisted.internet.defer import inlineCallbacks
 from txtornado.testing import TornadoAppTestCase
 
 class Hello(tornado.web.RequestHandler):
@@ -87,6 +36,35 @@ class HelloTests(TornadoAppTestCase):
 
 class UnixTests(HelloTests):
     endpoint = "unix:" + os.path.join(tempfile.mkdtemp(prefix="txt-"), "s.sock")
+
+class Echo(tornado.web.RequestHandler):
+    async def get(self):
+        await gen.sleep(0.01)
+        self.write(self.get_argument("say", "nothing"))
+
+    def post(self):
+        self.write(self.request.body[::-1])
+
+
+class EchoTests(TornadoAppTestCase):
+    def get_app(self):
+        return tornado.web.Application([(r"/echo", Echo)])
+
+    async def test_asyncFetch(self):
+        response = await self.fetch("/echo?say=hello")
+        self.assertEqual((response.code, response.body), (200, b"hello"))
+
+    @inlineCallbacks
+    def test_inlineCallbacksFetch(self):
+        response = yield self.fetch("/echo", method="POST", body=b"abc")
+        self.assertEqual(response.body, b"cba")
+        missing = yield self.fetch("/nowhere")
+        self.assertEqual(missing.code, 404)
+
+    def test_url(self):
+        port = self.served.listening.getHost().port
+        self.assertEqual(self.get_url("/x"), f"http://127.0.0.1:{port}/x")
+
 
 class LeakyTests(TornadoAppTestCase):
     def get_app(self):
@@ -123,7 +101,9 @@ class UnderTrialTests(SynchronousTestCase):
         self.assertEqual(
             output.count("DirtyReactorAggregateError: Reactor was unclean."), 1, output
         )
-        self.assertIn("FAILED (errors=1, successes=2)", output)
+        for test in ("test_asyncFetch", "test_inlineCallbacksFetch", "test_url"):
+            self.assertRegex(output, test + r" \.\.\.\s+\[OK\]")
+        self.assertIn("FAILED (errors=1, successes=5)", output)
 
     def test_defaultReactor(self) -> None:
         """
