@@ -156,6 +156,8 @@ class TornadoReactor(PosixReactorBase):
         # True while _onTimer runs timed calls: it re-arms the timer from
         # timeout() afterwards, so calls scheduled meanwhile need no check.
         self._inTimer = False
+        # run()'s installSignalHandlers until its startup has fired.
+        self._pendingStart: bool | None = None
         # True while run() is on the stack; _iterating while iterate() is.
         self._inRun = False
         self._iterating = False
@@ -228,11 +230,23 @@ class TornadoReactor(PosixReactorBase):
             raise ReactorAlreadyRunning()
         if self._startedBefore:
             raise ReactorNotRestartable()
-        self._driver.callSoon(self.startRunning, installSignalHandlers)
+        self._pendingStart = installSignalHandlers
+        self._driver.callSoon(self._startFromRun)
         try:
             self._runLoop()
         finally:
             self._signals.uninstall()
+
+    def _startFromRun(self) -> None:
+        """
+        Fire startup for L{run}, once: from the loop's first callback, or
+        from the timer if the loop runs a due timer first (uvloop runs
+        timers before callbacks), so that no timed call runs before
+        startup, as on every reactor.
+        """
+        pending, self._pendingStart = self._pendingStart, None
+        if pending is not None:
+            self.startRunning(installSignalHandlers=pending)
 
     def _runLoop(self) -> None:
         self._inRun = True
@@ -387,6 +401,8 @@ class TornadoReactor(PosixReactorBase):
     def _onTimer(self) -> None:
         self._timerHandle = None
         self._timerDue = _NO_TIMER
+        if self._pendingStart is not None:
+            self._startFromRun()
         self._inTimer = True
         try:
             self.runUntilCurrent()
