@@ -17,11 +17,15 @@ Flow control goes both ways through Twisted's producer/consumer API:
     pass the stream's C{max_buffer_size}, the transport is paused
     (C{pauseProducing}) and resumed when Tornado has consumed half of it.
     No data is ever dropped.
-  - writing: the protocol is registered as a streaming producer with the
-    transport.  The stream hands data to the transport until the transport
-    pauses it; the rest stays in Tornado's write buffer (so write futures
-    wait, and C{max_write_buffer_size} applies as for Tornado's own
-    streams) until the transport resumes it.
+  - writing: the protocol is registered as the transport's producer.  On
+    a plain TCP or UNIX transport it is a I{pull} producer: the stream
+    hands the transport up to about one C{send}'s worth, then waits until
+    the transport has written all of it to the socket (C{resumeProducing}),
+    so the transport never copies a large buffer to append to it.  On other
+    transports (TLS, ...) it is a I{streaming} producer: the stream writes
+    until the transport pauses it.  Either way what the transport has not
+    taken stays in Tornado's write buffer (so write futures wait, and
+    C{max_write_buffer_size} applies as for Tornado's own streams).
 
 Everything here runs in the thread of the event loop shared by Tornado and
 Twisted; nothing is thread-safe.
@@ -41,9 +45,11 @@ from tornado import ioloop
 from tornado.concurrent import Future, future_set_result_unless_cancelled
 from tornado.iostream import BaseIOStream, SSLIOStream
 from tornado.log import gen_log
+from twisted.internet.abstract import FileDescriptor
 from twisted.internet.error import ConnectionAborted, ConnectionDone
 from twisted.internet.interfaces import (
     IHandshakeListener,
+    IPullProducer,
     IPushProducer,
     ISSLTransport,
     ITLSTransport,
@@ -64,10 +70,46 @@ _CONNECTION_DONE = Failure(ConnectionDone())
 _READ = ioloop.IOLoop.READ
 _WRITE = ioloop.IOLoop.WRITE
 
-#: The most handed to the transport by one C{write_to_fd} call.  The
-#: transport pauses the stream once its buffer passes its C{bufferSize}
-#: (64 KiB for Twisted's TCP), so larger writes would only grow that buffer.
-WRITE_CHUNK = 256 * 1024
+#: What L{StreamProtocol} sets a plain Twisted TCP or UNIX transport's
+#: C{bufferSize} to: the most one C{recv} returns.  Twisted's default
+#: (64 KiB) costs bulk transfers a loop iteration per 64 KiB, where
+#: Tornado's own streams read straight into the caller's buffer; much
+#: larger reads allocate more than they save (measured in benchmarks/).
+TRANSPORT_BUFFER_SIZE = 256 * 1024
+
+#: What L{StreamProtocol} sets such a transport's C{SEND_LIMIT} to: the most
+#: one C{doWrite} passes to C{send} (Twisted's default is 128 KiB).
+TRANSPORT_SEND_LIMIT = 256 * 1024
+
+#: The most one C{write_to_fd} call hands to the transport.  Larger writes
+#: wait in Tornado's buffer, as they would in front of a full socket: their
+#: futures stay pending and C{writing()} stays true (Linux lets a TCP
+#: socket buffer as much).  A whole C{bytes} object up to this size is
+#: handed over without a copy.
+WRITE_CHUNK = 4 * 1024 * 1024
+
+
+def _is_plain_fd_transport(transport: object) -> bool:
+    """
+    Whether C{transport} is a Twisted file-descriptor transport (TCP, UNIX)
+    without TLS started on it.
+    """
+    return isinstance(transport, FileDescriptor) and not ISSLTransport.providedBy(
+        transport
+    )
+
+
+def _tune_transport(transport: object) -> None:
+    """
+    Give a plain file-descriptor transport the larger read and send sizes
+    above, on the instance only.  C{bufferSize} and C{SEND_LIMIT} are
+    C{twisted.internet.abstract.FileDescriptor}'s class attributes, read by
+    C{doRead} and C{doWrite}; C{test_iostream.TransportTuningTests} fails if
+    they stop having that effect.
+    """
+    if _is_plain_fd_transport(transport):
+        transport.bufferSize = TRANSPORT_BUFFER_SIZE  # type: ignore[attr-defined]
+        transport.SEND_LIMIT = TRANSPORT_SEND_LIMIT  # type: ignore[attr-defined]
 
 
 def _map_loss(reason: Failure | None, writing: bool) -> OSError | None:
@@ -113,7 +155,7 @@ def _is_tls_error(value: BaseException) -> bool:
     return isinstance(value, Error)
 
 
-@implementer(IPushProducer, IHandshakeListener)
+@implementer(IPushProducer, IPullProducer, IHandshakeListener)
 class StreamProtocol(Protocol):
     """
     The Twisted half of a L{TwistedIOStream}: a protocol that keeps what
@@ -143,6 +185,10 @@ class StreamProtocol(Protocol):
         self._offset = 0
         self.lost: Failure | None = None
         self.write_paused = False
+        #: registered as a pull producer (see L{register_producer})
+        self.pull = False
+        #: bytes handed to a pull-producer transport since it last drained
+        self._unsent = 0
         self.read_paused = False
         self.handshake_done = False
         self.on_handshake: Callable[[], None] | None = None
@@ -152,11 +198,10 @@ class StreamProtocol(Protocol):
 
     def connectionMade(self) -> None:
         """
-        Register as the transport's streaming producer, then call
-        C{on_connect}.
+        Register as the transport's producer, then call C{on_connect}.
         """
-        self.transport.registerProducer(self, True)
-        self.refresh_writer()
+        _tune_transport(self.transport)
+        self.register_producer()
         if self.on_connect is not None:
             on_connect, self.on_connect = self.on_connect, None
             on_connect(self)
@@ -191,20 +236,23 @@ class StreamProtocol(Protocol):
             on_lost, self.on_lost = self.on_lost, None
             on_lost(self)
 
-    # IPushProducer (for the transport's write buffer)
+    # IPushProducer and IPullProducer (for the transport's write buffer)
 
     def pauseProducing(self) -> None:
         """
-        The transport's buffer is full: keep further writes in Tornado's
-        buffer.
+        The transport's buffer is full (streaming producer): keep further
+        writes in Tornado's buffer.
         """
         self.write_paused = True
 
     def resumeProducing(self) -> None:
         """
-        The transport's buffer drained: let the stream write again.
+        The transport's buffer drained (streaming producer), or it has
+        written out everything it was given (pull producer): let the stream
+        write again.
         """
         self.write_paused = False
+        self._unsent = 0
         if self.stream is not None:
             self.stream._ready(_WRITE)
 
@@ -225,6 +273,37 @@ class StreamProtocol(Protocol):
             on_handshake()
 
     # for the stream
+
+    def register_producer(self) -> None:
+        """
+        Register with the transport (again, after C{startTLS}): as a pull
+        producer on a plain TCP or UNIX transport, as a streaming producer
+        otherwise, and find how to write to it (L{refresh_writer}).
+
+        As a pull producer the stream hands the transport up to about one
+        C{send}'s worth, then waits for C{resumeProducing}, which a
+        file-descriptor transport calls once it has written everything to
+        the socket: large writes are then never appended to a partly sent
+        buffer (which costs a copy of it).  Other
+        transports adapt pull producers with a timer of the I{global}
+        reactor, so they get a streaming producer.
+        """
+        self.pull = _is_plain_fd_transport(self.transport)
+        self.write_paused = False
+        self._unsent = 0
+        self.transport.registerProducer(self, not self.pull)
+        self.refresh_writer()
+
+    def wrote(self, size: int) -> None:
+        """
+        The stream handed the transport C{size} bytes.  As a pull producer,
+        once that makes L{TRANSPORT_SEND_LIMIT} (what the transport sends at
+        once) since it last drained, wait for C{resumeProducing}.
+        """
+        if self.pull:
+            self._unsent += size
+            if self._unsent >= TRANSPORT_SEND_LIMIT:
+                self.write_paused = True
 
     def refresh_writer(self) -> None:
         """
@@ -394,7 +473,7 @@ class TwistedIOStream(BaseIOStream):
     def write_to_fd(self, data: memoryview) -> int:
         """
         Hand up to L{WRITE_CHUNK} bytes of C{data} to the transport; 0 while
-        the transport has paused us.  Raises the C{OSError} a socket would
+        it has paused us.  Raises the C{OSError} a socket would
         (C{BrokenPipeError}, C{ConnectionResetError}, ...) once the
         connection is lost.
         """
@@ -411,10 +490,12 @@ class TwistedIOStream(BaseIOStream):
             data = data[:n]
         obj = data.obj
         if type(obj) is bytes and len(obj) == n:
-            # The whole of an immutable bytes object: no copy needed.
+            # The whole of an immutable bytes object (Tornado keeps large
+            # writes as views of the caller's bytes): no copy.
             protocol.write(obj)
         else:
             protocol.write(data.tobytes())
+        protocol.wrote(n)
         return n
 
     def read_from_fd(self, buf: bytearray | memoryview) -> int | None:
@@ -579,8 +660,11 @@ class TwistedIOStream(BaseIOStream):
         close_callback = self._close_callback
         self._close_callback = None
         protocol.stream = None
+        # startTLS re-registers the producer with the TLS layer as it was
+        # registered; register afresh instead (see register_producer).
+        transport.unregisterProducer()
         transport.startTLS(options)
-        protocol.refresh_writer()
+        protocol.register_producer()
         ssl_stream = TwistedSSLIOStream(
             protocol,
             max_buffer_size=self.max_buffer_size,

@@ -31,6 +31,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from txtornado import _tornado_private
 from txtornado.endpoints import EndpointHTTPClient, connect, listen
 from txtornado.iostream import (
+    TRANSPORT_BUFFER_SIZE,
+    TRANSPORT_SEND_LIMIT,
     StreamProtocol,
     TwistedIOStream,
     TwistedSSLIOStream,
@@ -137,7 +139,8 @@ class _StreamTests(LoopTestMixin):
         self.assertEqual(self.run_async(go), data)
         self.assertTrue(paused[0] > 0)
         # at most one transport read (64 KiB) beyond the limit
-        self.assertLessEqual(peak[0], limit + 64 * 1024)
+        # one read of the transport's size may overshoot
+        self.assertLessEqual(peak[0], limit + TRANSPORT_BUFFER_SIZE)
 
     def test_write_waits_for_transport(self) -> None:
         """
@@ -443,3 +446,82 @@ class TornadoPrivateNamesTests(SynchronousTestCase):
             SimpleAsyncHTTPClient._connection_class(None),  # type: ignore[arg-type]
             _tornado_private._HTTPConnection,
         )
+
+
+class _RecordingSocket:
+    """
+    Just enough of a socket for C{tcp.Connection}'s C{doRead} and
+    C{writeSomeData}: records the sizes asked for and given.
+    """
+
+    def __init__(self) -> None:
+        self.recv_sizes: list[int] = []
+        self.sent_sizes: list[int] = []
+
+    def fileno(self) -> int:
+        return -1
+
+    def setblocking(self, flag: bool) -> None:
+        pass
+
+    def recv(self, size: int) -> bytes:
+        self.recv_sizes.append(size)
+        return b"x"
+
+    def send(self, data: Any) -> int:
+        self.sent_sizes.append(len(data))
+        return len(data)
+
+
+class TransportTuningTests(SynchronousTestCase):
+    """
+    L{StreamProtocol} sets a plain TCP transport's C{bufferSize} and
+    C{SEND_LIMIT} (C{twisted.internet.abstract.FileDescriptor} attributes);
+    these tests fail if Twisted stops reading them where we rely on it.
+    """
+
+    def connection(self) -> tuple[Any, _RecordingSocket]:
+        from twisted.internet.tcp import Connection
+        from twisted.internet.testing import MemoryReactor
+
+        sock = _RecordingSocket()
+        protocol = StreamProtocol()
+        transport = Connection(sock, protocol, MemoryReactor())  # type: ignore[arg-type]
+        transport.connected = True  # as tcp.Server and tcp.Client do
+        protocol.makeConnection(transport)
+        return transport, sock
+
+    def test_tuned(self) -> None:
+        """
+        The transport gets the stream's sizes, and it registers the protocol
+        as a pull producer.
+        """
+        transport, _ = self.connection()
+        self.assertEqual(transport.bufferSize, TRANSPORT_BUFFER_SIZE)
+        self.assertEqual(transport.SEND_LIMIT, TRANSPORT_SEND_LIMIT)
+        self.assertIs(transport.streamingProducer, False)
+
+    def test_doRead_reads_bufferSize(self) -> None:
+        """
+        C{doRead} asks C{recv} for C{bufferSize} bytes.
+        """
+        transport, sock = self.connection()
+        transport.doRead()
+        self.assertEqual(sock.recv_sizes, [TRANSPORT_BUFFER_SIZE])
+
+    def test_doWrite_sends_SEND_LIMIT(self) -> None:
+        """
+        C{doWrite} passes at most C{SEND_LIMIT} bytes to C{send}, and calls
+        the pull producer back once it has sent everything.
+        """
+        transport, sock = self.connection()
+        protocol = transport.protocol
+        protocol.write(b"x" * (TRANSPORT_SEND_LIMIT + 10))
+        protocol.wrote(TRANSPORT_SEND_LIMIT + 10)
+        self.assertTrue(protocol.write_paused)
+        transport.doWrite()
+        self.assertEqual(sock.sent_sizes, [TRANSPORT_SEND_LIMIT])
+        self.assertTrue(protocol.write_paused)
+        transport.doWrite()
+        self.assertEqual(sock.sent_sizes, [TRANSPORT_SEND_LIMIT, 10])
+        self.assertFalse(protocol.write_paused)
