@@ -73,9 +73,9 @@ _WRITE = ioloop.IOLoop.WRITE
 #: What L{StreamProtocol} sets a plain Twisted TCP or UNIX transport's
 #: C{bufferSize} to: the most one C{recv} returns.  Twisted's default
 #: (64 KiB) costs bulk transfers a loop iteration per 64 KiB, where
-#: Tornado's own streams read straight into the caller's buffer; much
-#: larger reads allocate more than they save (measured in benchmarks/).
-TRANSPORT_BUFFER_SIZE = 256 * 1024
+#: Tornado's own streams read straight into the caller's buffer.  Reads
+#: of 1 MiB and more were slower again here (each allocates its size).
+TRANSPORT_BUFFER_SIZE = 512 * 1024
 
 #: What L{StreamProtocol} sets such a transport's C{SEND_LIMIT} to: the most
 #: one C{doWrite} passes to C{send} (Twisted's default is 128 KiB).
