@@ -52,6 +52,7 @@ __all__ = [
 _LAZY = {
     "EndpointHTTPClient": "txtornado.endpoints",
     "EndpointTCPClient": "txtornado.endpoints",
+    "SNIServerOptions": "txtornado.tls",
     "TwistedIOStream": "txtornado.iostream",
     "TwistedSSLIOStream": "txtornado.iostream",
     "connect": "txtornado.endpoints",

@@ -718,23 +718,19 @@ class TwistedSSLIOStream(TwistedIOStream, SSLIOStream):  # type: ignore[misc]
     def get_ssl_certificate(self, binary_form: bool = False) -> Any:
         """
         The peer's certificate: DER bytes with C{binary_form}, otherwise a
-        dict in the form of C{ssl.SSLSocket.getpeercert} with its
-        C{subject} and C{issuer}; C{None} if the peer sent none.
+        dict in the form of C{ssl.SSLSocket.getpeercert} (C{subject},
+        C{issuer}, C{subjectAltName}, C{notBefore}, C{notAfter},
+        C{serialNumber}, C{version}); C{None} if the peer sent none.
         """
         cert = self._protocol.transport.getPeerCertificate()
         if cert is None:
             return None
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        x509 = cert.to_cryptography()
         if binary_form:
-            from OpenSSL.crypto import FILETYPE_ASN1, dump_certificate
-
-            return dump_certificate(FILETYPE_ASN1, cert)
-
-        def name(x509name: Any) -> tuple[tuple[tuple[str, str], ...], ...]:
-            return tuple(
-                ((k.decode(), v.decode()),) for k, v in x509name.get_components()
-            )
-
-        return {"subject": name(cert.get_subject()), "issuer": name(cert.get_issuer())}
+            return x509.public_bytes(Encoding.DER)
+        return _getpeercert_dict(x509)
 
     def wait_for_handshake(self) -> Future[SSLIOStream]:
         """
@@ -772,3 +768,62 @@ class TwistedSSLIOStream(TwistedIOStream, SSLIOStream):  # type: ignore[misc]
             self.close(exc_info=self.get_fd_error() or _map_loss(None, True))
             return
         super()._connection_lost()
+
+
+#: RFC 4514 attribute names as OpenSSL's long names, which getpeercert uses
+_LONG_NAMES = {
+    "CN": "commonName",
+    "C": "countryName",
+    "L": "localityName",
+    "ST": "stateOrProvinceName",
+    "O": "organizationName",
+    "OU": "organizationalUnitName",
+    "STREET": "streetAddress",
+    "DC": "domainComponent",
+    "UID": "userId",
+    "1.2.840.113549.1.9.1": "emailAddress",
+}
+
+
+def _getpeercert_dict(cert: Any) -> dict[str, Any]:
+    """
+    A C{cryptography} certificate as C{ssl.SSLSocket.getpeercert()} shows
+    one.
+    """
+    from cryptography import x509
+
+    def name(n: Any) -> tuple[tuple[tuple[str, str], ...], ...]:
+        return tuple(
+            tuple(
+                (
+                    _LONG_NAMES.get(a.rfc4514_attribute_name, a.rfc4514_attribute_name),
+                    str(a.value),
+                )
+                for a in rdn
+            )
+            for rdn in n.rdns
+        )
+
+    def when(t: Any) -> str:
+        return str(t.strftime("%b %d %H:%M:%S %Y GMT"))
+
+    result: dict[str, Any] = {
+        "subject": name(cert.subject),
+        "issuer": name(cert.issuer),
+        "version": cert.version.value + 1,
+        "serialNumber": f"{cert.serial_number:X}",
+        "notBefore": when(cert.not_valid_before_utc),
+        "notAfter": when(cert.not_valid_after_utc),
+    }
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return result
+    names: list[tuple[str, str]] = []
+    for entry in san.value:
+        if isinstance(entry, x509.DNSName):
+            names.append(("DNS", entry.value))
+        elif isinstance(entry, x509.IPAddress):
+            names.append(("IP Address", str(entry.value)))
+    result["subjectAltName"] = tuple(names)
+    return result

@@ -30,14 +30,18 @@ What is honoured:
     C{CertificateOptions}) are used as they are.
 
 Clients verify the server's certificate and host name by default
-(C{ssl_options=None}), and send SNI (the host name) when they do.
+(C{ssl_options=None}), and send SNI (the host name) when they do.  A
+server picks its certificate by the name a client sends with
+L{SNIServerOptions}.
 """
 
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
 from typing import Any
 
+from OpenSSL import SSL
 from OpenSSL.crypto import FILETYPE_ASN1
 from twisted.internet import ssl as tssl
 from twisted.internet.interfaces import (
@@ -45,8 +49,9 @@ from twisted.internet.interfaces import (
     IOpenSSLContextFactory,
     IOpenSSLServerConnectionCreator,
 )
+from zope.interface import implementer
 
-__all__ = ["client_creator", "server_options"]
+__all__ = ["SNIServerOptions", "client_creator", "server_options"]
 
 
 def _is_twisted_options(options: Any) -> bool:
@@ -179,3 +184,85 @@ def server_options(ssl_options: Any) -> Any:
             requireCertificate=cert_reqs == ssl.CERT_REQUIRED,
         )
     return tssl.CertificateOptions(**kwargs)
+
+
+def _context(ssl_options: Any) -> SSL.Context:
+    options = server_options(ssl_options)
+    if not IOpenSSLContextFactory.providedBy(options):
+        raise TypeError(
+            f"{options!r} is not an IOpenSSLContextFactory (such as "
+            "CertificateOptions): SNIServerOptions needs its OpenSSL context"
+        )
+    context: SSL.Context = options.getContext()
+    return context
+
+
+def _normalize(name: str) -> str:
+    return name.lower().rstrip(".")
+
+
+@implementer(IOpenSSLContextFactory)
+class SNIServerOptions:
+    """
+    Server TLS options that pick the certificate by the host name the client
+    sends (SNI), for C{ssl_options} of a Tornado server served with
+    L{txtornado.listen} or C{start_tls}, and anywhere Twisted takes an
+    C{IOpenSSLContextFactory} (C{listenSSL}, C{SSL4ServerEndpoint}).
+
+    A client that sends no name, or one not listed, gets C{default}.  Names
+    are matched without case and trailing dot; a name C{"*.example.com"}
+    matches one label in its place (C{"a.example.com"}), an exact name
+    wins over it.
+
+    The OpenSSL contexts are built once, here; C{default}'s is the one
+    every connection starts with, and gets the SNI callback.
+    """
+
+    def __init__(self, by_name: Mapping[str, Any], default: Any = None) -> None:
+        """
+        @param by_name: host name to server C{ssl_options} (Tornado's dict
+            form, or Twisted options such as C{CertificateOptions}).
+        @param default: the C{ssl_options} for other names; by default the
+            first of C{by_name}.
+        @raise ValueError: if there are no options at all.
+        @raise TypeError: for options that are not server options.
+        """
+        if not by_name and default is None:
+            raise ValueError("SNIServerOptions needs at least one certificate")
+        self._contexts = {
+            _normalize(name): _context(options) for name, options in by_name.items()
+        }
+        if default is None:
+            self._default = next(iter(self._contexts.values()))
+        else:
+            self._default = _context(default)
+        self._default.set_tlsext_servername_callback(self._select)
+
+    def getContext(self) -> SSL.Context:
+        """
+        The context every connection starts with (C{IOpenSSLContextFactory}).
+        """
+        return self._default
+
+    def context_for(self, name: str | None) -> SSL.Context:
+        """
+        The context for a connection to host name C{name}.
+        """
+        if not name:
+            return self._default
+        name = _normalize(name)
+        context = self._contexts.get(name)
+        if context is None and "." in name:
+            context = self._contexts.get("*." + name.split(".", 1)[1])
+        return context if context is not None else self._default
+
+    def _select(self, connection: SSL.Connection) -> None:
+        """
+        OpenSSL's SNI callback, during the handshake: switch the connection
+        to the name's context.
+        """
+        raw = connection.get_servername()
+        name = raw.decode("ascii", "replace") if raw else None
+        context = self.context_for(name)
+        if context is not self._default:
+            connection.set_context(context)

@@ -101,11 +101,18 @@ class Certificates:
                 x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
             ],
         )
+        _, _, alt_pem, alt_key = issue(
+            "alt.example",
+            (ca_name, ca_key),
+            san=[x509.DNSName("alt.example"), x509.DNSName("*.wild.example")],
+        )
         _, _, client_pem, client_key = issue("txtornado client", (ca_name, ca_key))
         _, _, other_pem, _ = issue("unrelated CA", None, ca=True)
         self.ca = self._write("ca.pem", ca_pem)
         self.server_cert = self._write("server.pem", server_pem)
         self.server_key = self._write("server.key", server_key)
+        self.alt_cert = self._write("alt.pem", alt_pem)
+        self.alt_key = self._write("alt.key", alt_key)
         self.client_cert = self._write("client.pem", client_pem)
         self.client_key = self._write("client.key", client_key)
         self.other_ca = self._write("other-ca.pem", other_pem)

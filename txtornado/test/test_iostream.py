@@ -44,6 +44,7 @@ from txtornado.test.test_http_endpoints import (
     certificates,
     make_app,
 )
+from txtornado.tls import SNIServerOptions
 
 MB = 1024 * 1024
 
@@ -282,9 +283,13 @@ class _StreamTests(LoopTestMixin):
 
         return self.run_async(go)
 
-    def tls_server(self, **ssl_extra: Any) -> int:
+    def tls_server(self, ssl_options: Any = None, **ssl_extra: Any) -> int:
         c = certificates()
-        options = {"certfile": c.server_cert, "keyfile": c.server_key, **ssl_extra}
+        options = ssl_options or {
+            "certfile": c.server_cert,
+            "keyfile": c.server_key,
+            **ssl_extra,
+        }
 
         async def go() -> Any:
             return await listen(
@@ -329,12 +334,54 @@ class _StreamTests(LoopTestMixin):
         stream = self.tls_connect(port, {"ca_certs": c.ca}, "localhost")
         self.assertIsInstance(stream, TwistedSSLIOStream)
         cert = stream.get_ssl_certificate()
-        self.assertEqual(cert["subject"], ((("CN", "localhost"),),))
+        self.assertEqual(cert["subject"], ((("commonName", "localhost"),),))
+        self.assertEqual(
+            cert["subjectAltName"],
+            (("DNS", "localhost"), ("IP Address", "127.0.0.1")),
+        )
+        self.assertRegex(cert["notAfter"], r"^\w{3} \d\d \d\d:\d\d:\d\d \d{4} GMT$")
         stream.close()
         stream = self.tls_connect(
             port, ssl.create_default_context(cafile=c.ca), "localhost"
         )
         stream.close()
+
+    def test_sni_server(self) -> None:
+        """
+        L{SNIServerOptions} serves each host name the client sends with its
+        certificate (exact names, then one-label wildcards), and names it
+        does not list, or no name, with the default one.
+        """
+        c = certificates()
+        localhost = {"certfile": c.server_cert, "keyfile": c.server_key}
+        alt = {"certfile": c.alt_cert, "keyfile": c.alt_key}
+        port = self.tls_server(
+            SNIServerOptions({"ALT.example.": alt, "*.wild.example": alt}, localhost)
+        )
+        unverified = {"cert_reqs": ssl.CERT_NONE}
+        seen = {}
+        for hostname, options in (
+            ("localhost", {"ca_certs": c.ca}),
+            ("alt.example", {"ca_certs": c.ca}),
+            ("a.wild.example", {"ca_certs": c.ca}),
+            ("b.a.wild.example", unverified),
+            ("unknown.example", unverified),
+        ):
+            stream = self.tls_connect(port, options, hostname)
+            seen[hostname] = stream.get_ssl_certificate(binary_form=True)
+            stream.close()
+        alt_der = ssl.PEM_cert_to_DER_cert(open(c.alt_cert).read())
+        localhost_der = ssl.PEM_cert_to_DER_cert(open(c.server_cert).read())
+        self.assertEqual(
+            seen,
+            {
+                "localhost": localhost_der,
+                "alt.example": alt_der,
+                "a.wild.example": alt_der,
+                "b.a.wild.example": localhost_der,
+                "unknown.example": localhost_der,
+            },
+        )
 
     def test_start_tls(self) -> None:
         """
