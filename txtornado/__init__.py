@@ -57,6 +57,7 @@ _LAZY = {
     "TwistedSSLIOStream": "txtornado.iostream",
     "connect": "txtornado.endpoints",
     "listen": "txtornado.endpoints",
+    "websocket_connect": "txtornado.endpoints",
 }
 
 

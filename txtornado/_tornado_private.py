@@ -19,11 +19,17 @@ The HTTP client side (L{txtornado.endpoints.EndpointHTTPClient}) overrides
 C{SimpleAsyncHTTPClient._connection_class} and
 C{_HTTPConnection._get_ssl_options}, so that a request's client certificate
 reaches Twisted's TLS as the C{ssl_options} dict form (an C{ssl.SSLContext}
-does not reveal the certificate loaded into it).
+does not reveal the certificate loaded into it).  Its websocket client
+(L{txtornado.endpoints.websocket_connect}) does what
+C{tornado.websocket.websocket_connect} does with a request, wrapping it in
+C{tornado.httpclient._RequestProxy} over C{HTTPRequest._DEFAULTS}, and
+replaces the C{TCPClient} that C{WebSocketClientConnection} makes through
+its C{tcp_client} attribute.
 """
 
 from __future__ import annotations
 
+from tornado.httpclient import _RequestProxy
 from tornado.simple_httpclient import _HTTPConnection
 
 __all__ = [
@@ -31,6 +37,7 @@ __all__ = [
     "BASE_IOSTREAM_METHODS",
     "HTTP_CLIENT_METHODS",
     "_HTTPConnection",
+    "_RequestProxy",
 ]
 
 #: Private methods of C{BaseIOStream} that the stream calls or overrides,

@@ -10,7 +10,8 @@ Twisted client endpoints.
     endpoint or endpoint string, with TLS (verified by default) on request.
   - L{EndpointTCPClient} and L{EndpointHTTPClient} make Tornado's
     C{TCPClient} and C{AsyncHTTPClient} connect that way (HTTP over a UNIX
-    socket, over TLS with a client certificate, ...).
+    socket, over TLS with a client certificate, ...), and
+    L{websocket_connect} does the same for Tornado's websocket client.
 
 Endpoints run on the reactor of the current IOLoop (a L{TwistedIOLoop}'s,
 or one given as C{reactor=}); with a L{TornadoReactor} pass it, or it is
@@ -29,11 +30,13 @@ from tornado import gen
 from tornado.concurrent import Future
 from tornado.httpclient import HTTPRequest
 from tornado.httpserver import HTTPServer
+from tornado.httputil import HTTPHeaders
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.tcpclient import TCPClient
 from tornado.tcpserver import TCPServer
+from tornado.websocket import WebSocketClientConnection
 from twisted.internet.abstract import isIPAddress, isIPv6Address
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.defer import Deferred, gatherResults, succeed
@@ -55,7 +58,7 @@ from twisted.internet.protocol import Factory
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from zope.interface import implementer
 
-from txtornado._tornado_private import _HTTPConnection
+from txtornado._tornado_private import _HTTPConnection, _RequestProxy
 from txtornado.iostream import (
     StreamProtocol,
     TwistedIOStream,
@@ -73,6 +76,7 @@ __all__ = [
     "connect",
     "listen",
     "tornado_address",
+    "websocket_connect",
 ]
 
 #: how often L{ListeningServer.stop} looks for connections that became idle
@@ -445,31 +449,112 @@ class EndpointTCPClient(TCPClient):
         return cast(IOStream, await connecting)
 
 
+def _dict_ssl_options(request: HTTPRequest) -> dict[str, Any] | None:
+    """
+    For an https request naming a client certificate or CA file (and no
+    C{ssl_options}), its TLS settings in the dict form: an C{ssl.SSLContext}
+    would hide the certificate from Twisted's TLS.  C{None} otherwise.
+    """
+    if request.ssl_options is not None or (
+        request.client_cert is None and request.ca_certs is None
+    ):
+        return None
+    import ssl
+
+    options: dict[str, Any] = {
+        "cert_reqs": ssl.CERT_REQUIRED if request.validate_cert else ssl.CERT_NONE
+    }
+    if request.ca_certs is not None:
+        options["ca_certs"] = request.ca_certs
+    if request.client_cert is not None:
+        options["certfile"] = request.client_cert
+        options["keyfile"] = request.client_key
+    return options
+
+
 class _EndpointHTTPConnection(_HTTPConnection):
     """
     Tornado's HTTP client connection, giving TLS settings in the dict form
-    when a request names a client certificate or CA file (an
-    C{ssl.SSLContext} would hide the certificate from Twisted's TLS).
+    when a request names a client certificate or CA file.
     """
 
     def _get_ssl_options(self, scheme: str) -> Any:
-        request: HTTPRequest = self.request
-        if scheme == "https" and request.ssl_options is None:
-            if request.client_cert is not None or request.ca_certs is not None:
-                import ssl
-
-                options: dict[str, Any] = {
-                    "cert_reqs": ssl.CERT_REQUIRED
-                    if request.validate_cert
-                    else ssl.CERT_NONE
-                }
-                if request.ca_certs is not None:
-                    options["ca_certs"] = request.ca_certs
-                if request.client_cert is not None:
-                    options["certfile"] = request.client_cert
-                    options["keyfile"] = request.client_key
-                return options
+        options = _dict_ssl_options(self.request) if scheme == "https" else None
+        if options is not None:
+            return options
         return super()._get_ssl_options(scheme)
+
+
+class _EndpointWebSocketClientConnection(WebSocketClientConnection):
+    """
+    Tornado's websocket client connection, connecting through an
+    L{EndpointTCPClient}.
+
+    C{WebSocketClientConnection.__init__} makes its own C{TCPClient} and
+    hands it to C{_HTTPConnection.__init__}, which starts connecting with
+    it; both go through the C{tcp_client} attribute, which this class
+    turns into a property that keeps the endpoint client (and closes the
+    one Tornado made).  The UNIX-socket websocket tests in
+    C{test_http_endpoints} fail if Tornado stops connecting through that
+    attribute.
+    """
+
+    def __init__(
+        self, request: HTTPRequest, tcp_client: EndpointTCPClient, **kwargs: Any
+    ) -> None:
+        self._endpoint_client = tcp_client
+        super().__init__(request, **kwargs)
+
+    @property
+    def tcp_client(self) -> TCPClient:
+        return self._endpoint_client
+
+    @tcp_client.setter
+    def tcp_client(self, client: TCPClient) -> None:
+        if client is not self._endpoint_client:
+            client.close()
+
+    def _get_ssl_options(self, scheme: str) -> Any:
+        options = _dict_ssl_options(self.request) if scheme == "https" else None
+        if options is not None:
+            return options
+        return super()._get_ssl_options(scheme)
+
+
+def websocket_connect(
+    url: str | HTTPRequest,
+    endpoint_factory: EndpointFactory | None = None,
+    reactor: Any = None,
+    *,
+    connect_timeout: float | None = None,
+    **kwargs: Any,
+) -> Awaitable[WebSocketClientConnection]:
+    """
+    Tornado's C{tornado.websocket.websocket_connect}, connecting through
+    Twisted client endpoints as L{EndpointTCPClient} does: C{ws://} URLs
+    over C{endpoint_factory(host, port)} (a UNIX socket, a proxy, ...),
+    C{wss://} with Twisted's TLS over it, verified by default (a request's
+    C{ca_certs}, C{client_cert}/C{client_key} and C{validate_cert} are
+    honoured).
+
+    @param kwargs: C{websocket_connect}'s (C{on_message_callback},
+        C{compression_options}, C{ping_interval}, C{ping_timeout},
+        C{max_message_size}, C{subprotocols}).
+    @return: the future of C{websocket_connect}, resolving to a
+        C{WebSocketClientConnection}.
+    """
+    if isinstance(url, HTTPRequest):
+        if connect_timeout is not None:
+            raise ValueError("give connect_timeout in the HTTPRequest")
+        request = url
+        request.headers = HTTPHeaders(request.headers)
+    else:
+        request = HTTPRequest(url, connect_timeout=connect_timeout)
+    proxied = cast(HTTPRequest, _RequestProxy(request, HTTPRequest._DEFAULTS))
+    connection = _EndpointWebSocketClientConnection(
+        proxied, EndpointTCPClient(endpoint_factory, reactor), **kwargs
+    )
+    return connection.connect_future
 
 
 class EndpointHTTPClient(SimpleAsyncHTTPClient):

@@ -34,7 +34,9 @@ from txtornado.endpoints import (
     ListeningServer,
     TLSClientEndpoint,
     listen,
+    websocket_connect,
 )
+from txtornado.iostream import TwistedIOStream
 
 # Certificates
 
@@ -339,18 +341,25 @@ class _HTTPEndpointTests(LoopTestMixin):
         host = "localhost" if self.kind == "ssl" else "127.0.0.1"
         return f"{scheme}://{host}:{self.listener.getHost().port}"  # type: ignore[attr-defined]
 
-    def tornado_client(self) -> EndpointHTTPClient:
-        factory: Callable[[str, int], Any] | None = None
+    def endpoint_factory(self) -> Callable[[str, int], Any] | None:
+        """
+        What Tornado's clients connect through: the UNIX socket, or for
+        https://localhost:port/ (verified as localhost) 127.0.0.1, with no
+        name resolution (see L{_LoopbackEndpoints}).
+        """
         if self.kind == "unix":
-            factory = lambda host, port: UNIXClientEndpoint(self.reactor, self.path)  # noqa: E731
-        elif self.kind == "ssl":
-            # https://localhost:port/, verified as localhost, over 127.0.0.1
-            # (no name resolution: see _LoopbackEndpoints)
-            factory = lambda host, port: TCP4ClientEndpoint(  # noqa: E731
+            return lambda host, port: UNIXClientEndpoint(self.reactor, self.path)
+        if self.kind == "ssl":
+            return lambda host, port: TCP4ClientEndpoint(
                 self.reactor, "127.0.0.1", port
             )
+        return None
+
+    def tornado_client(self) -> EndpointHTTPClient:
         client = EndpointHTTPClient(
-            force_instance=True, endpoint_factory=factory, reactor=self.reactor
+            force_instance=True,
+            endpoint_factory=self.endpoint_factory(),
+            reactor=self.reactor,
         )
         self.addCleanup(client.close)
         return client
@@ -587,12 +596,54 @@ class _HTTPEndpointTests(LoopTestMixin):
 
 class _WebSocketTests:
     """
-    Tornado's websocket client against the served application.
+    Tornado's websocket client, through Twisted endpoints
+    (L{txtornado.endpoints.websocket_connect}), against the served
+    application.
     """
 
     run_async: Callable[..., Any]
     request: Callable[..., HTTPRequest]
+    endpoint_factory: Callable[[], Any]
+    reactor: Any
+    kind: str
     assertEqual: Callable[..., None]
+
+    MESSAGES = ("hello", b"\x00binary\xff", "x" * 100000)
+
+    async def echo(self, conn: Any) -> list[Any]:
+        replies = []
+        for message in self.MESSAGES:
+            await conn.write_message(message, binary=isinstance(message, bytes))
+            replies.append(await conn.read_message())
+        conn.close()
+        return replies
+
+    def ws_request(self) -> HTTPRequest:
+        request = self.request("/ws")
+        request.url = request.url.replace("http", "ws", 1)
+        return request
+
+    def test_endpoint_websocket_echo(self) -> None:
+        """
+        The same through Twisted client endpoints (L{websocket_connect}).
+        """
+
+        async def go() -> tuple[list[Any], Any]:
+            conn = await websocket_connect(
+                self.ws_request(), self.endpoint_factory(), self.reactor
+            )
+            return await self.echo(conn), conn.stream
+
+        replies, stream = self.run_async(go)
+        self.assertEqual(replies, list(self.MESSAGES))
+        self.assertIsInstance(stream, TwistedIOStream)
+
+
+class _NativeWebSocketTests(_WebSocketTests):
+    """
+    Tornado's own websocket client, over its own sockets (so not for UNIX
+    endpoints: it has no way to reach one).
+    """
 
     def test_websocket_echo(self) -> None:
         """
@@ -600,25 +651,18 @@ class _WebSocketTests:
         """
 
         async def go() -> list[Any]:
-            request = self.request("/ws")
-            request.url = request.url.replace("http", "ws", 1)
-            conn = await websocket.websocket_connect(request)
-            replies = []
-            for message in ("hello", b"\x00binary\xff", "x" * 100000):
-                await conn.write_message(message, binary=isinstance(message, bytes))
-                replies.append(await conn.read_message())
-            conn.close()
-            return replies
+            return await self.echo(await websocket.websocket_connect(self.ws_request()))
 
-        self.assertEqual(self.run_async(go), ["hello", b"\x00binary\xff", "x" * 100000])
+        self.assertEqual(self.run_async(go), list(self.MESSAGES))
 
 
 def _make_classes() -> None:
     for setup_name, factory in SETUPS.items():
         for kind in ("tcp", "ssl", "unix"):
-            bases: tuple[type, ...] = (_HTTPEndpointTests,)
-            if kind != "unix":
-                bases += (_WebSocketTests,)
+            bases: tuple[type, ...] = (
+                _HTTPEndpointTests,
+                _WebSocketTests if kind == "unix" else _NativeWebSocketTests,
+            )
             name = f"HTTP_{kind}_{setup_name}Tests"
             globals()[name] = type(
                 name,

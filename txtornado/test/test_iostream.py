@@ -494,6 +494,18 @@ class TornadoPrivateNamesTests(SynchronousTestCase):
             _tornado_private._HTTPConnection,
         )
 
+    def test_request_proxy(self) -> None:
+        """
+        C{_RequestProxy(request, HTTPRequest._DEFAULTS)} fills in what a
+        request leaves unset, as C{websocket_connect} relies on.
+        """
+        proxied = _tornado_private._RequestProxy(
+            HTTPRequest("http://localhost/"),
+            HTTPRequest._DEFAULTS,  # type: ignore[attr-defined]
+        )
+        self.assertIsInstance(proxied.connect_timeout, float)
+        self.assertEqual(proxied.url, "http://localhost/")
+
 
 class _RecordingSocket:
     """
