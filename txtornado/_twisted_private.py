@@ -60,3 +60,15 @@ def forgetExitSignal(reactor: object) -> None:
     """
     if getattr(reactor, "_exitSignal", None) is not None:
         reactor._exitSignal = None  # type: ignore[attr-defined]
+
+
+def stopThreadPool(reactor: object) -> None:
+    """
+    Stop the reactor's thread pool (after the work queued on it) and forget
+    it, with its startup and shutdown triggers, so that the next
+    C{getThreadPool()} makes a new one: what C{ReactorBase} does at
+    shutdown, through its private C{_stopThreadPool}.
+    L{txtornado.eventloop.TwistedEventLoop} calls it when a run that
+    started the pool without starting the reactor ends.
+    """
+    reactor._stopThreadPool()  # type: ignore[attr-defined]

@@ -59,8 +59,11 @@ The loop runs in one of two ways:
     (C{runUntilCurrent()} and C{doIteration()}) until C{stop()}.  It does
     not I{start} the reactor: no C{'startup'} or C{'shutdown'} system event
     fires, so C{reactor.run()} can still be called later, exactly as with
-    Twisted's own C{asyncioreactor}.  Twisted APIs that wait for startup
-    (C{callWhenRunning}, the reactor thread pool) wait until then.
+    Twisted's own C{asyncioreactor}, and C{callWhenRunning} waits until
+    then.  The reactor's thread pool (C{deferToThread}, C{callInThread},
+    its default name resolver) is the exception: the run starts it, and
+    stops it when it ends, once the work queued on it is done (so a
+    script's last C{run_sync} leaves no thread behind).
 
 Only one open loop may use a given reactor at a time.
 """
@@ -81,6 +84,7 @@ from twisted.internet.base import DelayedCall
 from twisted.internet.interfaces import IReactorCore, IReactorFDSet, IReactorTime
 
 from txtornado import _asyncio_private as _private
+from txtornado import _twisted_private
 from txtornado._reactorselector import NestedSelector, ReactorSelector
 from txtornado._taskfactory import await_deferreds
 
@@ -167,6 +171,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         self._poll_burst = False
         self._burst_tick: DelayedCall | None = None
         self._driving = False
+        #: the reactor's thread pool, if this driving run started it
+        self._pool_started: Any = None
         self._pending_exception: BaseException | None = None
         self._hosted_state: _private.RunState | None = None
         self._hosted_thread: int | None = None
@@ -535,6 +541,10 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         reactor = self._reactor
         if not self._driving:
             self._start_driving()
+        if self._pool_started is None:
+            pool = getattr(reactor, "threadpool", None)
+            if pool is not None and not pool.started:
+                self._start_pool(pool)
         if self._reactor_selector.needs_rearm:
             self._reactor_selector.rearm()
         if _private.is_stopping(self):
@@ -578,6 +588,25 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         finally:
             self._poll_burst = False
 
+    def _start_pool(self, pool: Any) -> None:
+        """
+        Start the reactor's thread pool for this driving run (the reactor's
+        startup, which would start it, does not happen).
+        """
+        self._pool_started = pool
+        pool.start()
+
+    def _stop_pool(self) -> None:
+        """
+        Stop the thread pool this driving run started, if the reactor has
+        not started since (then its shutdown stops it).
+        """
+        pool, self._pool_started = self._pool_started, None
+        reactor = self._reactor
+        if pool is not None and not reactor.running:
+            if getattr(reactor, "threadpool", None) is pool:
+                _twisted_private.stopThreadPool(reactor)
+
     def _start_driving(self) -> None:
         self._driving = True
         self._loop_thread = threading.get_ident()
@@ -595,6 +624,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         try:
             super().run_forever()
         finally:
+            self._stop_pool()
             self._driving = False
             self._loop_thread = self._hosted_thread
             if not self.is_closed():

@@ -324,6 +324,53 @@ class _IOLoopTests:
         reactor.run(installSignalHandlers=False)
         self.assertEqual(results, [io_loop])  # type: ignore[attr-defined]
 
+    def test_thread_pool_while_driving(self) -> None:
+        """
+        run_sync on a reactor that is not running runs the reactor's thread
+        pool (deferToThread, its default name resolver) and stops it when
+        it returns, leaving no thread; reactor.run() later makes and runs
+        a new one.
+        """
+        from twisted.internet import threads
+
+        from txtornado import TwistedResolver, to_asyncio_future
+
+        reactor = self.reactor
+
+        def in_thread(f: Callable[[], Any]) -> Any:
+            # deferToThread, on this reactor rather than the global one
+            return threads.deferToThreadPool(reactor, reactor.getThreadPool(), f)
+
+        async def main() -> tuple[int, list[Any]]:
+            ident = await to_asyncio_future(in_thread(threading.get_ident))
+            resolver = TwistedResolver(reactor=reactor)
+            addresses = await resolver.resolve("localhost", 80, socket.AF_INET)
+            return ident, addresses
+
+        before = set(threading.enumerate())
+        ident, addresses = self.run_sync(main)
+        self.assertNotEqual(ident, threading.get_ident())  # type: ignore[attr-defined]
+        self.assertEqual(addresses, [(socket.AF_INET, ("127.0.0.1", 80))])  # type: ignore[attr-defined]
+        self.assertIsNone(reactor.threadpool)  # type: ignore[attr-defined]
+        self.assertEqual(set(threading.enumerate()) - before, set())  # type: ignore[attr-defined]
+
+        # a second run, then the reactor itself
+        self.assertNotEqual(  # type: ignore[attr-defined]
+            self.run_sync(lambda: to_asyncio_future(in_thread(threading.get_ident))),
+            threading.get_ident(),
+        )
+        results: list[Any] = []
+
+        def hosted() -> None:
+            d = in_thread(lambda: "hosted")
+            d.addCallback(results.append)
+            d.addBoth(lambda _: reactor.stop())
+
+        reactor.callWhenRunning(hosted)
+        reactor.run(installSignalHandlers=False)
+        self.assertEqual(results, ["hosted"])  # type: ignore[attr-defined]
+        self.assertIsNone(reactor.threadpool)  # type: ignore[attr-defined]
+
 
 per_reactor(_IOLoopTests, globals())
 

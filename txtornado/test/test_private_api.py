@@ -70,6 +70,23 @@ class TornadoPrivateNamesTests(SynchronousTestCase):
     The Tornado attribute the reactor's loop driver uses.
     """
 
+    def test_stopThreadPool(self) -> None:
+        """
+        C{ReactorBase._stopThreadPool} stops the pool made by
+        C{getThreadPool}, and forgets it and its startup trigger.
+        """
+        from twisted.internet.selectreactor import SelectReactor
+
+        reactor = SelectReactor()
+        pool = reactor.getThreadPool()
+        pool.start()
+        _twisted_private.stopThreadPool(reactor)
+        self.assertFalse(pool.started)
+        self.assertEqual(pool.threads, [])
+        self.assertIsNone(reactor.threadpool)
+        reactor.fireSystemEvent("startup")
+        self.assertFalse(pool.started)
+
     def test_asyncioLoopAttribute(self) -> None:
         """
         A Tornado IOLoop publishes its asyncio loop as C{asyncio_loop}.
