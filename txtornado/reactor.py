@@ -38,6 +38,7 @@ from twisted.internet.interfaces import (
     IWriteDescriptor,
 )
 from twisted.internet.posixbase import PosixReactorBase
+from twisted.internet.tcp import Connection
 from twisted.logger import Logger
 from twisted.python.log import callWithLogger
 from zope.interface import implementer
@@ -51,6 +52,11 @@ __all__ = ["TornadoReactor", "install"]
 _NO_TIMER = float("inf")
 _monotonic = time.monotonic
 _baseCallLater = PosixReactorBase.callLater
+
+
+#: The fd recorded for a writer that L{TornadoReactor.addWriter} has not
+#: registered with the loop (yet).
+_UNREGISTERED = -1
 
 
 class _LoopDriver:
@@ -478,9 +484,39 @@ class TornadoReactor(PosixReactorBase):
     def addWriter(self, writer: IWriteDescriptor) -> None:
         """
         See L{IReactorFDSet.addWriter}.
+
+        A connected TCP or UNIX transport (C{twisted.internet.tcp.Connection})
+        is not registered with the loop at once: its C{doWrite} runs as the
+        loop's next callback, and only if that leaves data unsent (the
+        socket's buffer is full) is it registered to wait for writability.
+        Such a socket is writable nearly always, and a transport's
+        C{doWrite} handles C{EAGAIN}; this saves the loop two registration
+        changes per write, which are most of the cost of small writes.
+        Other descriptors' C{doWrite} may assume writability, and are
+        registered at once.
         """
         if writer in self._writers or self._continuousPolling.isWriting(writer):
             return
+        if isinstance(writer, Connection) and writer.connected:
+            self._writers[writer] = _UNREGISTERED
+            self._driver.callSoon(self._writeSoon, writer)
+            return
+        self._registerWriter(writer)
+
+    def _writeSoon(self, writer: Any) -> None:
+        """
+        Run C{doWrite} of a writer added by L{addWriter} without registering
+        it, if it is still such a writer; register it if it still has data
+        to write afterwards.
+        """
+        if self._writers.get(writer) != _UNREGISTERED:
+            return  # removed (and perhaps added again) since
+        callWithLogger(writer, self._readOrWrite, writer, False)
+        if self._writers.get(writer) == _UNREGISTERED:
+            del self._writers[writer]
+            self._registerWriter(writer)
+
+    def _registerWriter(self, writer: IWriteDescriptor) -> None:
         fd: int = cast(Any, writer).fileno()
         try:
             self._driver.addWriter(
@@ -544,7 +580,8 @@ class TornadoReactor(PosixReactorBase):
         """
         fd = self._writers.pop(writer, None)
         if fd is not None:
-            self._driver.removeWriter(fd)
+            if fd != _UNREGISTERED:
+                self._driver.removeWriter(fd)
         elif self._continuousPolling.isWriting(writer):
             self._continuousPolling.removeWriter(writer)
 

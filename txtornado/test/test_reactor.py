@@ -426,6 +426,91 @@ class ReactorTestsMixin:
         self.runUntil(reactor)
         self.assertEqual(b"".join(received), b"ping" * 10000)
 
+    def test_writesWithoutRegistering(self) -> None:
+        """
+        A connected TCP transport's writes that the socket takes at once
+        never register it with the loop; a write the socket cannot take
+        (nobody reads) registers it, and it is unregistered once drained.
+        A descriptor that is not a TCP transport is registered at once.
+        """
+        reactor = self.buildReactor()
+        registered: list[int] = []
+        addWriter = reactor._driver.addWriter
+
+        def recordingAddWriter(fd: int, *args: Any) -> None:
+            registered.append(fd)
+            addWriter(fd, *args)
+
+        reactor._driver.addWriter = recordingAddWriter  # type: ignore[method-assign]
+        big = b"x" * (16 * 1024 * 1024)
+        received: list[bytes] = []
+        steps: list[str] = []
+        server: list[Any] = []
+
+        class Server(protocol.Protocol):
+            def connectionMade(self) -> None:
+                server.append(self.transport)
+                self.transport.pauseProducing()  # type: ignore[union-attr]
+
+            def dataReceived(self, data: bytes) -> None:
+                received.append(data)
+                if sum(map(len, received)) == 3 + len(big):
+                    reactor.stop()
+
+        class Client(protocol.Protocol):
+            def connectionMade(self) -> None:
+                self.transport.write(b"abc")  # type: ignore[union-attr]
+                reactor.callLater(0.01, self.small)
+
+            def small(self) -> None:
+                steps.append(f"small write registered {len(registered)}")
+                self.transport.write(big)  # type: ignore[union-attr]
+                reactor.callLater(0.05, self.blocked)
+
+            def blocked(self) -> None:
+                steps.append(f"big write registered {len(registered)}")
+                server[0].resumeProducing()
+
+        port = reactor.listenTCP(
+            0, protocol.Factory.forProtocol(Server), interface="127.0.0.1"
+        )
+        self.addCleanup(port.stopListening)
+        connecting = protocol.ClientCreator(reactor, Client).connectTCP(
+            "127.0.0.1", port.getHost().port
+        )
+        clients: list[Any] = []
+        connecting.addCallback(clients.append)
+        self.runUntil(reactor)
+        self.assertEqual(b"".join(received), b"abc" + big)
+        # the connecting client waited for writability, registered (1)
+        self.assertEqual(steps, ["small write registered 1", "big write registered 2"])
+        self.assertEqual(reactor.getWriters(), [])
+        clients[0].transport.loseConnection()
+
+        # a pipe's writer (not a TCP transport) is registered at once
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        self.addCleanup(os.close, w)
+
+        class PipeWriter:
+            def fileno(self) -> int:
+                return w
+
+            def doWrite(self) -> None:
+                reactor.removeWriter(self)  # type: ignore[arg-type]
+
+            def logPrefix(self) -> str:
+                return "PipeWriter"
+
+            def connectionLost(self, reason: object) -> None:
+                pass
+
+        registered.clear()
+        writer = PipeWriter()
+        reactor.addWriter(writer)  # type: ignore[arg-type]
+        self.assertEqual(registered, [w])
+        reactor.removeWriter(writer)  # type: ignore[arg-type]
+
     def test_spawnProcessReapedWithoutSignalHandlers(self) -> None:
         """
         A C{spawnProcess} child is reaped and reported when it exits even
