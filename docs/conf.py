@@ -15,7 +15,12 @@ author = "the txtornado developers"
 copyright = "2026, the txtornado developers"
 release = version = __version__
 
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.intersphinx", "epytext_autodoc", "benchmark_results"]
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.intersphinx",
+    "epytext_autodoc",
+    "benchmark_results",
+]
 
 # The inventories are committed (this project's machines cannot fetch them):
 # _tools/make_inventories.sh rebuilds them from Tornado's and Twisted's own
