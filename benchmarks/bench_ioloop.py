@@ -10,7 +10,6 @@ a scenario on it the way that configuration is normally driven.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -22,7 +21,7 @@ from bench_suites import (
     TWISTED_IOLOOP_EPOLL_RUN,
     UVLOOP,
 )
-from bench_util import HELLO, HOST, Params, runWrk
+from bench_util import HELLO, HOST, Params, callFromThreads, runWrk
 
 Body = Callable[[Params], Awaitable[float]]
 
@@ -88,28 +87,7 @@ async def callSoonThreadsafe(p: Params) -> float:
     """
     loop = asyncio.get_running_loop()
     done: asyncio.Future[float] = loop.create_future()
-    total = p.threads * p.threadCalls
-    remaining = total
-    barrier = threading.Barrier(p.threads + 1)
-    start = 0.0
-
-    def ran() -> None:
-        nonlocal remaining
-        remaining -= 1
-        if remaining == 0:
-            done.set_result(total / (time.perf_counter() - start))
-
-    def hammer() -> None:
-        call = loop.call_soon_threadsafe
-        barrier.wait()
-        for _ in range(p.threadCalls):
-            call(ran)
-
-    threads = [threading.Thread(target=hammer, daemon=True) for _ in range(p.threads)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
+    callFromThreads(loop.call_soon_threadsafe, p, done.set_result)
     return await done
 
 

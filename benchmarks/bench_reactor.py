@@ -8,13 +8,12 @@ and returns a L{Deferred} firing with one rate, higher is better.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from bench_suites import ASYNCIO_SELECTOR, EPOLL, TORNADO_ASYNCIO, TORNADO_UVLOOP
-from bench_util import HELLO, HOST, Params, runWrk
+from bench_util import HELLO, HOST, Params, callFromThreads, runWrk
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.internet.protocol import ClientFactory, Factory, Protocol, connectionDone
 from twisted.internet.threads import deferToThread
@@ -173,28 +172,7 @@ def callFromThread(reactor: Reactor, p: Params) -> Deferred[float]:
     per second, up to the last.
     """
     done: Deferred[float] = Deferred()
-    total = p.threads * p.threadCalls
-    remaining = total
-    barrier = threading.Barrier(p.threads + 1)
-    start = 0.0
-
-    def ran() -> None:
-        nonlocal remaining
-        remaining -= 1
-        if remaining == 0:
-            done.callback(total / (time.perf_counter() - start))
-
-    def hammer() -> None:
-        call = reactor.callFromThread
-        barrier.wait()
-        for _ in range(p.threadCalls):
-            call(ran)
-
-    threads = [threading.Thread(target=hammer, daemon=True) for _ in range(p.threads)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
+    callFromThreads(reactor.callFromThread, p, done.callback)
     return done
 
 

@@ -12,6 +12,9 @@ import json
 import re
 import shutil
 import subprocess
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -198,3 +201,38 @@ def runWrk(url: str, seconds: int, connections: int) -> dict[str, Any]:
     if done.returncode != 0:
         raise WrkError(f"wrk exited {done.returncode}:\n{done.stdout}{done.stderr}")
     return parseWrk(done.stdout)
+
+
+def callFromThreads(
+    call: Callable[[Callable[[], None]], object],
+    p: Params,
+    done: Callable[[float], None],
+) -> None:
+    """
+    The thread-call scenarios' workload: C{p.threads} threads, released
+    together, each pass C{call} (C{callFromThread},
+    C{call_soon_threadsafe}) a counting function C{p.threadCalls} times;
+    once the last has run in the loop's thread, C{done} gets the calls run
+    per second.  Returns when the threads have been released.
+    """
+    total = p.threads * p.threadCalls
+    remaining = total
+    barrier = threading.Barrier(p.threads + 1)
+    start = 0.0
+
+    def ran() -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining == 0:
+            done(total / (time.perf_counter() - start))
+
+    def hammer() -> None:
+        barrier.wait()
+        for _ in range(p.threadCalls):
+            call(ran)
+
+    threads = [threading.Thread(target=hammer, daemon=True) for _ in range(p.threads)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
