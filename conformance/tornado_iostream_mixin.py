@@ -56,12 +56,8 @@ def make_test_case(config: str) -> type[unittest.TestCase]:
     if config == BASELINE:
         return TestIOStream
 
-    from tornado.concurrent import Future
-    from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
-    from twisted.internet.protocol import Factory
-
-    from txtornado.endpoints import connect
-    from txtornado.iostream import StreamProtocol, TwistedIOStream, stream_for_protocol
+    from txtornado.iostream import TwistedIOStream
+    from txtornado.testing import stream_pair
 
     # Tornado 6.5 made the mixin an AsyncTestCase; before, it was a plain
     # mixin: name AsyncTestCase explicitly for both.
@@ -87,24 +83,8 @@ def make_test_case(config: str) -> type[unittest.TestCase]:
         async def make_iostream_pair(
             self, **kwargs: Any
         ) -> tuple[TwistedIOStream, TwistedIOStream]:
-            server: Future[TwistedIOStream] = Future()
-
-            def connected(protocol: StreamProtocol) -> None:
-                server.set_result(stream_for_protocol(protocol, **kwargs))
-
-            factory = Factory.forProtocol(lambda: StreamProtocol(connected))
-            endpoint = TCP4ServerEndpoint(self.reactor, 0, interface="127.0.0.1")
-            loop = self.io_loop.asyncio_loop
-            port = await endpoint.listen(factory).asFuture(loop)
-            try:
-                client = await connect(
-                    TCP4ClientEndpoint(self.reactor, "127.0.0.1", port.getHost().port),
-                    self.reactor,
-                    **kwargs,
-                )
-                return await server, client
-            finally:
-                await port.stopListening().asFuture(loop)
+            # the same pair as txtornado's own tests use
+            return await stream_pair(self.reactor, kwargs, kwargs)
 
     TwistedStreamMixinTest.__name__ = f"TwistedStreamMixinTest_{config}"
     return TwistedStreamMixinTest

@@ -13,6 +13,10 @@ L{TwistedIOLoop<txtornado.TwistedIOLoop>} over it).
 L{ServedApp} does the serving and is also what the pytest fixture
 C{tornado_server} (see L{txtornado.pytest_plugin}) yields.
 
+L{stream_pair} connects two L{TwistedIOStream<txtornado.TwistedIOStream>}s
+over Twisted TCP on 127.0.0.1, for tests of code that speaks IOStream
+(Tornado's own C{make_iostream_pair}, on Twisted transports).
+
 After each test the server, the client and their connections are closed,
 so trial reports no C{DirtyReactorAggregateError} for them; what the test
 itself leaves behind is still reported.
@@ -20,6 +24,7 @@ itself leaves behind is still reported.
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from typing import Any
 
@@ -29,10 +34,49 @@ from tornado.ioloop import IOLoop
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.trial import unittest
 
-from txtornado.endpoints import EndpointHTTPClient, ListeningServer, listen
+from txtornado.endpoints import EndpointHTTPClient, ListeningServer, connect, listen
 from txtornado.futures import deferred_from_future
+from txtornado.iostream import StreamProtocol, TwistedIOStream, stream_for_protocol
 
-__all__ = ["ServedApp", "TornadoAppTestCase", "tornado_io_loop"]
+__all__ = ["ServedApp", "TornadoAppTestCase", "stream_pair", "tornado_io_loop"]
+
+
+async def stream_pair(
+    reactor: Any,
+    server_kwargs: dict[str, Any] | None = None,
+    client_kwargs: dict[str, Any] | None = None,
+) -> tuple[TwistedIOStream, TwistedIOStream]:
+    """
+    A connected C{(server, client)} pair of streams over a Twisted TCP
+    connection on 127.0.0.1, made on C{reactor} (whose loop must be the
+    running asyncio loop); the listening port is closed before this
+    returns.  C{server_kwargs}/C{client_kwargs} are each stream's
+    C{BaseIOStream} arguments (C{max_buffer_size}, ...).
+    """
+    from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
+    from twisted.internet.protocol import Factory
+
+    loop = asyncio.get_running_loop()
+    server: asyncio.Future[TwistedIOStream] = loop.create_future()
+
+    def connected(protocol: StreamProtocol) -> None:
+        server.set_result(stream_for_protocol(protocol, **(server_kwargs or {})))
+
+    factory = Factory.forProtocol(lambda: StreamProtocol(connected))
+    endpoint = TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1")
+    port = await endpoint.listen(factory).asFuture(loop)
+    try:
+        client_endpoint: Any = TCP4ClientEndpoint(
+            reactor, "127.0.0.1", port.getHost().port
+        )
+        client = await connect(
+            client_endpoint,
+            reactor,
+            **(client_kwargs or {}),
+        )
+        return await server, client
+    finally:
+        await port.stopListening().asFuture(loop)
 
 
 def tornado_io_loop(reactor: Any = None) -> IOLoop:

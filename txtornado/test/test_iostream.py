@@ -24,8 +24,7 @@ from tornado.iostream import (
     StreamClosedError,
     UnsatisfiableReadError,
 )
-from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
-from twisted.internet.protocol import Factory
+from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.trial.unittest import SynchronousTestCase
 
 from txtornado import _tornado_private
@@ -36,7 +35,6 @@ from txtornado.iostream import (
     StreamProtocol,
     TwistedIOStream,
     TwistedSSLIOStream,
-    stream_for_protocol,
 )
 from txtornado.test.test_http_endpoints import (
     SETUPS,
@@ -44,6 +42,7 @@ from txtornado.test.test_http_endpoints import (
     certificates,
     make_app,
 )
+from txtornado.testing import stream_pair
 from txtornado.tls import SNIServerOptions
 
 MB = 1024 * 1024
@@ -64,27 +63,7 @@ class _StreamTests(LoopTestMixin):
         """
         A connected (server, client) pair over Twisted TCP on 127.0.0.1.
         """
-        server: Future[TwistedIOStream] = Future()
-
-        def connected(protocol: StreamProtocol) -> None:
-            server.set_result(stream_for_protocol(protocol, **(server_kwargs or {})))
-
-        factory = Factory.forProtocol(lambda: StreamProtocol(connected))
-        loop = asyncio.get_running_loop()
-        port = await (
-            TCP4ServerEndpoint(self.reactor, 0, interface="127.0.0.1")
-            .listen(factory)
-            .asFuture(loop)
-        )
-        try:
-            client = await connect(
-                TCP4ClientEndpoint(self.reactor, "127.0.0.1", port.getHost().port),
-                self.reactor,
-                **(client_kwargs or {}),
-            )
-            return await server, client
-        finally:
-            await port.stopListening().asFuture(loop)
+        return await stream_pair(self.reactor, server_kwargs, client_kwargs)
 
     @staticmethod
     def reset(stream: TwistedIOStream) -> None:
