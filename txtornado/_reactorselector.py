@@ -36,6 +36,8 @@ from twisted.internet.interfaces import IReadDescriptor, IReadWriteDescriptor
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from txtornado import _twisted_private
+
 __all__ = ["NestedSelector", "ReactorSelector"]
 
 _FileObj = Any  # int or an object with fileno(), as for selectors
@@ -105,27 +107,8 @@ def _remove(reactor: Any, watcher: _FDWatcher, writer: bool) -> None:
         else:
             reactor.removeReader(watcher)
     except OSError:
-        _forget_fd(reactor, watcher.fd)
+        _twisted_private.forgetEPollDescriptor(reactor, watcher.fd)
         watcher.reading = watcher.writing = False
-
-
-def _forget_fd(reactor: Any, fd: int) -> None:
-    """
-    Drop C{fd} from an C{EPollReactor}'s bookkeeping.
-
-    Twisted-private: C{EPollReactor._reads}, C{_writes} (sets of file
-    descriptor numbers) and C{_selectables} (a dict from number to
-    descriptor).  Only reached when epoll raised for a closed descriptor,
-    which only C{EPollReactor} does.  Checked by
-    C{txtornado.test.test_asyncio_private}.
-    """
-    for name in ("_reads", "_writes"):
-        fds = getattr(reactor, name, None)
-        if isinstance(fds, set):
-            fds.discard(fd)
-    selectables = getattr(reactor, "_selectables", None)
-    if isinstance(selectables, dict):
-        selectables.pop(fd, None)
 
 
 @implementer(IReadWriteDescriptor)

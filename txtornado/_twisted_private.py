@@ -72,3 +72,21 @@ def stopThreadPool(reactor: object) -> None:
     started the pool without starting the reactor ends.
     """
     reactor._stopThreadPool()  # type: ignore[attr-defined]
+
+
+def forgetEPollDescriptor(reactor: object, fd: int) -> None:
+    """
+    Drop file descriptor C{fd} from an C{EPollReactor}'s bookkeeping: its
+    C{_reads} and C{_writes} (sets of numbers) and C{_selectables} (number
+    to descriptor).  L{txtornado._reactorselector} calls it when epoll
+    raised while removing a descriptor already closed, which leaves the
+    reactor believing the number is still registered; other reactors have
+    no such attributes and are left alone.
+    """
+    for name in ("_reads", "_writes"):
+        fds = getattr(reactor, name, None)
+        if isinstance(fds, set):
+            fds.discard(fd)
+    selectables = getattr(reactor, "_selectables", None)
+    if isinstance(selectables, dict):
+        selectables.pop(fd, None)

@@ -1,7 +1,6 @@
 """
 Fail loudly, naming the name, if Python changes an asyncio private name
-that L{txtornado._asyncio_private} relies on (or Twisted one that
-L{txtornado._reactorselector._forget_fd} relies on).
+that L{txtornado._asyncio_private} relies on.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import socket
 from asyncio import base_events, events
 from typing import Any
 
-from twisted.internet.epollreactor import EPollReactor
 from twisted.trial.unittest import SynchronousTestCase
 
 from txtornado import _asyncio_private as private
@@ -192,19 +190,3 @@ class AsyncioSelectorDataTests(SynchronousTestCase):
         self.assertIn(
             "self._ready = ", inspect.getsource(base_events.BaseEventLoop.__init__)
         )
-
-
-class TwistedPrivateNamesTests(SynchronousTestCase):
-    """
-    The EPollReactor attributes that L{_reactorselector._forget_fd} edits.
-    """
-
-    def test_epoll_bookkeeping(self) -> None:
-        reactor = EPollReactor()
-        try:
-            self.assertIsInstance(reactor._reads, set)  # type: ignore[attr-defined]
-            self.assertIsInstance(reactor._writes, set)  # type: ignore[attr-defined]
-            self.assertIsInstance(reactor._selectables, dict)  # type: ignore[attr-defined]
-        finally:
-            reactor.removeReader(reactor.waker)
-            reactor.waker.connectionLost(None)

@@ -8,6 +8,7 @@ place to change.
 from __future__ import annotations
 
 import inspect
+import os
 
 from twisted.internet.posixbase import PosixReactorBase
 from twisted.trial.unittest import SynchronousTestCase
@@ -86,6 +87,38 @@ class TornadoPrivateNamesTests(SynchronousTestCase):
         self.assertIsNone(reactor.threadpool)
         reactor.fireSystemEvent("startup")
         self.assertFalse(pool.started)
+
+    def test_forgetEPollDescriptor(self) -> None:
+        """
+        An EPollReactor keeps registered descriptors in C{_reads},
+        C{_writes} and C{_selectables}, which C{forgetEPollDescriptor}
+        empties of a number.
+        """
+        from twisted.internet.epollreactor import EPollReactor
+
+        reactor = EPollReactor()
+        r, w = os.pipe()
+        try:
+
+            class Reader:
+                def fileno(self) -> int:
+                    return r
+
+                def logPrefix(self) -> str:
+                    return "Reader"
+
+            reactor.addReader(Reader())  # type: ignore[arg-type]
+            self.assertIn(r, reactor._reads)  # type: ignore[attr-defined]
+            self.assertIn(r, reactor._selectables)  # type: ignore[attr-defined]
+            _twisted_private.forgetEPollDescriptor(reactor, r)
+            self.assertNotIn(r, reactor._reads)  # type: ignore[attr-defined]
+            self.assertNotIn(r, reactor._writes)  # type: ignore[attr-defined]
+            self.assertNotIn(r, reactor._selectables)  # type: ignore[attr-defined]
+        finally:
+            os.close(r)
+            os.close(w)
+            reactor.removeReader(reactor.waker)
+            reactor.waker.connectionLost(None)
 
     def test_asyncioLoopAttribute(self) -> None:
         """
