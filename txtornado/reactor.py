@@ -154,6 +154,9 @@ class TornadoReactor(PosixReactorBase):
         enable_deferred_await(self._driver.loop)
         self._readers: dict[IReadDescriptor, int] = {}
         self._writers: dict[IWriteDescriptor, int] = {}
+        #: connected TCP transports whose doWrite runs at the next loop
+        #: callback (see addWriter)
+        self._writeSoon: list[Any] = []
         self._continuousPolling = _ContinuousPolling(self)
         # The loop timer for the earliest timed call, and when it is due on
         # the monotonic clock (infinity: no timer).
@@ -499,22 +502,30 @@ class TornadoReactor(PosixReactorBase):
             return
         if isinstance(writer, Connection) and writer.connected:
             self._writers[writer] = _UNREGISTERED
-            self._driver.callSoon(self._writeSoon, writer)
+            if not self._writeSoon:
+                self._driver.callSoon(self._flushWriteSoon)
+            self._writeSoon.append(writer)
             return
         self._registerWriter(writer)
 
-    def _writeSoon(self, writer: Any) -> None:
+    def _flushWriteSoon(self) -> None:
         """
-        Run C{doWrite} of a writer added by L{addWriter} without registering
-        it, if it is still such a writer; register it if it still has data
-        to write afterwards.
+        Run C{doWrite} of each writer added by L{addWriter} without
+        registering it, if it still is such a writer; register the ones
+        that still have data to write afterwards.  One loop callback serves
+        every writer added since the last.
         """
-        if self._writers.get(writer) != _UNREGISTERED:
-            return  # removed (and perhaps added again) since
-        callWithLogger(writer, self._readOrWrite, writer, False)
-        if self._writers.get(writer) == _UNREGISTERED:
-            del self._writers[writer]
-            self._registerWriter(writer)
+        writers, self._writeSoon = self._writeSoon, []
+        for writer in writers:
+            if self._writers.get(writer) != _UNREGISTERED:
+                continue  # removed (and perhaps added again) since
+            callWithLogger(writer, self._readOrWrite, writer, False)
+            if self._writers.get(writer) == _UNREGISTERED:
+                del self._writers[writer]
+                try:
+                    self._registerWriter(writer)
+                except Exception:
+                    self._log.failure("while registering {writer}", writer=writer)
 
     def _registerWriter(self, writer: IWriteDescriptor) -> None:
         fd: int = cast(Any, writer).fileno()
