@@ -10,7 +10,8 @@ txtornado: Twisted and Tornado on one event loop, in both directions.
   both directions; see L{txtornado.futures}.
 - L{listen} / L{connect} / L{EndpointHTTPClient}: Tornado servers and
   clients on Twisted endpoints, over L{TwistedIOStream}; see
-  L{txtornado.endpoints} (imported on first use: it needs pyOpenSSL).
+  L{txtornado.endpoints}.  Twisted's TLS (pyOpenSSL, C{twisted[tls]}) is a
+  requirement: streams, endpoints and the twistd plugin use it.
 """
 
 from txtornado._version import __version__
@@ -47,8 +48,8 @@ __all__ = [
 ]
 
 
-#: names from txtornado.endpoints / txtornado.iostream, imported on first
-#: use (Twisted's TLS, which they import, needs the tls extras)
+#: names from txtornado.endpoints / txtornado.iostream / txtornado.tls,
+#: looked up on first use
 _LAZY = {
     "EndpointHTTPClient": "txtornado.endpoints",
     "EndpointTCPClient": "txtornado.endpoints",
