@@ -57,11 +57,14 @@ BASE_IOSTREAM_METHODS: dict[str, tuple[str, ...]] = {
 #: Private instance attributes of C{BaseIOStream} that the stream reads or
 #: sets: C{_state} stays C{None} (so C{close} never asks the IOLoop to
 #: remove a handler), C{_read_buffer_size} is the amount already buffered by
-#: Tornado (for flow control), the others are checked and moved by
+#: Tornado (for flow control), C{_read_regex} tells
+#: L{txtornado.endpoints.ListeningServer.stop} that an HTTP connection waits
+#: for a request's headers, the others are checked and moved by
 #: C{start_tls} as Tornado's own C{IOStream.start_tls} does.
 BASE_IOSTREAM_ATTRIBUTES = (
     "_state",
     "_read_buffer_size",
+    "_read_regex",
     "_read_future",
     "_write_futures",
     "_close_callback",

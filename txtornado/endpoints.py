@@ -175,6 +175,24 @@ class StreamServerFactory(Factory):
         return d
 
 
+def _is_idle(stream: TwistedIOStream, http: bool) -> bool:
+    """
+    Whether C{stream} can be closed without cutting an exchange short (see
+    L{ListeningServer.stop}).  For HTTP, Tornado reads a request's headers,
+    and only those, with C{read_until_regex}: C{_read_regex} is set while
+    that read waits (a Tornado-private attribute, listed in
+    L{txtornado._tornado_private}).
+    """
+    if (
+        stream.writing()
+        or not stream.reading()
+        or stream._read_buffer_size
+        or stream.protocol.pending_size
+    ):
+        return False
+    return not http or stream._read_regex is not None
+
+
 @implementer(IListeningPort)
 class ListeningServer:
     """
@@ -215,39 +233,37 @@ class ListeningServer:
 
     def stop(self, timeout: float | None = None) -> Deferred[int]:
         """
-        Shut down: stop listening, close connections that are idle (waiting
-        for a request with nothing buffered or being written) now and the
-        others as soon as they become idle, and after C{timeout} seconds
-        (C{None}: no limit; 0: at once) close whatever is still open.
+        Shut down: stop listening, close connections that are idle now and
+        the others as soon as they become idle, and after C{timeout}
+        seconds (C{None}: no limit; 0: at once) abort whatever is still
+        open.
+
+        A connection is idle when nothing is buffered in either direction,
+        nothing is being written, and the stream waits to read: for an
+        C{HTTPServer}, to read the headers of a next request (a request
+        whose body is still arriving, or a websocket, is busy); for other
+        servers, to read anything.
 
         @return: a Deferred firing, once every connection is closed, with
-            the number of connections closed while busy (at the timeout).
+            the number of connections aborted while busy (at the timeout).
         """
         stopped = self.stopListening()
         forced = [0]
         deadline = None if timeout is None else self._reactor.seconds() + timeout
         factory = self.factory
-
-        def streams() -> list[TwistedIOStream]:
-            return [p.stream for p in list(factory.connections) if p.stream is not None]
+        http = isinstance(self.server, HTTPServer)
 
         def sweep() -> None:
             if not factory.connections:
                 return
             past = deadline is not None and self._reactor.seconds() >= deadline
-            for stream in streams():
-                idle = (
-                    stream.reading()
-                    and not stream._read_buffer_size
-                    and not stream.protocol.pending_size
-                    and not stream.writing()
-                )
-                if idle or past:
-                    forced[0] += not idle
+            for protocol in list(factory.connections):
+                stream = protocol.stream
+                if stream is not None and _is_idle(stream, http):
                     stream.close()
-            if past:
-                # streams being set up (no stream attached yet) too
-                for protocol in list(factory.connections):
+                elif past:
+                    # busy, or still being set up (no stream yet)
+                    forced[0] += stream is not None
                     protocol.transport.abortConnection()
             if factory.connections:
                 delay = IDLE_CHECK_INTERVAL

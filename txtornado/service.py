@@ -125,7 +125,7 @@ class TornadoService(service.Service):
     @ivar listening: the L{ListeningServer}s, once bound.
     @ivar application: the application, once made.
     @ivar failed: the failure that stopped the service from serving, if any.
-    @ivar forced: how many connections the last stop closed while busy
+    @ivar forced: how many connections the last stop aborted while busy
         (because C{shutdown_timeout} passed), or C{None} before a stop.
     """
 

@@ -68,14 +68,14 @@ async def main():
     except OSError:
         print("new connections are refused")
     print((await slow).body.decode())
-    print("closed while busy:", await stopping)
+    print("aborted while busy:", await stopping)
 
-    # A stop whose timeout passes: the busy connection is closed.
+    # A stop whose timeout passes: the busy connection is aborted.
     listening, address = await serve()
     started = asyncio.get_running_loop().create_future()
     slow = asyncio.ensure_future(client.fetch(f"http://{address}/slow?seconds=3"))
     await started
-    print("closed while busy:", await listening.stop(timeout=0.2))
+    print("aborted while busy:", await listening.stop(timeout=0.2))
     try:
         await slow
     except ConnectionResetError:

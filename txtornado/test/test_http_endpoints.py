@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -261,6 +262,27 @@ class RemoteHandler(web.RequestHandler):
         )
 
 
+@web.stream_request_body
+class SlowUploadHandler(web.RequestHandler):
+    """
+    Counts a streamed body; C{first_chunk} (set per test) resolves when the
+    first part has arrived.
+    """
+
+    first_chunk: asyncio.Future[None]
+
+    def prepare(self) -> None:
+        self.size = 0
+
+    def data_received(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if not self.first_chunk.done():
+            self.first_chunk.set_result(None)
+
+    def post(self) -> None:
+        self.write({"size": self.size})
+
+
 class EchoWebSocket(websocket.WebSocketHandler):
     def on_message(self, message: str | bytes) -> None:
         self.write_message(message, binary=isinstance(message, bytes))
@@ -272,6 +294,7 @@ def make_app() -> web.Application:
             (r"/hello", HelloHandler),
             (r"/chunked", ChunkedHandler),
             (r"/stream", StreamBodyHandler),
+            (r"/upload", SlowUploadHandler),
             (r"/large", LargeHandler),
             (r"/remote", RemoteHandler),
             (r"/ws", EchoWebSocket),
@@ -594,6 +617,112 @@ class _HTTPEndpointTests(LoopTestMixin):
         self.assertEqual(len(self.listener.factory.connections), 1)
 
 
+class _StopTests:
+    """
+    L{ListeningServer.stop} lets exchanges in flight finish; C{assert*}
+    and the helpers from L{_HTTPEndpointTests}.
+    """
+
+    run_async: Callable[..., Any]
+    request: Callable[..., HTTPRequest]
+    tornado_client: Callable[[], EndpointHTTPClient]
+    endpoint_factory: Callable[[], Any]
+    reactor: Any
+    listener: ListeningServer
+    assertEqual: Callable[..., None]
+    assertFalse: Callable[..., None]
+    assertIsNone: Callable[..., None]
+
+    def test_stop_lets_upload_finish(self) -> None:
+        """
+        A request whose body is still arriving when C{stop()} is called is
+        served to the end; then the connection is closed, and C{stop()}
+        fires with 0 (none aborted).
+        """
+
+        async def go() -> tuple[Any, int]:
+            loop = asyncio.get_running_loop()
+            SlowUploadHandler.first_chunk = loop.create_future()
+            release: asyncio.Future[None] = loop.create_future()
+
+            async def body(write: Callable[[bytes], Awaitable[None]]) -> None:
+                await write(b"a" * 1000)
+                await release
+                await write(b"b" * 1000)
+
+            fetching = self.tornado_client().fetch(
+                self.request(
+                    "/upload",
+                    method="POST",
+                    body_producer=body,
+                    headers={"Content-Length": "2000"},
+                )
+            )
+            await SlowUploadHandler.first_chunk
+            stopping = self.listener.stop(timeout=None)
+            release.set_result(None)
+            response = await fetching
+            return response, await stopping.asFuture(loop)
+
+        response, forced = self.run_async(go)
+        self.assertEqual(
+            (response.code, json.loads(response.body)), (200, {"size": 2000})
+        )
+        self.assertEqual(forced, 0)
+
+    def test_stop_waits_for_websocket_then_timeout_aborts(self) -> None:
+        """
+        An open websocket keeps working after C{stop()} without a timeout,
+        which fires once the client closes it; with a timeout, a busy
+        connection still open then is aborted, and counted.
+        """
+
+        async def go() -> tuple[Any, ...]:
+            loop = asyncio.get_running_loop()
+            request = self.request("/ws")
+            request.url = request.url.replace("http", "ws", 1)
+
+            async def open_ws() -> Any:
+                conn = await websocket_connect(
+                    request, self.endpoint_factory(), self.reactor
+                )
+                await conn.write_message("hello")
+                await conn.read_message()
+                return conn
+
+            conn = await open_ws()
+            stopping = self.listener.stop(timeout=None)
+            await conn.write_message("still open")
+            echoed = await conn.read_message()
+            waited = stopping.called
+            conn.close()
+            forced = await stopping.asFuture(loop)
+            return echoed, waited, forced
+
+        self.assertEqual(self.run_async(go), ("still open", False, 0))
+
+    def test_stop_timeout_aborts_busy(self) -> None:
+        """
+        At the timeout a websocket (busy) is aborted and counted.
+        """
+
+        async def go() -> tuple[int, Any]:
+            loop = asyncio.get_running_loop()
+            request = self.request("/ws")
+            request.url = request.url.replace("http", "ws", 1)
+            conn = await websocket_connect(
+                request, self.endpoint_factory(), self.reactor
+            )
+            await conn.write_message("hello")
+            await conn.read_message()
+            forced = await self.listener.stop(timeout=0).asFuture(loop)
+            return forced, await conn.read_message()
+
+        forced, message = self.run_async(go)
+        self.assertEqual(forced, 1)
+        self.assertIsNone(message)
+
+
 class _WebSocketTests:
     """
     Tornado's websocket client, through Twisted endpoints
@@ -661,6 +790,7 @@ def _make_classes() -> None:
         for kind in ("tcp", "ssl", "unix"):
             bases: tuple[type, ...] = (
                 _HTTPEndpointTests,
+                _StopTests,
                 _WebSocketTests if kind == "unix" else _NativeWebSocketTests,
             )
             name = f"HTTP_{kind}_{setup_name}Tests"
