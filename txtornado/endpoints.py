@@ -22,6 +22,8 @@ event loop's thread.
 from __future__ import annotations
 
 import datetime
+import errno
+import os
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -48,6 +50,16 @@ from twisted.internet.endpoints import (
     connectProtocol,
     serverFromString,
 )
+from twisted.internet.error import (
+    ConnectError,
+    DNSLookupError,
+    NoRouteError,
+    TCPTimedOutError,
+)
+from twisted.internet.error import (
+    ConnectionRefusedError as TwistedConnectionRefusedError,
+)
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.internet.interfaces import (
     IAddress,
     IListeningPort,
@@ -385,6 +397,10 @@ async def connect(
     @param stream_kwargs: C{BaseIOStream}'s keyword arguments.
     @return: a L{TwistedIOStream}, a L{TwistedSSLIOStream} once the TLS
         handshake (and verification) succeeded for a TLS endpoint.
+    @raise OSError: the one a socket's C{connect} would raise (for example
+        C{ConnectionRefusedError}; C{socket.gaierror} for a name that does
+        not resolve), the endpoint's Twisted C{ConnectError} as its
+        C{__cause__}; as Tornado's C{TCPClient} does.
     """
     reactor = _reactor(reactor)
     client_endpoint: Any = (
@@ -395,13 +411,38 @@ async def connect(
         client_endpoint = TLSClientEndpoint(
             client_endpoint, client_creator(options, server_hostname), reactor
         )
-    protocol: StreamProtocol = await _as_future(
-        connectProtocol(client_endpoint, StreamProtocol())
-    )
+    try:
+        protocol: StreamProtocol = await _as_future(
+            connectProtocol(client_endpoint, StreamProtocol())
+        )
+    except ConnectError as e:
+        raise _connect_os_error(e) from e
     stream = stream_for_protocol(protocol, **stream_kwargs)
     if isinstance(stream, TwistedSSLIOStream):
         await stream.wait_for_handshake()
     return stream
+
+
+def _connect_os_error(error: ConnectError) -> OSError:
+    """
+    The C{OSError} a socket's C{connect} would have raised where the
+    endpoint failed with C{error}.
+    """
+    code: int | None
+    if isinstance(error, DNSLookupError):
+        return socket.gaierror(socket.EAI_NONAME, str(error))
+    if isinstance(error, TwistedConnectionRefusedError):
+        code = errno.ECONNREFUSED
+    elif isinstance(error, (TCPTimedOutError, TwistedTimeoutError)):
+        code = errno.ETIMEDOUT
+    elif isinstance(error, NoRouteError):
+        code = errno.EHOSTUNREACH
+    else:
+        code = error.osError if isinstance(error.osError, int) else None
+    if code is None:
+        return OSError(str(error))
+    # OSError(errno, ...) makes the matching subclass (ConnectionRefusedError)
+    return OSError(code, f"{os.strerror(code)}: {error}")
 
 
 EndpointFactory = Callable[[str, int], IStreamClientEndpoint]

@@ -140,11 +140,18 @@ def _map_loss(reason: Failure | None, writing: bool) -> OSError | None:
 
 
 def _is_verification_error(value: BaseException) -> bool:
+    """
+    Whether C{value} says the peer's certificate was refused: a host name
+    mismatch (C{service_identity}) or an OpenSSL verification failure
+    (an untrusted or expired certificate).
+    """
     try:
         from service_identity import VerificationError
     except ImportError:  # pragma: no cover (TLS extras not installed)
         return False
-    return isinstance(value, VerificationError)
+    if isinstance(value, VerificationError):
+        return True
+    return _is_tls_error(value) and "certificate verify failed" in str(value)
 
 
 def _is_tls_error(value: BaseException) -> bool:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import socket
 import ssl
 import struct
+import tempfile
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tornado.concurrent import Future
@@ -310,6 +313,18 @@ class _StreamTests(LoopTestMixin):
                 options,
                 hostname,
             )
+        # refused certificates raise what Tornado's own streams raise
+        for options, hostname in (
+            ({"ca_certs": c.other_ca}, "localhost"),
+            ({"ca_certs": c.ca}, "example.com"),
+        ):
+            self.assertRaises(
+                ssl.SSLCertVerificationError,
+                self.tls_connect,
+                port,
+                options,
+                hostname,
+            )
         stream = self.tls_connect(port, {"ca_certs": c.ca}, "localhost")
         self.assertIsInstance(stream, TwistedSSLIOStream)
         cert = stream.get_ssl_certificate()
@@ -324,6 +339,45 @@ class _StreamTests(LoopTestMixin):
             port, ssl.create_default_context(cafile=c.ca), "localhost"
         )
         stream.close()
+
+    def test_connect_errors_are_os_errors(self) -> None:
+        """
+        Failing to connect raises the C{OSError} a socket would (the
+        Twisted error as its C{__cause__}), as Tornado's C{TCPClient} does:
+        a refused TCP port, a missing UNIX socket, through L{connect} and
+        L{EndpointHTTPClient}.
+        """
+        from twisted.internet import error as terror
+        from twisted.internet.protocol import Factory
+
+        closed = self.reactor.listenTCP(0, Factory(), interface="127.0.0.1")
+        port = closed.getHost().port
+        self.run_async(
+            lambda: closed.stopListening().asFuture(asyncio.get_running_loop())
+        )
+        missing = os.path.join(tempfile.mkdtemp(prefix="txt-"), "nothing.sock")
+        client = EndpointHTTPClient(force_instance=True, reactor=self.reactor)
+        self.addCleanup(client.close)
+
+        def failure(connecting: Callable[[], Awaitable[Any]]) -> BaseException:
+            async def go() -> BaseException:
+                try:
+                    await connecting()
+                except BaseException as e:
+                    return e
+                raise AssertionError("connected")
+
+            result: BaseException = self.run_async(go)
+            return result
+
+        refused = failure(lambda: connect(f"tcp:127.0.0.1:{port}", self.reactor))
+        self.assertIsInstance(refused, ConnectionRefusedError)
+        self.assertIsInstance(refused.__cause__, terror.ConnectionRefusedError)
+        no_file = failure(lambda: connect(f"unix:{missing}", self.reactor))
+        self.assertIsInstance(no_file, OSError)
+        self.assertIsInstance(no_file.__cause__, terror.ConnectError)
+        fetched = failure(lambda: client.fetch(f"http://127.0.0.1:{port}/"))
+        self.assertIsInstance(fetched, ConnectionRefusedError)
 
     def test_sni_server(self) -> None:
         """
