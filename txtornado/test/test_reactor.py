@@ -430,8 +430,9 @@ class ReactorTestsMixin:
         """
         A connected TCP transport's writes that the socket takes at once
         never register it with the loop; a write the socket cannot take
-        (nobody reads) registers it, and it is unregistered once drained.
-        A descriptor that is not a TCP transport is registered at once.
+        (nobody reads) registers it, and it is unregistered once drained;
+        from then on its writes register it at once (a bulk writer).  A
+        descriptor that is not a TCP transport is registered at once.
         """
         reactor = self.buildReactor()
         registered: list[int] = []
@@ -455,6 +456,9 @@ class ReactorTestsMixin:
             def dataReceived(self, data: bytes) -> None:
                 received.append(data)
                 if sum(map(len, received)) == 3 + len(big):
+                    before = len(registered)
+                    clients[0].transport.write(b"z")
+                    steps.append(f"bulk writer registers {len(registered) - before}")
                     reactor.stop()
 
         class Client(protocol.Protocol):
@@ -481,9 +485,17 @@ class ReactorTestsMixin:
         clients: list[Any] = []
         connecting.addCallback(clients.append)
         self.runUntil(reactor)
+        reactor.removeWriter(clients[0].transport)
         self.assertEqual(b"".join(received), b"abc" + big)
         # the connecting client waited for writability, registered (1)
-        self.assertEqual(steps, ["small write registered 1", "big write registered 2"])
+        self.assertEqual(
+            steps,
+            [
+                "small write registered 1",
+                "big write registered 2",
+                "bulk writer registers 1",
+            ],
+        )
         self.assertEqual(reactor.getWriters(), [])
         clients[0].transport.loseConnection()
 
