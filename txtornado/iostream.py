@@ -272,8 +272,17 @@ class StreamProtocol(Protocol):
 
     def handshakeCompleted(self) -> None:
         """
-        The TLS handshake completed.
+        The TLS handshake completed, unless the TLS layer has aborted the
+        connection already: Twisted up to at least 25.5.0 checks the host
+        name only once the handshake is done (in an info callback) and, on a
+        mismatch, calls C{failVerification} (C{abortConnection}) and then
+        still C{handshakeCompleted}.  C{connectionLost} follows with the
+        C{VerificationError}, which fails C{wait_for_handshake} with
+        C{ssl.SSLCertVerificationError}.
         """
+        tls = self._tls_layer()
+        if tls is not None and tls.disconnecting:
+            return
         self.handshake_done = True
         if self.on_handshake is not None:
             on_handshake, self.on_handshake = self.on_handshake, None
@@ -321,17 +330,24 @@ class StreamProtocol(Protocol):
         default clock), which never comes when the connection runs on
         another reactor; Tornado's write buffer already coalesces writes.
         """
+        tls = self._tls_layer()
+        if isinstance(tls, BufferingTLSTransport):
+            self.write = partial(TLSMemoryBIOProtocol.write, tls)
+        else:
+            self.write = self.transport.write
+
+    def _tls_layer(self) -> TLSMemoryBIOProtocol | None:
+        """
+        The transport's TLS layer: the transport itself, or, for a TCP
+        transport after C{startTLS}, its protocol; C{None} without TLS.
+        """
         transport = self.transport
         tls = transport
         if not isinstance(tls, TLSMemoryBIOProtocol) and getattr(
             transport, "TLS", False
         ):
-            # a TCP transport after startTLS: writes go to its protocol
             tls = transport.__dict__.get("protocol")
-        if isinstance(tls, BufferingTLSTransport):
-            self.write = partial(TLSMemoryBIOProtocol.write, tls)
-        else:
-            self.write = transport.write
+        return tls if isinstance(tls, TLSMemoryBIOProtocol) else None
 
     def read_into(self, buf: bytearray | memoryview, max_buffer_size: int) -> int:
         """
