@@ -171,6 +171,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         self._poll_burst = False
         self._burst_tick: DelayedCall | None = None
         self._driving = False
+        #: a wake-up from another thread is on its way (_write_to_self)
+        self._wake_requested = False
         #: the reactor's thread pool, if this driving run started it
         self._pool_started: Any = None
         self._pending_exception: BaseException | None = None
@@ -268,6 +270,14 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         return super().create_task(await_deferreds(coro, self), **kwargs)
 
     # Scheduling core
+
+    def _wake_from_thread(self) -> None:
+        """
+        The wake-up L{_write_to_self} asked for: let the next one through,
+        then make sure a tick runs soon.  Reactor thread only.
+        """
+        self._wake_requested = False
+        self._wake()
 
     def _wake(self) -> None:
         """
@@ -513,12 +523,18 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         ends; this also covers a signal handler interrupting a callback);
         otherwise (other threads, or a signal handler interrupting a
         reactor poll) through C{reactor.callFromThread}, which is thread-
-        and signal-safe.
+        and signal-safe.  Calls made while a wake-up is on its way share
+        it: a burst of calls from threads costs the reactor one wake-up.
         """
         if self._in_tick and threading.get_ident() == self._loop_thread:
             return
+        if self._wake_requested:
+            # A wake-up is on its way and has not run yet: it will find
+            # this callback queued (it was queued before this check).
+            return
+        self._wake_requested = True
         try:
-            self._reactor.callFromThread(self._wake)
+            self._reactor.callFromThread(self._wake_from_thread)
         except OSError:
             # The loop is being closed in another thread and its reactor's
             # waker with it (asyncio ignores this race the same way).

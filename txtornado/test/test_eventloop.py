@@ -177,6 +177,48 @@ class _EventLoopTests:
         thread.join()
         self.assertEqual(threads, [threading.get_ident()])  # type: ignore[attr-defined]
 
+    def test_call_soon_threadsafe_burst_shares_wake_up(self) -> None:
+        """
+        A burst of call_soon_threadsafe calls made while no wake-up has
+        been handled costs one reactor.callFromThread; every callback runs,
+        in order, and a later call wakes the reactor again.
+        """
+        reactor = self.loop.reactor  # type: ignore[attr-defined]
+        wakes: list[object] = []
+        callFromThread = reactor.callFromThread
+
+        def counting(f: Any, *args: Any) -> None:
+            wakes.append(f)
+            callFromThread(f, *args)
+
+        reactor.callFromThread = counting
+        self.addCleanup(setattr, reactor, "callFromThread", callFromThread)  # type: ignore[attr-defined]
+        ran: list[int] = []
+        done: asyncio.Future[None] = self.loop.create_future()
+
+        def burst() -> None:
+            # The loop's thread waits for the thread: no wake-up can run.
+            thread = threading.Thread(
+                target=lambda: [
+                    self.loop.call_soon_threadsafe(ran.append, i) for i in range(100)
+                ]
+            )
+            thread.start()
+            thread.join()
+
+        def later() -> None:
+            thread = threading.Thread(
+                target=self.loop.call_soon_threadsafe, args=(done.set_result, None)
+            )
+            thread.start()
+            thread.join()
+
+        self.loop.call_soon(burst)
+        self.loop.call_later(0.001, later)
+        self.loop.run_until_complete(done)
+        self.assertEqual(ran, list(range(100)))  # type: ignore[attr-defined]
+        self.assertEqual(len(wakes), 2)  # type: ignore[attr-defined]
+
     def test_exception_handler(self) -> None:
         """
         A callback that raises goes to the exception handler, and the loop
