@@ -25,6 +25,7 @@ import asyncio
 import errno
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, cast
 from weakref import WeakSet
@@ -155,6 +156,12 @@ class TornadoReactor(PosixReactorBase):
         enable_deferred_await(self._driver.loop)
         self._readers: dict[IReadDescriptor, int] = {}
         self._writers: dict[IWriteDescriptor, int] = {}
+        #: callFromThread's calls, and whether a loop wake-up is on its way
+        #: for them
+        self._threadCalls: deque[
+            tuple[Callable[..., Any], tuple[object, ...], dict[str, object]]
+        ] = deque()
+        self._threadCallsWoken = False
         #: connected TCP transports whose doWrite runs at the next loop
         #: callback (see addWriter)
         self._writeSoon: list[Any] = []
@@ -434,15 +441,31 @@ class TornadoReactor(PosixReactorBase):
         any thread, and from signal handlers.
         """
         assert callable(f), f"{f} is not callable"
-        self._driver.callSoonThreadsafe(self._runThreadCall, f, args, kwargs)
+        self._threadCalls.append((f, args, kwargs))
+        if not self._threadCallsWoken:
+            # The first call since the loop last ran them wakes the loop;
+            # the calls after it (until then) share that wake-up.
+            self._threadCallsWoken = True
+            try:
+                self._driver.callSoonThreadsafe(self._runThreadCalls)
+            except BaseException:
+                self._threadCallsWoken = False
+                raise
 
-    def _runThreadCall(
-        self, f: Callable[..., Any], args: tuple[object, ...], kwargs: dict[str, object]
-    ) -> None:
-        try:
-            f(*args, **kwargs)
-        except BaseException:
-            self._log.failure("while calling from thread")
+    def _runThreadCalls(self) -> None:
+        """
+        Run the calls C{callFromThread} queued, in order, each one's
+        exception logged.  The calls queued while these run wake the loop
+        again.
+        """
+        self._threadCallsWoken = False
+        calls = self._threadCalls
+        for _ in range(len(calls)):
+            f, args, kwargs = calls.popleft()
+            try:
+                f(*args, **kwargs)
+            except BaseException:
+                self._log.failure("while calling from thread")
 
     # --- IReactorFDSet ---------------------------------------------------
 

@@ -219,6 +219,51 @@ class ReactorTestsMixin:
         for calls in results.values():
             self.assertEqual(calls, list(range(perThread)))
 
+    def test_callFromThreadBurstSharesWakeUp(self) -> None:
+        """
+        Calls from a thread made while the loop has not yet run the earlier
+        ones share one loop wake-up; they run in order, an exception in one
+        is logged and the others still run; a later call wakes the loop
+        again.
+        """
+        reactor = self.buildReactor()
+        wakes: list[object] = []
+        callSoonThreadsafe = reactor._driver.callSoonThreadsafe
+
+        def counting(f: Any, *args: Any) -> Any:
+            wakes.append(f)
+            return callSoonThreadsafe(f, *args)
+
+        reactor._driver.callSoonThreadsafe = counting  # type: ignore[method-assign]
+        ran: list[int] = []
+
+        def call(i: int) -> None:
+            ran.append(i)
+            if i == 5:
+                raise ValueError("call 5")
+
+        def burst() -> None:
+            # The loop's thread waits for the thread: nothing queued runs.
+            thread = threading.Thread(
+                target=lambda: [reactor.callFromThread(call, i) for i in range(50)]
+            )
+            thread.start()
+            thread.join()
+            reactor.callLater(0.001, later)
+
+        def later() -> None:
+            thread = threading.Thread(
+                target=reactor.callFromThread, args=(reactor.stop,)
+            )
+            thread.start()
+            thread.join()
+
+        reactor.callWhenRunning(burst)
+        self.runUntil(reactor)
+        self.assertEqual(ran, list(range(50)))
+        self.assertEqual(len(wakes), 2)
+        self.assertEqual(len(self.flushLoggedErrors(ValueError)), 1)
+
     def test_callbackExceptionsAreLogged(self) -> None:
         """
         An exception in a timed call, a thread call or a descriptor's
