@@ -5,13 +5,18 @@ process (anything that installs a global reactor or signal handlers).
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from twisted.trial.unittest import SkipTest
 
 #: The checkout's root (the directory holding C{txtornado/}).
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +66,38 @@ def runPython(
     Run C{code} in a child Python.
     """
     return run([sys.executable, "-c", code], timeout=timeout, cwd=cwd)
+
+
+def runConformance(
+    runner: str, args: Sequence[str] = (), timeout: float = 3600.0
+) -> tuple[subprocess.CompletedProcess[str], Any]:
+    """
+    Run the peers' suite runner C{conformance/<runner>} with C{args} in a
+    child, asking it for its JSON report; return the child's result and
+    the report.
+
+    @raise SkipTest: outside a source checkout (the runners are not in the
+        wheel).
+    @raise AssertionError: if the runner wrote no report.
+    """
+    path = ROOT / "conformance" / runner
+    if not path.exists():
+        raise SkipTest(f"needs the source checkout: {path} is missing")
+    fd, report = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    try:
+        result = run(
+            [sys.executable, str(path), *args, "--json", report], timeout=timeout
+        )
+        with open(report, encoding="utf-8") as f:
+            text = f.read()
+    finally:
+        os.unlink(report)
+    if not text:
+        raise AssertionError(
+            f"{runner} wrote no report:\n{result.stdout}\n{result.stderr}"
+        )
+    return result, json.loads(text)
 
 
 class Child:

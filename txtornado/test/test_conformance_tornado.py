@@ -11,21 +11,9 @@ if TwistedIOLoop shows any failure or error that the baseline does not.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
+from twisted.trial.unittest import SynchronousTestCase
 
-from twisted.trial.unittest import SkipTest, SynchronousTestCase
-
-import txtornado
-
-_RUNNER = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(txtornado.__file__))),
-    "conformance",
-    "tornado_suite.py",
-)
+from txtornado.test._subprocess import runConformance
 
 
 class TornadoSuiteConformanceTests(SynchronousTestCase):
@@ -38,29 +26,9 @@ class TornadoSuiteConformanceTests(SynchronousTestCase):
         Every configuration finishes, and no Twisted configuration fails or
         errors in a test that passes on stdlib asyncio.
         """
-        if not os.path.exists(_RUNNER):
-            raise SkipTest(f"needs the source checkout: {_RUNNER} is missing")
-        fd, path = tempfile.mkstemp(suffix=".json")
-        os.close(fd)
-        self.addCleanup(os.unlink, path)
-        proc = subprocess.run(
-            [
-                sys.executable,
-                _RUNNER,
-                "--config",
-                "epoll",
-                "poll",
-                "select",
-                "--json",
-                path,
-            ],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=3600,
+        proc, report = runConformance(
+            "tornado_suite.py", ["--config", "epoll", "poll", "select"]
         )
-        with open(path, encoding="utf-8") as f:
-            report = json.load(f)
         results = report["results"]
         problems = []
         for config, result in results.items():

@@ -14,14 +14,12 @@ family with one cause); a failure outside that list fails this test.
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.test._subprocess import ROOT, run
+from txtornado.test._subprocess import ROOT, runConformance
 
 RUNNER = ROOT / "conformance" / "twisted_reactor_suite.py"
 
@@ -82,14 +80,11 @@ class TwistedReactorSuiteTests(SynchronousTestCase):
 
     def setUp(self) -> None:
         if TwistedReactorSuiteTests.results is None:
-            out = Path(self.mktemp() + ".json")
-            result = run(
-                [sys.executable, str(RUNNER), "--json", str(out)], timeout=3000
-            )
+            result, report = runConformance("twisted_reactor_suite.py", timeout=3000)
             # The table goes to the test log (pytest -s, or trial's log).
             print(result.stdout)
             self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-            TwistedReactorSuiteTests.results = json.loads(out.read_text())
+            TwistedReactorSuiteTests.results = report
 
     def _judge(self, name: str, peer: str) -> None:
         sys.path.insert(0, str(RUNNER.parent))

@@ -11,21 +11,9 @@ TwistedIOLoop over EPollReactor, each in a subprocess (a few seconds each).
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
+from twisted.trial.unittest import SynchronousTestCase
 
-from twisted.trial.unittest import SkipTest, SynchronousTestCase
-
-import txtornado
-
-_RUNNER = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(txtornado.__file__))),
-    "conformance",
-    "tornado_iostream_mixin.py",
-)
+from txtornado.test._subprocess import runConformance
 
 
 class ReadWriteMixinConformanceTests(SynchronousTestCase):
@@ -38,20 +26,8 @@ class ReadWriteMixinConformanceTests(SynchronousTestCase):
         Every configuration finishes and runs every test of the mixin; none
         fails, errors or is skipped, and the count equals the baseline's.
         """
-        if not os.path.exists(_RUNNER):
-            raise SkipTest(f"needs the source checkout: {_RUNNER} is missing")
-        fd, path = tempfile.mkstemp(suffix=".json")
-        os.close(fd)
-        self.addCleanup(os.unlink, path)
-        proc = subprocess.run(
-            [sys.executable, _RUNNER, "--json", path],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        with open(path, encoding="utf-8") as f:
-            summaries = {s["config"]: s for s in json.load(f)}
+        proc, report = runConformance("tornado_iostream_mixin.py", timeout=900)
+        summaries = {s["config"]: s for s in report}
         self.assertEqual(
             sorted(summaries),
             ["tornado", "tornadoreactor", "twistedioloop-epoll"],
