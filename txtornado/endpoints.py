@@ -532,7 +532,8 @@ def _dict_ssl_options(request: HTTPRequest) -> dict[str, Any] | None:
 class _EndpointHTTPConnection(_HTTPConnection):
     """
     Tornado's HTTP client connection, giving TLS settings in the dict form
-    when a request names a client certificate or CA file.
+    when a request names a client certificate or CA file (also for
+    websockets: L{_EndpointWebSocketClientConnection}).
     """
 
     def _get_ssl_options(self, scheme: str) -> Any:
@@ -542,10 +543,12 @@ class _EndpointHTTPConnection(_HTTPConnection):
         return super()._get_ssl_options(scheme)
 
 
-class _EndpointWebSocketClientConnection(WebSocketClientConnection):
+class _EndpointWebSocketClientConnection(
+    _EndpointHTTPConnection, WebSocketClientConnection
+):
     """
     Tornado's websocket client connection, connecting through an
-    L{EndpointTCPClient}.
+    L{EndpointTCPClient}, with L{_EndpointHTTPConnection}'s TLS settings.
 
     C{WebSocketClientConnection.__init__} makes its own C{TCPClient} and
     hands it to C{_HTTPConnection.__init__}, which starts connecting with
@@ -570,12 +573,6 @@ class _EndpointWebSocketClientConnection(WebSocketClientConnection):
     def tcp_client(self, client: TCPClient) -> None:
         if client is not self._endpoint_client:
             client.close()
-
-    def _get_ssl_options(self, scheme: str) -> Any:
-        options = _dict_ssl_options(self.request) if scheme == "https" else None
-        if options is not None:
-            return options
-        return super()._get_ssl_options(scheme)
 
 
 def websocket_connect(
