@@ -300,9 +300,9 @@ class StreamProtocol(Protocol):
         C{send}'s worth, then waits for C{resumeProducing}, which a
         file-descriptor transport calls once it has written everything to
         the socket: large writes are then never appended to a partly sent
-        buffer (which costs a copy of it).  Other
-        transports adapt pull producers with a timer of the I{global}
-        reactor, so they get a streaming producer.
+        buffer (which costs a copy of it).  Other transports adapt pull
+        producers with a timer of the I{global} reactor, so they get a
+        streaming producer.
         """
         self.pull = _is_plain_fd_transport(self.transport)
         self.write_paused = False
