@@ -6,7 +6,10 @@ reactor.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
+import sysconfig
 import textwrap
 import zipfile
 from pathlib import Path
@@ -258,6 +261,92 @@ class WheelTests(SynchronousTestCase):
         self.assertNotIn("twisted/plugins/__init__.py", names)
         self.assertIn("txtornado/py.typed", names)
         self.assertIn("txtornado/reactor.py", names)
+
+
+class EditableInstallTests(SynchronousTestCase):
+    """
+    C{pip install -e .} in its default mode.
+    """
+
+    def test_defaultEditableFindsDropin(self) -> None:
+        """
+        A default editable install (no C{editable_mode} setting) makes the
+        checkout's C{twisted/plugins/} dropin visible: Twisted lists the
+        C{tornado} reactor and the C{tornado} twistd command.
+        """
+        tmp = Path(self.mktemp()).resolve()
+        tmp.mkdir()
+        checkout = tmp / "checkout"
+        shutil.copytree(
+            ROOT,
+            checkout,
+            ignore=shutil.ignore_patterns(
+                ".git", ".venv", ".tox", "build", "dist", "*.egg-info", "_build"
+            ),
+        )
+        venv = tmp / "venv"
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(venv)], check=True, timeout=120
+        )
+        python = venv / "bin" / "python"
+        purelib = subprocess.run(
+            [
+                str(python),
+                "-c",
+                "import sysconfig; print(sysconfig.get_path('purelib'))",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        # The new venv sees this venv's dependencies (but not its txtornado:
+        # a path in a .pth file does not process that path's own .pth files).
+        Path(purelib, "_deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+        install = subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--no-build-isolation",
+                "-e",
+                str(checkout),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+        )
+        self.assertEqual(install.returncode, 0, install.stdout + install.stderr)
+        result = subprocess.run(
+            [
+                str(python),
+                "-c",
+                textwrap.dedent(
+                    """
+                    import txtornado
+                    from twisted.application.reactors import getReactorTypes
+                    from twisted.application.service import IServiceMaker
+                    from twisted.plugin import getPlugins
+                    print(txtornado.__file__)
+                    print([r.shortName for r in getReactorTypes()])
+                    print([m.tapname for m in getPlugins(IServiceMaker)])
+                    """
+                ),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp,
+            stdin=subprocess.DEVNULL,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        where, reactors, commands = result.stdout.splitlines()
+        self.assertTrue(where.startswith(str(checkout)), where)
+        self.assertIn("'tornado'", reactors)
+        self.assertIn("'tornado'", commands)
 
 
 class SignalTests(SynchronousTestCase):
