@@ -349,6 +349,36 @@ class EditableInstallTests(SynchronousTestCase):
         self.assertIn("'tornado'", commands)
 
 
+class MainTests(SynchronousTestCase):
+    """
+    C{python -m txtornado}.
+    """
+
+    def test_describes(self) -> None:
+        """
+        C{python -m txtornado} prints the versions, lists the C{tornado}
+        reactor among Twisted's and says how to start the demo, without
+        installing a reactor.
+        """
+        import tornado
+
+        import twisted
+        import txtornado
+
+        result = runPython(
+            "import runpy, sys; runpy.run_module('txtornado', run_name='__main__');"
+            " assert 'twisted.internet.reactor' not in sys.modules"
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = result.stdout.splitlines()
+        self.assertEqual(lines[0], f"txtornado {txtornado.__version__}")
+        self.assertIn(f"Twisted {twisted.__version__}", lines[1])
+        self.assertIn(f"Tornado {tornado.version}", lines[1])
+        self.assertIn("tornado", lines[2].split(": ", 1)[1].split(", "))
+        self.assertIn("python -m txtornado.demo", result.stdout)
+        self.assertNotIn("warning", result.stdout)
+
+
 class SignalTests(SynchronousTestCase):
     """
     Signal handling with C{installSignalHandlers=True}.
