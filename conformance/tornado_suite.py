@@ -266,9 +266,11 @@ def _loadable_name(test_id: str) -> str:
 
 def _module(test_id: str) -> str:
     """
-    The test module of C{test_id} (C{tornado.test.web_test}).
+    The test module of C{test_id} (C{tornado.test.web_test}), or for a
+    doctest the module it is in (C{tornado.httputil}).
     """
-    return ".".join(_loadable_name(test_id).split(".")[:3])
+    parts = _loadable_name(test_id).split(".")
+    return ".".join(parts[:3] if parts[1:2] == ["test"] else parts[:2])
 
 
 def _label(config: str) -> str:

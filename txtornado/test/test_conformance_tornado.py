@@ -37,15 +37,15 @@ class TornadoSuiteConformanceTests(SynchronousTestCase):
     """
 
     showsProgress = True
-    _run: ClassVar[tuple[Any, Any] | None] = None
+    _suiteRun: ClassVar[tuple[Any, Any] | None] = None
 
     def _report(self) -> tuple[Any, Any]:
         cls = type(self)
-        if cls._run is None:
-            cls._run = runConformance(
+        if cls._suiteRun is None:
+            cls._suiteRun = runConformance(
                 "tornado_suite.py", ["--config", *PER_LOOP, *GLOBAL], progress=True
             )
-        return cls._run
+        return cls._suiteRun
 
     def _check(self, configs: tuple[str, ...]) -> None:
         proc, report = self._report()
@@ -188,6 +188,8 @@ class RunnerRulesTests(SynchronousTestCase):
             output = io.StringIO()
             with contextlib.redirect_stdout(output):
                 for test, outcome in [
+                    ("tornado.httputil.url_concat", "passed"),
+                    ("tornado.httputil.HTTPHeaders", "passed"),
                     ("tornado.test.a_test.T.test_1", "passed"),
                     ("tornado.test.a_test.T.test_2", "failed"),
                     ("tornado.test.b_test.T.test_1", "passed"),
@@ -207,11 +209,12 @@ class RunnerRulesTests(SynchronousTestCase):
         lines = [
             re.sub(r", \d+s\)$", ")", line) for line in output.getvalue().splitlines()
         ]
-        self.assertEqual(len(first.splitlines()), 1)
+        self.assertEqual(len(first.splitlines()), 2)
         self.assertEqual(
             lines,
             [
-                "  epoll: tornado.test.a_test: 2 tests, 1 failing (2 done, 1 failing)",
-                "  epoll: tornado.test.b_test: 2 tests, 0 failing (4 done, 1 failing)",
+                "  epoll: tornado.httputil: 2 tests, 0 failing (2 done, 0 failing)",
+                "  epoll: tornado.test.a_test: 2 tests, 1 failing (4 done, 1 failing)",
+                "  epoll: tornado.test.b_test: 2 tests, 0 failing (6 done, 1 failing)",
             ],
         )
