@@ -283,6 +283,145 @@ class _MultiLoopTests:
             ],
         )
 
+    #: The child of L{test_threads_run_asyncio_while_main_loop_serves}
+    #: (C{MODE} is replaced): the main loop, on the global reactor, serves
+    #: HTTP (with Twisted code in each request) while 8 threads each run
+    #: C{asyncio.run()} 50 times, each run fetching from it.
+    THREADS_CHILD = """
+        import tornado.web
+        from tornado.httpclient import AsyncHTTPClient
+        from tornado.httpserver import HTTPServer
+        from tornado.netutil import bind_sockets
+        from twisted.internet.task import deferLater
+
+        asyncio.set_event_loop_policy(TwistedEventLoopPolicy())
+        THREADS, RUNS = 8, 50
+        fds_before = fds()
+
+        class Echo(tornado.web.RequestHandler):
+            async def get(self):
+                assert asyncio.get_running_loop().reactor is reactor
+                self.write(await deferLater(reactor, 0, self.get_argument, "n"))
+
+        async def fetch_with_streams(port, n):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(f"GET /?n={n} HTTP/1.0\\r\\n\\r\\n".encode())
+            data = await reader.read()
+            writer.close()
+            await writer.wait_closed()
+            head, _, body = data.partition(b"\\r\\n\\r\\n")
+            assert b" 200 " in head.split(b"\\r\\n")[0], head
+            return body.decode()
+
+        async def one_run(port, n):
+            loop = asyncio.get_running_loop()
+            assert loop.reactor is not reactor, loop
+            assert type(loop.reactor) is type(reactor), loop
+            if n % 5:
+                return await fetch_with_streams(port, n)
+            client = AsyncHTTPClient(force_instance=True)
+            try:
+                response = await client.fetch(f"http://127.0.0.1:{port}/?n={n}")
+            finally:
+                client.close()
+            return response.body.decode()
+
+        def worker(port, index, results, errors, done):
+            try:
+                for run in range(RUNS):
+                    n = index * RUNS + run
+                    results.append(asyncio.run(one_run(port, n)) == str(n))
+            except BaseException as e:
+                errors.append(repr(e))
+            finally:
+                done()
+
+        async def serve_while_threads_run():
+            loop = asyncio.get_running_loop()
+            assert loop.reactor is reactor
+            [sock] = bind_sockets(0, "127.0.0.1")
+            server = HTTPServer(tornado.web.Application([("/", Echo)]))
+            server.add_sockets([sock])
+            port = sock.getsockname()[1]
+            finished = loop.create_future()
+            remaining = [THREADS]
+
+            def one_done():
+                remaining[0] -= 1
+                if not remaining[0]:
+                    finished.set_result(None)
+
+            def done():
+                loop.call_soon_threadsafe(one_done)
+
+            results, errors = [], []
+            threads = [
+                threading.Thread(target=worker, args=(port, i, results, errors, done))
+                for i in range(THREADS)
+            ]
+            for thread in threads:
+                thread.start()
+            await finished
+            for thread in threads:
+                thread.join()
+            server.stop()
+            await server.close_all_connections()
+            return results, errors
+
+        if "MODE" == "driving":
+            results, errors = asyncio.run(serve_while_threads_run())
+        else:
+            loop = asyncio.new_event_loop()
+            outcome = []
+
+            def finish(task):
+                outcome.append(task)
+                reactor.stop()
+
+            def start():
+                task = loop.create_task(serve_while_threads_run())
+                task.add_done_callback(finish)
+
+            reactor.callWhenRunning(start)
+            reactor.run()
+            loop.close()
+            results, errors = outcome[0].result()
+        print(json.dumps([
+            len(results), results.count(True), errors, leaks(fds_before)
+        ]))
+    """
+
+    def _threadsWhileServing(self, mode: str) -> None:
+        report = self.runChild(self.THREADS_CHILD.replace("MODE", mode))
+        self.assertEqual(  # type: ignore[attr-defined]
+            report,
+            [
+                400,
+                400,
+                [],
+                {"new_fds": [], "threads": 1, "open_loops": 0, "other_reactors": 0},
+            ],
+        )
+
+    def test_threads_run_asyncio_while_main_loop_serves(self) -> None:
+        """
+        Under C{TwistedEventLoopPolicy()}, while the main loop (driving the
+        global reactor, from C{asyncio.run()}) serves HTTP requests whose
+        handlers run Twisted code on the global reactor, 8 threads each run
+        C{asyncio.run()} 50 times, each run on a private reactor fetching
+        from the main loop (with asyncio streams, or Tornado's client one
+        time in five); every fetch gets its answer, and nothing is left
+        afterwards.
+        """
+        self._threadsWhileServing("driving")
+
+    def test_threads_run_asyncio_while_reactor_run_serves(self) -> None:
+        """
+        As L{test_threads_run_asyncio_while_main_loop_serves}, with the main
+        loop hosted by C{reactor.run()}.
+        """
+        self._threadsWhileServing("hosted")
+
 
 class MultiLoopEPollTests(_MultiLoopTests, SynchronousTestCase):
     reactorModule = "epollreactor"
