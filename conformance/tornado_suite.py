@@ -4,8 +4,9 @@ baseline, and compare.
 
 Usage::
 
-    python conformance/tornado_suite.py [--config asyncio epoll poll select]
-        [--json FILE] [--timeout SECONDS] [-- test names...]
+    python conformance/tornado_suite.py [--config asyncio epoll poll select
+        global-epoll global-poll global-select] [--json FILE]
+        [--timeout SECONDS] [-- test names...]
 
 Each configuration runs in its own subprocess (this file, with
 C{TXTORNADO_CONFORMANCE_WORKER} set), which runs C{tornado.test.runtests}
@@ -13,19 +14,37 @@ C{TXTORNADO_CONFORMANCE_WORKER} set), which runs C{tornado.test.runtests}
 counting and test runner) after configuring the event loop:
 
   - C{asyncio}: nothing; stdlib asyncio, the baseline.
-  - C{epoll}/C{poll}/C{select}: C{IOLoop.configure(TwistedIOLoop,
-    reactor_factory=R)} and C{asyncio.set_event_loop_policy(
-    TwistedEventLoopPolicy(reactor_factory=R))} with R the Twisted
+  - C{epoll}/C{poll}/C{select} (a reactor per loop):
+    C{IOLoop.configure(TwistedIOLoop, reactor_factory=R)} and
+    C{asyncio.set_event_loop_policy(TwistedEventLoopPolicy(
+    reactor_factory=R))} with R the Twisted
     C{EPollReactor}/C{PollReactor}/C{SelectReactor}: every IOLoop that
     C{AsyncTestCase} creates, and every loop C{asyncio.new_event_loop()}
     makes, is a TwistedEventLoop on a new reactor of its own.
+  - C{global-epoll}/C{global-poll}/C{global-select} (the global reactor):
+    R installed as the global C{twisted.internet.reactor}, then
+    C{IOLoop.configure(TwistedIOLoop)} and
+    C{asyncio.set_event_loop_policy(TwistedEventLoopPolicy())}, as a user
+    would: a loop uses the global reactor when it may, and a private one
+    otherwise (a second loop, or a loop in another thread).  The worker
+    counts the loops of each kind; a run where no loop used the global
+    reactor has not tested it, and is reported as not finished.
 
 The worker writes one JSON line per test outcome as it goes, so a worker
 that hangs (and is killed after C{--timeout}) or crashes still reports what
-ran and which test it was in.  The parent prints a table of passed /
-failed / errors / skipped per configuration, and the failures and errors
-of each Twisted configuration that the baseline does not also show.  The
-exit status is 1 if there are any such new failures, or a worker did not
+ran and which test it was in; the parent reads those lines as they come
+and prints a progress line per test module.
+
+A test that fails (or errors) on a Twisted configuration but not on the
+baseline is rerun once, in a new worker, on that configuration and on
+stdlib asyncio.  It counts as a I{flake} of Tornado's suite (reported by
+name, not as a failure) only if it fails on stdlib asyncio in that rerun
+too; otherwise it is a real failure, whatever its rerun on the Twisted
+configuration did (which is reported beside it).
+
+The parent prints a table of passed / failed / errors / skipped / flakes
+per configuration, then each configuration's flakes and real failures.
+The exit status is 1 if there is any real failure, or a worker did not
 finish.
 """
 
@@ -46,8 +65,12 @@ from typing import Any, TextIO
 WORKER_ENV = "TXTORNADO_CONFORMANCE_WORKER"
 RESULT_ENV = "TXTORNADO_CONFORMANCE_RESULTS"
 
-CONFIGS = ("asyncio", "epoll", "poll", "select")
 BASELINE = "asyncio"
+#: A reactor per loop (reactor_factory).
+PER_LOOP = ("epoll", "poll", "select")
+#: The global reactor, installed as a user would.
+GLOBAL = tuple(f"global-{name}" for name in PER_LOOP)
+CONFIGS = (BASELINE, *PER_LOOP, *GLOBAL)
 
 _REACTORS = {
     "epoll": ("twisted.internet.epollreactor", "EPollReactor"),
@@ -57,6 +80,17 @@ _REACTORS = {
 
 
 # Worker side
+
+
+#: Global-reactor configurations: how many loops used the global reactor,
+#: and how many a private one.
+_loop_counts = {"global": 0, "private": 0}
+
+
+def _count_loop(loop: Any) -> None:
+    from twisted.internet import reactor
+
+    _loop_counts["global" if loop.reactor is reactor else "private"] += 1
 
 
 def _configure(config: str) -> None:
@@ -73,8 +107,26 @@ def _configure(config: str) -> None:
 
     from txtornado import TwistedEventLoopPolicy, TwistedIOLoop
 
-    module, name = _REACTORS[config]
-    factory = getattr(importlib.import_module(module), name)
+    if config in GLOBAL:
+        module_name, _ = _REACTORS[config.removeprefix("global-")]
+        importlib.import_module(module_name).install()  # type: ignore[attr-defined]
+
+        class CountingPolicy(TwistedEventLoopPolicy):
+            def new_event_loop(self) -> Any:
+                loop = super().new_event_loop()
+                _count_loop(loop)
+                return loop
+
+        class CountingIOLoop(TwistedIOLoop):
+            def initialize(self, *args: Any, **kwargs: Any) -> None:
+                super().initialize(*args, **kwargs)
+                _count_loop(self.asyncio_loop)
+
+        asyncio.set_event_loop_policy(CountingPolicy())
+        IOLoop.configure(CountingIOLoop)
+        return
+    module_name, name = _REACTORS[config]
+    factory = getattr(importlib.import_module(module_name), name)
     asyncio.set_event_loop_policy(TwistedEventLoopPolicy(reactor_factory=factory))
     IOLoop.configure(TwistedIOLoop, reactor_factory=factory)
 
@@ -185,25 +237,113 @@ def _worker(config: str, results_path: str, test_names: Sequence[str]) -> None:
         # the parent reports the configuration as not finished.
         records.close()
         raise
-    records.write(json.dumps({"finished": True, "status": status}) + "\n")
+    records.write(
+        json.dumps({"finished": True, "status": status, "loops": _loop_counts}) + "\n"
+    )
     records.close()
     sys.exit(0 if status in (0, None) else 1)
 
 
 # Parent side
 
+#: The outcomes that count as failing.
+FAILING = ("failed", "error")
+#: unittest's ids for a failing class or module fixture: "setUpClass (mod.Cls)".
+_FIXTURES = ("setUpClass", "tearDownClass", "setUpModule", "tearDownModule")
+
+
+def _loadable_name(test_id: str) -> str:
+    """
+    The name that reruns C{test_id} (C{unittest}'s C{loadTestsFromName}):
+    a subtest's id without its parameters, a failing fixture's class or
+    module.
+    """
+    head, _, rest = test_id.partition(" ")
+    if head in _FIXTURES and rest.startswith("(") and rest.endswith(")"):
+        return rest[1:-1]
+    return head
+
+
+def _module(test_id: str) -> str:
+    """
+    The test module of C{test_id} (C{tornado.test.web_test}), or for a
+    doctest the module it is in (C{tornado.httputil}).
+    """
+    parts = _loadable_name(test_id).split(".")
+    return ".".join(parts[:3] if parts[1:2] == ["test"] else parts[:2])
+
+
+def _label(config: str) -> str:
+    if config == BASELINE:
+        return "stdlib asyncio"
+    if config in GLOBAL:
+        return f"TwistedIOLoop/{config.removeprefix('global-')}, global reactor"
+    return f"TwistedIOLoop/{config}, reactor per loop"
+
+
+class _Progress:
+    """
+    Follows a worker's JSON-lines file while the worker runs, and prints a
+    line each time the worker leaves a test module.
+    """
+
+    def __init__(self, label: str, path: str) -> None:
+        self._label = label
+        self._file = open(path, encoding="utf-8")
+        self._buffer = ""
+        self._start = time.monotonic()
+        self._module: str | None = None
+        self._tests = self._bad = self._done = self._total_bad = 0
+
+    def poll(self) -> None:
+        """
+        Read what the worker wrote since the last call.
+        """
+        self._buffer += self._file.read()
+        *lines, self._buffer = self._buffer.split("\n")
+        for raw in lines:
+            line = json.loads(raw)
+            if "test" not in line or line["outcome"] == "start":
+                continue
+            module = _module(line["test"])
+            if module != self._module:
+                self._report()
+                self._module = module
+            self._tests += 1
+            self._done += 1
+            if line["outcome"] in FAILING:
+                self._bad += 1
+                self._total_bad += 1
+
+    def _report(self) -> None:
+        if self._module is not None:
+            print(
+                f"  {self._label}: {self._module}: {self._tests} tests,"
+                f" {self._bad} failing ({self._done} done, {self._total_bad}"
+                f" failing, {time.monotonic() - self._start:.0f}s)",
+                flush=True,
+            )
+        self._tests = self._bad = 0
+
+    def close(self) -> None:
+        self.poll()
+        self._report()
+        self._file.close()
+
 
 def _summarise(
     config: str, path: str, returncode: int | None, duration: float
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str]]:
     """
-    Read a worker's JSON-lines file into a result dict.
+    Read a worker's JSON-lines file into a result dict, and the outcome
+    of each test by id.
     """
     outcomes: dict[str, tuple[str, str]] = {}
     started: str | None = None
     finished = False
     status: object = None
     setup_error = None
+    loops = None
     with open(path, encoding="utf-8") as f:
         for raw in f:
             line = json.loads(raw)
@@ -220,13 +360,14 @@ def _summarise(
             elif line.get("finished"):
                 finished = True
                 status = line.get("status")
+                loops = line.get("loops")
             elif "setup_error" in line:
                 setup_error = line["setup_error"]
 
     def ids(outcome: str) -> list[str]:
         return sorted(t for t, (o, _) in outcomes.items() if o == outcome)
 
-    return {
+    result = {
         "config": config,
         "passed": len(ids("passed")),
         "failed": len(ids("failed")),
@@ -237,21 +378,29 @@ def _summarise(
         "failures": ids("failed"),
         "error_ids": ids("error"),
         "skips": {t: d for t, (o, d) in outcomes.items() if o == "skipped"},
-        "details": {t: d for t, (o, d) in outcomes.items() if o in ("failed", "error")},
+        "details": {t: d for t, (o, d) in outcomes.items() if o in FAILING},
         "finished": finished,
         "runtests_status": status,
         "returncode": returncode,
         "running_when_stopped": started,
         "setup_error": setup_error,
+        "loops": loops if config in GLOBAL else None,
         "duration": round(duration, 1),
     }
+    return result, {t: o for t, (o, _) in outcomes.items()}
 
 
 def run_config(
-    config: str, test_names: Sequence[str], timeout: float, verbose: bool = False
-) -> dict[str, Any]:
+    config: str,
+    test_names: Sequence[str],
+    timeout: float,
+    verbose: bool = False,
+    label: str | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
     """
-    Run the suite on C{config} in a subprocess; return its result dict.
+    Run the suite (or C{test_names}) on C{config} in a subprocess, printing
+    a progress line per test module; return its result dict and the
+    outcome of each test by id.
     """
     fd, path = tempfile.mkstemp(prefix=f"tornado-suite-{config}-", suffix=".jsonl")
     os.close(fd)
@@ -259,7 +408,8 @@ def run_config(
     env.setdefault("ASYNC_TEST_TIMEOUT", "10")
     start = time.monotonic()
     output = None if verbose else subprocess.DEVNULL
-    returncode: int | None
+    returncode: int | None = None
+    progress = _Progress(label or config, path)
     try:
         with subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), *test_names],
@@ -267,44 +417,123 @@ def run_config(
             stdout=output,
             stderr=output,
         ) as proc:
-            try:
-                returncode = proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                returncode = None
+            deadline = start + timeout
+            while True:
+                try:
+                    returncode = proc.wait(
+                        min(1.0, max(0.0, deadline - time.monotonic()))
+                    )
+                    break
+                except subprocess.TimeoutExpired:
+                    progress.poll()
+                    if time.monotonic() >= deadline:
+                        proc.kill()
+                        proc.wait()
+                        returncode = None
+                        break
+        progress.close()
         return _summarise(config, path, returncode, time.monotonic() - start)
     finally:
         os.unlink(path)
 
 
-def new_failures(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+def _failing(result: dict[str, Any]) -> set[str]:
+    return set(result["failures"]) | set(result["error_ids"])
+
+
+def _rerun_outcome(outcomes: dict[str, str], test_id: str) -> str:
+    """
+    What a rerun did with C{test_id}: its own outcome if recorded, else
+    C{"failed"} if a test it covers (a subtest's test, a fixture's class)
+    failed, C{"passed"} if they ran, C{"not run"} if none ran.
+    """
+    if test_id in outcomes:
+        return outcomes[test_id]
+    name = _loadable_name(test_id)
+    related = [
+        o
+        for t, o in outcomes.items()
+        if _loadable_name(t) == name or t.startswith(name + ".")
+    ]
+    if any(o in FAILING for o in related):
+        return "failed"
+    return "passed" if related else "not run"
+
+
+def candidates(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     """
     For each non-baseline configuration, the failed or erroring tests the
     baseline does not also fail or error.
     """
     base = results.get(BASELINE)
-    bad_in_base = set(base["failures"]) | set(base["error_ids"]) if base else set()
+    bad_in_base = _failing(base) if base else set()
     return {
-        config: sorted((set(r["failures"]) | set(r["error_ids"])) - bad_in_base)
+        config: sorted(_failing(r) - bad_in_base)
         for config, r in results.items()
         if config != BASELINE
     }
 
 
-def format_table(results: dict[str, dict[str, Any]]) -> str:
+def rerun_candidates(
+    found: dict[str, list[str]], timeout: float, verbose: bool = False
+) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """
+    Rerun each configuration's C{found} tests once on that configuration,
+    and all of them once on the baseline; return the outcomes, by
+    configuration then test, and the baseline's, by test.
+    """
+    reruns: dict[str, dict[str, str]] = {}
+    everything: set[str] = set()
+    for config, ids in found.items():
+        if not ids:
+            continue
+        everything.update(ids)
+        names = sorted({_loadable_name(t) for t in ids})
+        print(f"rerunning {len(names)} failing tests on {config} ...", flush=True)
+        _, outcomes = run_config(config, names, timeout, verbose, f"{config} rerun")
+        reruns[config] = {t: _rerun_outcome(outcomes, t) for t in ids}
+    if not everything:
+        return reruns, {}
+    names = sorted({_loadable_name(t) for t in everything})
+    print(f"rerunning {len(names)} tests on {BASELINE} ...", flush=True)
+    _, outcomes = run_config(BASELINE, names, timeout, verbose, f"{BASELINE} rerun")
+    return reruns, {t: _rerun_outcome(outcomes, t) for t in sorted(everything)}
+
+
+def classify(
+    found: dict[str, list[str]], baseline_reruns: dict[str, str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """
+    Split each configuration's C{found} tests into real failures and flakes
+    of Tornado's suite (those that failed on the baseline's rerun too).
+    """
+    new: dict[str, list[str]] = {}
+    flakes: dict[str, list[str]] = {}
+    for config, ids in found.items():
+        flaky = [t for t in ids if baseline_reruns.get(t) in FAILING]
+        flakes[config] = flaky
+        new[config] = [t for t in ids if t not in flaky]
+    return new, flakes
+
+
+def format_table(
+    results: dict[str, dict[str, Any]], flakes: dict[str, list[str]]
+) -> str:
     header = (
         "configuration",
         "passed",
         "failed",
         "errors",
         "skipped",
+        "flakes",
         "time(s)",
         "finished",
     )
     rows = [header]
     for config, r in results.items():
-        name = "stdlib asyncio" if config == BASELINE else f"TwistedIOLoop/{config}"
+        name = _label(config)
+        if r["loops"] is not None:
+            name += f" ({r['loops']['global']} on it, {r['loops']['private']} private)"
         rows.append(
             (
                 name,
@@ -312,6 +541,7 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
                 str(r["failed"]),
                 str(r["errors"]),
                 str(r["skipped"]),
+                str(len(flakes.get(config, ()))),
                 str(r["duration"]),
                 "yes"
                 if r["finished"]
@@ -323,6 +553,23 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
         for row in rows
     )
+
+
+def problems(results: dict[str, dict[str, Any]]) -> list[str]:
+    """
+    What makes a run incomplete: a worker that did not finish, or a
+    global-reactor configuration in which no loop used the global reactor.
+    """
+    found = []
+    for config, r in results.items():
+        if not r["finished"]:
+            found.append(
+                f"{config}: did not finish (rc={r['returncode']}, "
+                f"in {r['running_when_stopped']})"
+            )
+        elif r["loops"] is not None and not r["loops"]["global"]:
+            found.append(f"{config}: no loop used the global reactor")
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -344,23 +591,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     configs = [BASELINE] + [c for c in args.config if c != BASELINE]
     results: dict[str, dict[str, Any]] = {}
     for config in configs:
-        print(f"running Tornado's test suite on {config} ...", flush=True)
-        results[config] = run_config(config, args.tests, args.timeout, args.verbose)
+        print(f"running Tornado's test suite on {_label(config)} ...", flush=True)
+        results[config], _ = run_config(config, args.tests, args.timeout, args.verbose)
+    found = candidates(results)
+    reruns, baseline_reruns = rerun_candidates(found, args.timeout, args.verbose)
+    new, flakes = classify(found, baseline_reruns)
     print()
-    print(format_table(results))
-    new = new_failures(results)
-    for config, names in new.items():
-        print()
-        print(f"failures/errors on {config} not also in the baseline: {len(names)}")
-        for name in names:
-            print(f"  {name}")
-    unfinished = [c for c, r in results.items() if not r["finished"]]
+    print(format_table(results, flakes))
+    for config in found:
+        for name in flakes[config]:
+            print(
+                f"flake on {config} (failed on stdlib asyncio too when rerun): {name}"
+            )
+        if new[config]:
+            print()
+            print(f"failures/errors on {config} not also on stdlib asyncio:")
+        for name in new[config]:
+            print(f"  {name} (rerun on {config}: {reruns[config][name]})")
+    incomplete = problems(results)
+    for problem in incomplete:
+        print(problem)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(
-                {"results": results, "new_failures": new}, f, indent=2, sort_keys=True
+                {
+                    "results": results,
+                    "new_failures": new,
+                    "flakes": flakes,
+                    "reruns": reruns,
+                    "baseline_reruns": baseline_reruns,
+                    "problems": incomplete,
+                },
+                f,
+                indent=2,
+                sort_keys=True,
             )
-    return 1 if unfinished or any(new.values()) else 0
+    return 1 if incomplete or any(new.values()) else 0
 
 
 if __name__ == "__main__":

@@ -65,7 +65,20 @@ The loop runs in one of two ways:
     stops it when it ends, once the work queued on it is done (so a
     script's last C{run_sync} leaves no thread behind).
 
-Only one open loop may use a given reactor at a time.
+Only one open loop may use a given reactor at a time.  A loop given no
+reactor (what C{TwistedEventLoopPolicy()}, C{asyncio.new_event_loop()}
+under it, C{asyncio.run()} and C{TwistedIOLoop()} make) uses the global
+C{twisted.internet.reactor} if it may (L{_may_use_global_reactor}): no
+other open loop uses it, and the loop is created in the global reactor's
+thread (the thread running it, or, while it does not run, the main thread).
+Otherwise the loop gets a I{private} reactor: a new instance of the global
+reactor's class if that is one of Twisted's pollers (epoll, poll, select,
+kqueue), else of Twisted's default poller for the platform
+(L{_private_reactor}), which the loop owns and disposes of when closed, as
+with C{reactor_factory}.  So any number of loops can be open, in any
+threads, as asyncio allows, and Twisted code run from the main loop runs on
+the global reactor; in a loop on a private reactor, Twisted APIs must be
+given the loop's C{reactor} (the global one is not running that loop).
 """
 
 from __future__ import annotations
@@ -82,6 +95,7 @@ from typing import Any
 
 from twisted.internet.base import DelayedCall
 from twisted.internet.interfaces import IReactorCore, IReactorFDSet, IReactorTime
+from twisted.python import threadable
 
 from txtornado import _asyncio_private as _private
 from txtornado import _twisted_private
@@ -107,6 +121,19 @@ _loops_by_reactor: dict[int, TwistedEventLoop] = {}
 _loops_lock = threading.Lock()
 
 
+#: Twisted's reactors that wait with a system poller and own nothing else
+#: (no GUI toolkit, no other event loop): a new instance of one of these
+#: (or of a subclass) is a private reactor of the same kind.
+_POLLERS = frozenset(
+    {
+        "twisted.internet.epollreactor.EPollReactor",
+        "twisted.internet.pollreactor.PollReactor",
+        "twisted.internet.selectreactor.SelectReactor",
+        "twisted.internet.kqreactor.KQueueReactor",
+    }
+)
+
+
 def _global_reactor() -> Any:
     """
     Return the global reactor, installing the default one if none is
@@ -117,6 +144,42 @@ def _global_reactor() -> Any:
     return reactor
 
 
+def _may_use_global_reactor(reactor: Any) -> bool:
+    """
+    Whether a loop created in the calling thread may use the global reactor
+    C{reactor} (if no other open loop does): while the reactor runs, only in
+    the thread running it (Twisted's I/O thread); otherwise only in the
+    main thread, where C{reactor.run()} will run it.
+    """
+    if reactor.running:
+        return bool(threadable.isInIOThread())
+    return threading.current_thread() is threading.main_thread()
+
+
+def _private_reactor(shared: Any) -> Any:
+    """
+    A new reactor for a loop that cannot use the global reactor C{shared}:
+    an instance of C{shared}'s class if it is one of L{_POLLERS} (or a
+    subclass), else of Twisted's default poller here (C{EPollReactor} where
+    epoll exists, else C{PollReactor}, else C{SelectReactor}).  Not
+    installed anywhere: the caller owns it.
+    """
+    cls = type(shared)
+    if any(f"{c.__module__}.{c.__qualname__}" in _POLLERS for c in cls.__mro__):
+        return cls()
+    if hasattr(selectors, "EpollSelector"):
+        from twisted.internet.epollreactor import EPollReactor
+
+        return EPollReactor()
+    if hasattr(selectors, "PollSelector"):
+        from twisted.internet.pollreactor import PollReactor
+
+        return PollReactor()
+    from twisted.internet.selectreactor import SelectReactor
+
+    return SelectReactor()
+
+
 class TwistedEventLoop(asyncio.SelectorEventLoop):
     """
     An asyncio event loop whose scheduling and I/O are driven by a Twisted
@@ -125,12 +188,17 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
 
     @param reactor: the reactor (a C{PosixReactorBase}: it must provide
         C{IReactorFDSet}, C{IReactorTime}, C{IReactorCore} and
-        C{callFromThread}).  C{None} means the global
-        C{twisted.internet.reactor}, resolved now.
+        C{callFromThread}).  C{None}: the global C{twisted.internet.reactor}
+        (resolved now) if this thread may use it and no other open loop
+        does, else a private reactor of the same kind that this loop owns
+        (see the module docstring).
     @param reactor_factory: instead of C{reactor}, a callable returning a
         I{new} reactor that this loop owns: L{close} then also disconnects
         everything left on it and closes its waker.  Meant for tests, and
         for one loop per thread.
+
+    @raise RuntimeError: if C{reactor} is given and another open loop uses
+        it.
     @param nested_selector: C{True}: keep asyncio's descriptors in the
         loop's own epoll selector, watched by the reactor as one reader
         (the reactor must be able to poll an epoll descriptor, as every
@@ -158,7 +226,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         self._owns_reactor = reactor_factory is not None
         if reactor_factory is not None:
             reactor = reactor_factory()
-        elif reactor is None:
+        shared = reactor is None and reactor_factory is None
+        if shared:
             reactor = _global_reactor()
         for interface in (IReactorFDSet, IReactorTime, IReactorCore):
             if not interface.providedBy(reactor):
@@ -186,7 +255,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         self._previous_signal_handlers: dict[int, _SignalHandler] = {}
         if nested_selector is None:
             nested_selector = hasattr(selectors, "EpollSelector")
-        self._claim_reactor()
+        self._claim_reactor(shared)
+        reactor = self._reactor
         selector: NestedSelector | ReactorSelector
         try:
             if nested_selector:
@@ -194,7 +264,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             else:
                 selector = ReactorSelector(reactor, self._wake, self._dispatch_io)
         except BaseException:
-            self._release_reactor()
+            self._abandon_reactor()
             raise
         self._reactor_selector = selector
         self._nested: NestedSelector | None = (
@@ -204,7 +274,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             super().__init__(selector=selector)
         except BaseException:
             selector.close()
-            self._release_reactor()
+            self._abandon_reactor()
             raise
         self._ready_queue = _private.ready_queue(self)
         self._plain_call_soon = not self.get_debug()
@@ -228,20 +298,50 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         if self.__dict__.get("_initialised"):
             super().__del__()
 
-    def _claim_reactor(self) -> None:
+    def _claim_reactor(self, shared: bool) -> None:
+        """
+        Record this loop as the open loop of C{self._reactor}.
+
+        @param shared: C{self._reactor} is the global reactor, which the
+            caller did not ask for by name: if this thread may not use it
+            (L{_may_use_global_reactor}) or another open loop does, use a
+            new private reactor (L{_private_reactor}) instead, and own it.
+        @raise RuntimeError: if C{shared} is false and another open loop
+            uses C{self._reactor}.
+        """
+        reactor = self._reactor
         with _loops_lock:
-            other = _loops_by_reactor.get(id(self._reactor))
-            if other is not None and not other.is_closed():
+            other = _loops_by_reactor.get(id(reactor))
+            if other is None or other.is_closed():
+                if not shared or _may_use_global_reactor(reactor):
+                    _loops_by_reactor[id(reactor)] = self
+                    return
+            elif not shared:
                 raise RuntimeError(
-                    f"{self._reactor!r} already has an open event loop {other!r};"
-                    " close it first or give each loop its own reactor"
+                    f"{reactor!r} already has an open event loop {other!r};"
+                    " close it first, give each loop its own reactor, or pass"
+                    " no reactor (a loop that cannot use the global reactor"
+                    " gets a private one)"
                 )
-            _loops_by_reactor[id(self._reactor)] = self
+        private = _private_reactor(reactor)
+        self._reactor = private
+        self._owns_reactor = True
+        with _loops_lock:
+            _loops_by_reactor[id(private)] = self
 
     def _release_reactor(self) -> None:
         with _loops_lock:
             if _loops_by_reactor.get(id(self._reactor)) is self:
                 del _loops_by_reactor[id(self._reactor)]
+
+    def _abandon_reactor(self) -> None:
+        """
+        C{__init__} failed after L{_claim_reactor}: release the reactor, and
+        dispose of it if this loop owns it.
+        """
+        self._release_reactor()
+        if self._owns_reactor:
+            self._close_owned_reactor()
 
     @property
     def reactor(self) -> Any:
@@ -777,25 +877,9 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
 
     def _close_owned_reactor(self) -> None:
         """
-        Dispose of the reactor made for this loop: disconnect its
-        selectables, close its waker, and clear its instance dictionary.
-
-        Twisted reactors are full of reference cycles (system event triggers
-        bound to the reactor, its name resolver, ...), so a dropped reactor
-        lives until the cyclic garbage collector runs, and so does its poll
-        object's file descriptor.  Clearing the dictionary of a reactor
-        nobody else was given breaks them all: it is freed, and its
-        descriptor closed, at once.  The reactor is unusable afterwards.
+        Dispose of the reactor made for this loop (L{dispose_reactor}).
         """
-        reactor = self._reactor
-        reactor.disconnectAll()
-        waker = getattr(reactor, "waker", None)
-        if waker is not None:
-            reactor.removeReader(waker)
-            reactor.waker = None
-            waker.connectionLost(None)
-            vars(waker).clear()  # it refers to itself through a closure
-        vars(reactor).clear()
+        dispose_reactor(self._reactor)
 
     # Signals
 
@@ -870,6 +954,28 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         if entry is not None and not self.is_closed():
             callback, args = entry
             self.call_soon(callback, *args)
+
+
+def dispose_reactor(reactor: Any) -> None:
+    """
+    Dispose of a reactor nobody else uses: disconnect its selectables,
+    close its waker, and clear its instance dictionary.
+
+    Twisted reactors are full of reference cycles (system event triggers
+    bound to the reactor, its name resolver, ...), so a dropped reactor
+    lives until the cyclic garbage collector runs, and so does its poll
+    object's file descriptor.  Clearing the dictionary of a reactor nobody
+    else was given breaks them all: it is freed, and its descriptor closed,
+    at once.  The reactor is unusable afterwards.
+    """
+    reactor.disconnectAll()
+    waker = getattr(reactor, "waker", None)
+    if waker is not None:
+        reactor.removeReader(waker)
+        reactor.waker = None
+        waker.connectionLost(None)
+        vars(waker).clear()  # it refers to itself through a closure
+    vars(reactor).clear()
 
 
 def _reraise(exception: BaseException) -> None:

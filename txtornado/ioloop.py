@@ -52,7 +52,11 @@ class TwistedIOLoop(AsyncIOLoop):
     ) -> None:
         """
         @param reactor: the reactor to run on; C{None} means the global
-            C{twisted.internet.reactor} (resolved now, not at import).
+            C{twisted.internet.reactor} (resolved now, not at import) if
+            this thread may use it and no other open loop does, else a
+            private reactor of the same kind that this IOLoop owns (so a
+            second IOLoop, e.g. C{SyncHTTPClient}'s, or one in another
+            thread, works beside the main one; see L{TwistedEventLoop}).
         @param reactor_factory: instead of C{reactor}, a callable returning
             a new reactor that this IOLoop owns (one per IOLoop, as Tornado's
             C{AsyncTestCase} needs).

@@ -22,8 +22,14 @@ class TwistedEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
     C{ThreadedChildWatcher}, never touches C{SIGCHLD}, which stays the
     reactor's.
 
-    @param reactor_factory: C{None}: every loop uses the global
-        C{twisted.internet.reactor} (only one loop may be open at a time).
+    @param reactor_factory: C{None}: a loop uses the global
+        C{twisted.internet.reactor} if no other open loop does and it is
+        created in the reactor's thread (the thread running it, or else the
+        main thread); any other loop (in another thread, or a second one
+        while the first is open) gets a private reactor of the same kind,
+        which it owns and cleans up when closed.  So C{asyncio.run()} and
+        C{asyncio.new_event_loop()} work in any thread, any number of
+        times, and the main thread's loop runs on the global reactor.
         A callable: every loop gets a I{new} reactor from it, which the loop
         owns and cleans up when closed, e.g.
         C{TwistedEventLoopPolicy(reactor_factory=EPollReactor)} in tests.
@@ -35,7 +41,8 @@ class TwistedEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
 
     def new_event_loop(self) -> TwistedEventLoop:
         """
-        Return a new L{TwistedEventLoop} (on a new reactor if this policy
-        has a C{reactor_factory}).
+        Return a new L{TwistedEventLoop}: on a new reactor if this policy
+        has a C{reactor_factory}, else on the global reactor or a private
+        one (see L{TwistedEventLoop}).  Any thread.
         """
         return TwistedEventLoop(reactor_factory=self._reactor_factory)

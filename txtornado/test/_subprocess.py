@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +68,75 @@ def runPython(
     return run([sys.executable, "-c", code], timeout=timeout, cwd=cwd)
 
 
+def _printProgress(line: str) -> None:
+    print(line, flush=True)
+
+
+#: Where L{runStreaming} shows each line of a child's output as it comes:
+#: the test's standard output, unless the test runner sets another (under
+#: pytest, C{conftest.py} writes past pytest's capture for test classes
+#: with C{showsProgress = True}).
+progressWriter: Callable[[str], None] = _printProgress
+
+
+def runStreaming(
+    args: Sequence[str], timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    """
+    Run a child to completion as L{run} does, showing each line of its
+    standard output through L{progressWriter} as it comes.
+
+    @raise subprocess.TimeoutExpired: if it takes longer than C{timeout}
+        (it is killed).
+    """
+    timedOut = threading.Event()
+    with subprocess.Popen(
+        list(args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=childEnv(),
+        stdin=subprocess.DEVNULL,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        stderr = proc.stderr
+        errors: list[str] = []
+        reader = threading.Thread(target=lambda: errors.append(stderr.read()))
+        reader.start()
+
+        def kill() -> None:
+            timedOut.set()
+            proc.kill()
+
+        killer = threading.Timer(timeout, kill)
+        killer.start()
+        lines = []
+        try:
+            for line in proc.stdout:
+                lines.append(line)
+                progressWriter(line.rstrip("\n"))
+            returncode = proc.wait()
+        finally:
+            killer.cancel()
+            reader.join()
+    output, error = "".join(lines), "".join(errors)
+    if timedOut.is_set():
+        raise subprocess.TimeoutExpired(list(args), timeout, output, error)
+    return subprocess.CompletedProcess(list(args), returncode, output, error)
+
+
 def runConformance(
-    runner: str, args: Sequence[str] = (), timeout: float = 3600.0
+    runner: str,
+    args: Sequence[str] = (),
+    timeout: float = 3600.0,
+    progress: bool = False,
 ) -> tuple[subprocess.CompletedProcess[str], Any]:
     """
     Run the peers' suite runner C{conformance/<runner>} with C{args} in a
     child, asking it for its JSON report; return the child's result and
     the report.
 
+    @param progress: show the runner's output as it comes (L{runStreaming}).
     @raise SkipTest: outside a source checkout (the runners are not in the
         wheel).
     @raise AssertionError: if the runner wrote no report.
@@ -86,9 +147,8 @@ def runConformance(
     fd, report = tempfile.mkstemp(suffix=".json")
     os.close(fd)
     try:
-        result = run(
-            [sys.executable, str(path), *args, "--json", report], timeout=timeout
-        )
+        command = [sys.executable, str(path), *args, "--json", report]
+        result = (runStreaming if progress else run)(command, timeout=timeout)
         with open(report, encoding="utf-8") as f:
             text = f.read()
     finally:

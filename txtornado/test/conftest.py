@@ -24,3 +24,29 @@ def _runInTemporaryDirectory(
         yield
     finally:
         os.chdir(previous)
+
+
+@pytest.fixture(autouse=True)
+def _showProgress(request: pytest.FixtureRequest) -> Iterator[None]:
+    """
+    For a test class with C{showsProgress = True} (a long conformance
+    judge): show the lines L{txtornado.test._subprocess.progressWriter}
+    gets on the terminal as they come, past pytest's output capture.
+    """
+    if not getattr(request.cls, "showsProgress", False):
+        yield
+        return
+    from txtornado.test import _subprocess
+
+    capsys = request.getfixturevalue("capsys")
+
+    def write(line: str) -> None:
+        with capsys.disabled():
+            print(line, flush=True)
+
+    previous = _subprocess.progressWriter
+    _subprocess.progressWriter = write
+    try:
+        yield
+    finally:
+        _subprocess.progressWriter = previous
