@@ -6,33 +6,51 @@ C{ssl.wrap_socket} arguments; Twisted's TLS runs on pyOpenSSL and takes an
 C{IOpenSSLClientConnectionCreator} (from C{optionsForClientTLS}) or a
 C{CertificateOptions}.  L{client_creator} and L{server_options} translate.
 
-What is honoured:
+What is honoured (anything else is refused, never dropped):
 
+  - dict form: exactly Tornado's keys (L{SSL_OPTIONS_KEYS}); any other
+    key raises C{ValueError} naming it.
   - dict form, client: C{ca_certs} (PEM file; default: the platform's trust
     store), C{cert_reqs} (C{ssl.CERT_NONE} turns verification, and the
-    host name check, off; anything else verifies), C{certfile}/C{keyfile}
-    (the client certificate), C{ciphers} (an OpenSSL cipher string).
+    host name check, off; C{CERT_OPTIONAL}/C{CERT_REQUIRED} verify),
+    C{certfile}/C{keyfile} (the client certificate), C{ciphers} (an
+    OpenSSL cipher string), C{ssl_version} (C{PROTOCOL_TLS}/
+    C{PROTOCOL_TLS_CLIENT}: the defaults; C{PROTOCOL_TLSv1},
+    C{PROTOCOL_TLSv1_1}, C{PROTOCOL_TLSv1_2}: that version only;
+    C{PROTOCOL_TLS_SERVER} is refused).
   - dict form, server: C{certfile}/C{keyfile} (required; C{keyfile}
     defaults to C{certfile}; the first certificate is the server's, any
     others are sent as its chain), C{cert_reqs} (C{CERT_REQUIRED} /
     C{CERT_OPTIONAL} ask for a client certificate verified against
-    C{ca_certs}), C{ca_certs}, C{ciphers}.
-  - C{ssl.SSLContext}, client only: C{verify_mode}, C{check_hostname} and
+    C{ca_certs}, which they need), C{ca_certs}, C{ciphers}, C{ssl_version}
+    (as for a client, with C{PROTOCOL_TLS_SERVER} a default and
+    C{PROTOCOL_TLS_CLIENT} refused).
+  - C{ssl.SSLContext}, client only: C{verify_mode}, C{check_hostname},
     the CA certificates loaded into it from files or data
-    (C{get_ca_certs}; if there are none, the platform's trust store).
-    A client certificate loaded into a context cannot be read back from
-    it: pass the dict form instead (L{txtornado.endpoints.EndpointHTTPClient}
-    does, from a request's C{client_cert}/C{client_key}).
+    (C{get_ca_certs}; if there are none, the platform's trust store),
+    C{minimum_version}/C{maximum_version} and the C{OP_NO_TLSv1*} options
+    (versions that are not one range are refused), and its cipher suites
+    for TLS 1.2 and below (C{get_ciphers}).  Certificate revocation checks
+    (C{VERIFY_CRL_CHECK_*} in C{verify_flags}) are refused.  A client
+    certificate loaded into a context cannot be read back from it: pass
+    the dict form instead (L{txtornado.endpoints.EndpointHTTPClient} does,
+    from a request's C{client_cert}/C{client_key}).
   - A server C{ssl.SSLContext} cannot be translated (its certificate
     cannot be read back) and raises C{TypeError}.
   - Twisted options objects (C{IOpenSSLClientConnectionCreator},
     C{IOpenSSLServerConnectionCreator}, C{IOpenSSLContextFactory} such as
     C{CertificateOptions}) are used as they are.
 
+Defaults, as Python's C{ssl} module and Tornado have them: TLS 1.2 and
+1.3 (Twisted's minimum is TLS 1.2), the TLS 1.2 cipher suites of
+L{DEFAULT_CIPHERS} (ECDHE or DHE key exchange with AES-GCM, ChaCha20 or
+AES with SHA-2 MACs; no SHA-1 MACs, no RSA key exchange), OpenSSL's TLS 1.3
+suites, no TLS compression; the server picks the cipher.
+
 Clients verify the server's certificate and host name by default
 (C{ssl_options=None}), and send SNI (the host name) when they do.  A
 server picks its certificate by the name a client sends with
-L{SNIServerOptions}.
+L{SNIServerOptions}, and answers ALPN as L{serve_alpn} says.
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from txtornado.endpoints import ListeningServer, listen
 from txtornado.test._browser_app import make_app
 from txtornado.test._subprocess import Child
-from txtornado.test.test_http_endpoints import SETUPS, LoopTestMixin, certificates
-from txtornado.test.test_tls import curl_path, python_client
+from txtornado.test.test_http_endpoints import SETUPS, certificates
+from txtornado.test.test_tls import _ServerMixin, curl_path, python_client
 from txtornado.test.test_twistd import _servingURL, twistd
 
 #: what the page shows once it has loaded over HTTPS and had its
@@ -178,7 +178,7 @@ class TwistdBrowserTests(_Checks, SynchronousTestCase):
         self.assertIn("101 GET /ws", output)
 
 
-class _ListenBrowserTests(_Checks, LoopTestMixin):
+class _ListenBrowserTests(_Checks, _ServerMixin):
     """
     L{listen} with a server's C{ssl_options} on this test's loop; the
     browser and curl run in the loop's executor while it serves.
@@ -202,8 +202,8 @@ class _ListenBrowserTests(_Checks, LoopTestMixin):
             url = f"https://localhost:{listener.getHost().port}/"  # type: ignore[attr-defined]
             try:
                 loop = IOLoop.current()
-                done = await loop.run_in_executor(None, curl, url)
-                dump = await loop.run_in_executor(None, chromium_dump, url)
+                done = await loop.run_in_executor(self.executor(), curl, url)
+                dump = await loop.run_in_executor(self.executor(), chromium_dump, url)
             finally:
                 await listener.stop(0).asFuture(asyncio.get_running_loop())
             return done, dump, url

@@ -18,6 +18,7 @@ import socket
 import ssl
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tornado.httpserver import HTTPServer
@@ -121,6 +122,19 @@ class _ServerMixin(LoopTestMixin):
     assertIsNotNone: Any
     assertRaises: Any
 
+    def setUp(self) -> None:
+        super().setUp()
+        self.addCleanup(self._stop_thread_pool)
+
+    def _stop_thread_pool(self) -> None:
+        """
+        Stop the pool that resolving a name (C{tls:localhost:...}) started:
+        closing the loop leaves it running, and its thread would keep the
+        process from exiting.
+        """
+        if getattr(self.reactor, "threadpool", None) is not None:
+            _twisted_private.stopThreadPool(self.reactor)
+
     def listen(self, server: Any, endpoint: str = "tcp:0:interface=127.0.0.1") -> int:
         async def go() -> ListeningServer:
             return await listen(server, endpoint, self.reactor).asFuture(
@@ -146,13 +160,23 @@ class _ServerMixin(LoopTestMixin):
 
     def blocking(self, fn: Callable[[], Any]) -> Any:
         """
-        Run C{fn} in the loop's executor while the loop runs.
+        Run C{fn} in a thread of this test's executor while the loop runs.
         """
 
         async def go() -> Any:
-            return await IOLoop.current().run_in_executor(None, fn)
+            return await IOLoop.current().run_in_executor(self.executor(), fn)
 
         return self.run_async(go)
+
+    def executor(self) -> ThreadPoolExecutor:
+        """
+        This test's executor for blocking clients, shut down after the test.
+        """
+        executor: ThreadPoolExecutor | None = getattr(self, "_executor", None)
+        if executor is None:
+            executor = self._executor = ThreadPoolExecutor(2)
+            self.addCleanup(executor.shutdown)
+        return executor
 
     def curl(self, url: str, *args: str) -> subprocess.CompletedProcess[str]:
         command = [curl_path(), "-sS", "-v", "--max-time", "10"]
