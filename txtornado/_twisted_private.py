@@ -90,3 +90,25 @@ def forgetEPollDescriptor(reactor: object, fd: int) -> None:
     selectables = getattr(reactor, "_selectables", None)
     if isinstance(selectables, dict):
         selectables.pop(fd, None)
+
+
+def alpnAsksFactory() -> bool:
+    """
+    Whether Twisted's TLS server contexts answer ALPN by asking, at each
+    handshake, the wrapped factory's C{IProtocolNegotiationFactory}
+    (Twisted 26.10 and later: every context's select callback, installed
+    by C{_sslverify.setupForALPN}, calls C{_sslverify.protosFromProtocol},
+    and fails the handshake of a client offering ALPN when nothing
+    overlaps, even when the factory names no protocol at all).
+
+    Otherwise (earlier Twisted) C{TLSMemoryBIOFactory._applyProtocolNegotiation}
+    installs the factory's protocols on the shared context for each new
+    connection, which pyOpenSSL 25 and later refuse once the context has
+    made a connection, and a factory that is no
+    C{IProtocolNegotiationFactory} leaves ALPN unanswered (the handshake
+    goes on without a protocol).  L{txtornado.endpoints.StreamServerFactory}
+    provides the interface only in the first case.
+    """
+    from twisted.internet import _sslverify
+
+    return hasattr(_sslverify, "protosFromProtocol")

@@ -25,7 +25,7 @@ import datetime
 import errno
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
 from tornado import gen
@@ -63,21 +63,23 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.internet.interfaces import (
     IAddress,
     IListeningPort,
+    IProtocolNegotiationFactory,
     IStreamClientEndpoint,
     IStreamServerEndpoint,
 )
 from twisted.internet.protocol import Factory
 from twisted.protocols.tls import TLSMemoryBIOFactory
-from zope.interface import implementer
+from zope.interface import alsoProvides, implementer
 
 from txtornado._tornado_private import _HTTPConnection, _RequestProxy
+from txtornado._twisted_private import alpnAsksFactory
 from txtornado.iostream import (
     StreamProtocol,
     TwistedIOStream,
     TwistedSSLIOStream,
     stream_for_protocol,
 )
-from txtornado.tls import client_creator, server_options
+from txtornado.tls import client_creator, serve_alpn, server_options
 
 __all__ = [
     "EndpointHTTPClient",
@@ -133,21 +135,54 @@ class StreamServerFactory(Factory):
     C{TCPServer} (its C{handle_stream(stream, address)}) as a
     L{TwistedIOStream}, or a L{TwistedSSLIOStream} when the endpoint is TLS.
 
+    Over TLS it names the ALPN protocols the server speaks: an
+    C{HTTPServer} C{http/1.1} (not C{h2}), another server none unless
+    told.  With the contexts of L{txtornado.tls} (C{listen}'s
+    C{ssl_options}, L{SNIServerOptions}) a client that offers none of
+    them gets a handshake without a protocol, as from Tornado's own
+    servers (see L{txtornado.tls.serve_alpn}).  With Twisted's contexts (an
+    C{ssl:} endpoint), Twisted 26.10 and later ask the factory, as an
+    C{IProtocolNegotiationFactory} (which it provides there), and refuse a
+    client that offers only others (such as only C{h2}) with an
+    C{internal error} alert; earlier Twisted names no protocol to any
+    client.
+
     @ivar connections: the protocols of the connections open now.
+    @ivar alpn_protocols: the ALPN protocol names the server speaks, most
+        preferred first.
     """
 
-    def __init__(self, server: TCPServer, **stream_kwargs: Any) -> None:
+    def __init__(
+        self,
+        server: TCPServer,
+        alpn_protocols: Sequence[bytes] | None = None,
+        **stream_kwargs: Any,
+    ) -> None:
         """
         @param server: the server whose C{handle_stream} gets the streams.
+        @param alpn_protocols: the ALPN protocol names it speaks; by default
+            C{[b"http/1.1"]} for an C{HTTPServer}, none for another server.
         @param stream_kwargs: C{BaseIOStream}'s keyword arguments; by default
             the server's C{max_buffer_size} and C{read_chunk_size}.
         """
         self.server = server
+        if alpn_protocols is None:
+            alpn_protocols = [b"http/1.1"] if isinstance(server, HTTPServer) else []
+        self.alpn_protocols = list(alpn_protocols)
+        if alpnAsksFactory():
+            alsoProvides(self, IProtocolNegotiationFactory)
         stream_kwargs.setdefault("max_buffer_size", server.max_buffer_size)
         stream_kwargs.setdefault("read_chunk_size", server.read_chunk_size)
         self.stream_kwargs = stream_kwargs
         self.connections: set[StreamProtocol] = set()
         self._all_gone: list[Deferred[None]] = []
+
+    def acceptableProtocols(self) -> list[bytes]:
+        """
+        L{alpn_protocols} (C{IProtocolNegotiationFactory}, provided when
+        Twisted's TLS asks the factory; see the class).
+        """
+        return self.alpn_protocols
 
     def buildProtocol(self, addr: IAddress | None) -> StreamProtocol:
         protocol = StreamProtocol(self._connected)
@@ -156,6 +191,9 @@ class StreamServerFactory(Factory):
 
     def _connected(self, protocol: StreamProtocol) -> None:
         self.connections.add(protocol)
+        tls = protocol._tls_layer()
+        if tls is not None:
+            serve_alpn(tls, self.alpn_protocols)
         stream = stream_for_protocol(protocol, **self.stream_kwargs)
         address = tornado_address(protocol.transport.getPeer())
         try:
@@ -387,7 +425,9 @@ async def connect(
 
     @param endpoint: an C{IStreamClientEndpoint}, or a string for
         C{clientFromString} (C{"tcp:host=example.com:port=80"},
-        C{"unix:path=/run/app.sock"}, C{"tls:example.com:443"}).
+        C{"unix:path=/run/app.sock"}, C{"tls:example.com:443"}).  An
+        C{"ssl:..."} string (Twisted's legacy TLS client, never verified)
+        is refused: use C{"tls:..."}.
     @param ssl_options: if not C{None}, TLS over the endpoint: C{True} for
         the defaults (verify the certificate and C{server_hostname}), an
         C{ssl.SSLContext}, Tornado's dict form or Twisted client TLS
@@ -397,12 +437,20 @@ async def connect(
     @param stream_kwargs: C{BaseIOStream}'s keyword arguments.
     @return: a L{TwistedIOStream}, a L{TwistedSSLIOStream} once the TLS
         handshake (and verification) succeeded for a TLS endpoint.
+    @raise ValueError: for an C{"ssl:..."} string, or C{ssl_options} that
+        cannot be honoured (see L{txtornado.tls}).
     @raise OSError: the one a socket's C{connect} would raise (for example
         C{ConnectionRefusedError}; C{socket.gaierror} for a name that does
         not resolve), the endpoint's Twisted C{ConnectError} as its
         C{__cause__}; as Tornado's C{TCPClient} does.
     """
     reactor = _reactor(reactor)
+    if isinstance(endpoint, str) and endpoint.split(":", 1)[0].strip().lower() == "ssl":
+        raise ValueError(
+            f"connect({endpoint!r}): Twisted's ssl: client endpoint checks "
+            "neither the server's certificate nor its host name; use "
+            '"tls:HOST:PORT" (verified), or "tcp:..." with ssl_options'
+        )
     client_endpoint: Any = (
         clientFromString(reactor, endpoint) if isinstance(endpoint, str) else endpoint
     )

@@ -675,7 +675,7 @@ class TwistedIOStream(BaseIOStream):
         honoured.  A client verifies the server's certificate and
         C{server_hostname} unless told otherwise.
         """
-        from txtornado.tls import client_creator, server_options
+        from txtornado.tls import client_creator, serve_alpn, server_options
 
         if (
             self._read_future
@@ -700,6 +700,9 @@ class TwistedIOStream(BaseIOStream):
         # registered; register afresh instead (see register_producer).
         transport.unregisterProducer()
         transport.startTLS(options)
+        if server_side:
+            # the stream's protocol is the application's: no ALPN name
+            serve_alpn(protocol._tls_layer(), ())
         protocol.register_producer()
         ssl_stream = TwistedSSLIOStream(
             protocol,

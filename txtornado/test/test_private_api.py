@@ -88,6 +88,28 @@ class TornadoPrivateNamesTests(SynchronousTestCase):
         reactor.fireSystemEvent("startup")
         self.assertFalse(pool.started)
 
+    def test_alpnAsksFactory(self) -> None:
+        """
+        Twisted's TLS names ALPN protocols in exactly one of the two ways
+        C{alpnAsksFactory} tells apart: C{_sslverify.protosFromProtocol}
+        (the select callback asks the wrapped factory at each handshake),
+        or C{TLSMemoryBIOFactory._applyProtocolNegotiation} (the factory's
+        protocols set on the context per connection).
+        """
+        from twisted.internet import _sslverify
+        from twisted.protocols.tls import TLSMemoryBIOFactory
+
+        asks = _twisted_private.alpnAsksFactory()
+        self.assertIsInstance(asks, bool)
+        if asks:
+            self.assertEqual(
+                list(inspect.signature(_sslverify.protosFromProtocol).parameters),
+                ["tlsProto", "acceptableProtocols"],
+            )
+            self.assertFalse(hasattr(TLSMemoryBIOFactory, "_applyProtocolNegotiation"))
+        else:
+            self.assertTrue(hasattr(TLSMemoryBIOFactory, "_applyProtocolNegotiation"))
+
     def test_forgetEPollDescriptor(self) -> None:
         """
         An EPollReactor keeps registered descriptors in C{_reads},
