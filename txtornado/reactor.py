@@ -339,8 +339,10 @@ class TornadoReactor(PosixReactorBase):
 
     def _signalsFactory(self) -> AsyncioSignalHandling:
         """
-        SIGINT and SIGTERM stop the reactor, SIGCHLD reaps its children; all
-        through the loop's C{add_signal_handler}.
+        SIGINT and SIGTERM stop the reactor (through C{signal.signal}, so an
+        application's own handler replaces them, as on every reactor),
+        SIGCHLD reaps its children (through the loop's
+        C{add_signal_handler}); see L{AsyncioSignalHandling}.
         """
         return AsyncioSignalHandling(
             self._driver.loop,

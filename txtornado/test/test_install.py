@@ -300,3 +300,83 @@ class SignalTests(SynchronousTestCase):
         )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("['child ended 3', 'SIGUSR1', 'shutdown']", result.stdout)
+
+    #: How each reactor of L{_applicationHandler} is installed in the child.
+    _INSTALL = {
+        "epoll": "from twisted.internet import epollreactor\nepollreactor.install()",
+        "asyncio": "from twisted.internet import asyncioreactor\n"
+        "asyncioreactor.install()",
+        "tornado": "import txtornado\ntxtornado.install()",
+        "tornado-uvloop": "import txtornado, uvloop\n"
+        "from tornado.platform.asyncio import AsyncIOLoop\n"
+        "txtornado.install(AsyncIOLoop(asyncio_loop=uvloop.new_event_loop()))",
+    }
+
+    def _applicationHandler(self, reactorName: str, signalName: str) -> str:
+        """
+        On reactor C{reactorName}, a handler for C{signalName} that the
+        application installs with C{signal.signal} once the reactor runs
+        replaces the reactor's: when the signal arrives the reactor keeps
+        running while the application's graceful work takes many loop
+        iterations; then the application calls the reactor's handler (the
+        one C{signal.signal} returned), which stops the reactor.  Return the
+        child's exit status and output.
+        """
+        code = self._INSTALL[reactorName] + textwrap.dedent(
+            f"""
+            import os, signal
+            from twisted.internet import reactor
+            signum = signal.{signalName}
+            events = []
+            previous = None
+            def work(remaining):
+                if remaining:
+                    reactor.callLater(0, work, remaining - 1)
+                else:
+                    events.append("work done")
+                    previous(signum, None)
+            def handler(number, frame):
+                events.append("handler")
+                reactor.callFromThread(work, 50)
+            def start():
+                global previous
+                previous = signal.signal(signum, handler)
+                os.kill(os.getpid(), signum)
+            reactor.callWhenRunning(start)
+            reactor.addSystemEventTrigger(
+                "before", "shutdown", events.append, "shutdown")
+            reactor.run()
+            print(type(reactor).__name__, events)
+            """
+        )
+        result = runPython(code, timeout=60)
+        return f"{result.returncode} {result.stdout.strip()} {result.stderr.strip()}"
+
+    def _applicationHandlers(self, signalName: str) -> None:
+        outcomes = {
+            name: self._applicationHandler(name, signalName) for name in self._INSTALL
+        }
+        expected = {
+            name: f"0 {reactor} ['handler', 'work done', 'shutdown'] "
+            for name, reactor in [
+                ("epoll", "EPollReactor"),
+                ("asyncio", "AsyncioSelectorReactor"),
+                ("tornado", "TornadoReactor"),
+                ("tornado-uvloop", "TornadoReactor"),
+            ]
+        }
+        self.assertEqual(outcomes, expected)
+
+    def test_applicationHandlerReplacesSIGTERM(self) -> None:
+        """
+        An application's SIGTERM handler replaces the reactor's, on
+        Twisted's epoll and asyncio reactors and on TornadoReactor (stdlib
+        asyncio and uvloop) alike.
+        """
+        self._applicationHandlers("SIGTERM")
+
+    def test_applicationHandlerReplacesSIGINT(self) -> None:
+        """
+        The same for SIGINT.
+        """
+        self._applicationHandlers("SIGINT")
