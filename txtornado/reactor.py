@@ -47,7 +47,7 @@ from zope.interface import implementer
 
 from txtornado._signals import AsyncioSignalHandling
 from txtornado._twisted_private import _NO_FILEDESC, _ContinuousPolling
-from txtornado.futures import enable_deferred_await
+from txtornado.futures import _note_reactor_loop, enable_deferred_await
 
 __all__ = ["TornadoReactor", "install"]
 
@@ -167,8 +167,10 @@ class TornadoReactor(PosixReactorBase):
             io_loop = IOLoop.current()
         self._io_loop = io_loop
         self._driver = _LoopDriver(io_loop)
-        # A bare "await deferred" in the loop's tasks (txtornado.futures).
+        # A bare "await deferred" in the loop's tasks, and "await future" in
+        # Twisted's coroutines before run() (txtornado.futures).
         enable_deferred_await(self._driver.loop)
+        _note_reactor_loop(self._driver.loop)
         #: descriptor -> the fd it is registered with in the loop, or
         #: _UNREGISTERED (writers only) or _DETACHED
         self._readers: dict[IReadDescriptor, int] = {}
