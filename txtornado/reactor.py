@@ -145,8 +145,8 @@ class TornadoReactor(PosixReactorBase):
     File descriptor numbers are reused: once a lost descriptor's fd is
     closed, the next socket may get the same number.  Registering a
     descriptor on a number that another registered descriptor holds gives
-    the number to the new one, as Twisted's epoll and poll reactors do: the
-    loop's registration is made afresh for the new descriptor, the other one
+    the number to the new one: the loop's registration (the loop's record
+    and the kernel's) is made afresh for the new descriptor, the other one
     gets no more events from the loop (it is still listed by
     C{getReaders}/C{getWriters}), and if its C{fileno()} says its fd is gone
     it is disconnected by the next check, which leaves the new descriptor's
