@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
 import sys
 import textwrap
 import zipfile
@@ -16,7 +17,7 @@ from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.test._subprocess import ROOT, binPath, run, runPython
+from txtornado.test._subprocess import ROOT, binPath, childEnv, run, runPython
 
 
 class InstallTests(SynchronousTestCase):
@@ -377,7 +378,7 @@ class SignalTests(SynchronousTestCase):
         "txtornado.install(AsyncIOLoop(asyncio_loop=uvloop.new_event_loop()))",
     }
 
-    def _applicationHandler(self, reactorName: str, signalName: str) -> str:
+    def _applicationHandlerCode(self, reactorName: str, signalName: str) -> str:
         """
         On reactor C{reactorName}, a handler for C{signalName} that the
         application installs with C{signal.signal} once the reactor runs
@@ -385,7 +386,7 @@ class SignalTests(SynchronousTestCase):
         running while the application's graceful work takes many loop
         iterations; then the application calls the reactor's handler (the
         one C{signal.signal} returned), which stops the reactor.  Return the
-        child's exit status and output.
+        child's code.
         """
         code = self._INSTALL[reactorName] + textwrap.dedent(
             f"""
@@ -414,13 +415,29 @@ class SignalTests(SynchronousTestCase):
             print(type(reactor).__name__, events)
             """
         )
-        result = runPython(code, timeout=60)
-        return f"{result.returncode} {result.stdout.strip()} {result.stderr.strip()}"
+        return code
 
     def _applicationHandlers(self, signalName: str) -> None:
-        outcomes = {
-            name: self._applicationHandler(name, signalName) for name in self._INSTALL
+        # One child per reactor, all at once.
+        children = {
+            name: subprocess.Popen(
+                [sys.executable, "-c", self._applicationHandlerCode(name, signalName)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=childEnv(),
+            )
+            for name in self._INSTALL
         }
+        outcomes = {}
+        for name, child in children.items():
+            try:
+                out, err = child.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                out, err = child.communicate()
+            outcomes[name] = f"{child.returncode} {out.strip()} {err.strip()}"
         expected = {
             name: f"0 {reactor} ['handler', 'work done', 'shutdown'] "
             for name, reactor in [
