@@ -14,21 +14,27 @@ txtornado: Twisted and Tornado on one event loop, in both directions.
   requirement: streams, endpoints and the twistd plugin use it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from txtornado._version import __version__
-from txtornado.eventloop import TwistedEventLoop
-from txtornado.executor import ReactorThreadPoolExecutor
-from txtornado.futures import (
-    deferred_from_future,
-    enable_deferred_await,
-    future_from_deferred,
-    to_asyncio_future,
-    to_tornado_future,
-)
-from txtornado.ioloop import TwistedIOLoop
-from txtornado.policy import TwistedEventLoopPolicy
-from txtornado.reactor import TornadoReactor, install
-from txtornado.resolver import TwistedResolver
-from txtornado.service import TornadoService
+
+if TYPE_CHECKING:
+    from txtornado.eventloop import TwistedEventLoop
+    from txtornado.executor import ReactorThreadPoolExecutor
+    from txtornado.futures import (
+        deferred_from_future,
+        enable_deferred_await,
+        future_from_deferred,
+        to_asyncio_future,
+        to_tornado_future,
+    )
+    from txtornado.ioloop import TwistedIOLoop
+    from txtornado.policy import TwistedEventLoopPolicy
+    from txtornado.reactor import TornadoReactor, install
+    from txtornado.resolver import TwistedResolver
+    from txtornado.service import TornadoService
 
 __all__ = [
     "ReactorThreadPoolExecutor",
@@ -47,24 +53,64 @@ __all__ = [
     "to_tornado_future",
 ]
 
-
-#: names from txtornado.endpoints / txtornado.iostream / txtornado.tls,
-#: looked up on first use
+#: Every name above, and those of txtornado.endpoints / txtornado.iostream /
+#: txtornado.tls, is imported from its module on first use, so that
+#: importing the package (as pytest does for the C{pytest11} entry point,
+#: L{txtornado.pytest_plugin}) imports neither Twisted nor Tornado.
 _LAZY = {
     "EndpointHTTPClient": "txtornado.endpoints",
     "EndpointTCPClient": "txtornado.endpoints",
+    "ReactorThreadPoolExecutor": "txtornado.executor",
     "SNIServerOptions": "txtornado.tls",
+    "TornadoReactor": "txtornado.reactor",
+    "TornadoService": "txtornado.service",
+    "TwistedEventLoop": "txtornado.eventloop",
+    "TwistedEventLoopPolicy": "txtornado.policy",
+    "TwistedIOLoop": "txtornado.ioloop",
     "TwistedIOStream": "txtornado.iostream",
+    "TwistedResolver": "txtornado.resolver",
     "TwistedSSLIOStream": "txtornado.iostream",
     "connect": "txtornado.endpoints",
+    "deferred_from_future": "txtornado.futures",
+    "enable_deferred_await": "txtornado.futures",
+    "future_from_deferred": "txtornado.futures",
+    "install": "txtornado.reactor",
     "listen": "txtornado.endpoints",
+    "to_asyncio_future": "txtornado.futures",
+    "to_tornado_future": "txtornado.futures",
     "websocket_connect": "txtornado.endpoints",
 }
 
+#: Submodules that importing the package used to import, so that
+#: C{import txtornado} then C{txtornado.reactor...} keeps working.
+_SUBMODULES = frozenset(
+    {
+        "endpoints",
+        "eventloop",
+        "executor",
+        "futures",
+        "ioloop",
+        "iostream",
+        "policy",
+        "reactor",
+        "resolver",
+        "service",
+        "tls",
+    }
+)
+
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
+    import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'txtornado' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})

@@ -39,6 +39,10 @@ The names, and why each one is needed:
     with C{reactor.callFromThread} instead of asyncio's self-pipe.
   - C{BaseEventLoop._check_closed}: raise asyncio's own "Event loop is
     closed" error.
+  - C{Future._source_traceback} (debug mode): where a task was created;
+    C{TwistedEventLoop.create_task} and the task factory of
+    C{enable_deferred_await} drop their own frames from it, as
+    C{BaseEventLoop.create_task} does without a task factory.
   - The C{data} of the selector keys of C{BaseSelectorEventLoop} (a
     C{(reader, writer)} pair of C{Handle}s or C{None}, set by C{_add_reader}
     and C{_add_writer}) and C{Handle._run}: when the reactor reports a file
@@ -73,6 +77,7 @@ __all__ = [
     "USED_METHODS",
     "RunState",
     "check_closed",
+    "drop_creation_frame",
     "earliest_timer",
     "enter_run",
     "exit_run",
@@ -199,6 +204,29 @@ def check_closed(loop: asyncio.AbstractEventLoop) -> None:
     closed.
     """
     loop._check_closed()  # type: ignore[attr-defined]
+
+
+def drop_creation_frame(
+    future: asyncio.Future[Any], through_create_task: bool = False
+) -> None:
+    """
+    In debug mode, drop the last frame (the function that made C{future}
+    for its caller) from where C{future} records it was created
+    (C{_source_traceback}), as C{BaseEventLoop.create_task} does for the
+    tasks it makes.  With C{through_create_task} (for a task factory),
+    also drop the frame before it if that is C{BaseEventLoop.create_task},
+    which leaves its own frame in when a task factory makes the task.
+    """
+    source_traceback = future._source_traceback  # type: ignore[attr-defined]
+    if source_traceback:
+        del source_traceback[-1]
+        if (
+            through_create_task
+            and source_traceback
+            and source_traceback[-1].name == "create_task"
+            and source_traceback[-1].filename == base_events.__file__
+        ):
+            del source_traceback[-1]
 
 
 class RunState(NamedTuple):

@@ -14,6 +14,13 @@ resumes it, resumes the coroutine so that C{Deferred.__iter__} reads the
 outcome.  Everything else the coroutine yields (asyncio futures, C{None})
 is passed through untouched.
 
+The adapter cannot be avoided: an asyncio task hands what its coroutine
+yields to C code that accepts only objects with asyncio's future protocol
+(C{_asyncio_future_blocking}, C{add_done_callback}, a callable C{result}),
+and a Deferred yields itself, whose C{result} is an attribute.  The task
+that runs it, L{Task}, still shows the caller's coroutine: C{get_coro()}
+returns the coroutine given to C{create_task}, not the adapter.
+
 This module depends on asyncio and Twisted only (not Tornado), so that
 L{txtornado.eventloop} can use it.
 """
@@ -28,9 +35,12 @@ from typing import Any, TypeVar
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.python.failure import Failure
 
+from txtornado._asyncio_private import drop_creation_frame
+
 __all__ = [
     "DeferredAwaitingCoroutine",
     "DeferredFuture",
+    "Task",
     "await_deferreds",
     "exception_of",
     "is_deferred_await_factory",
@@ -252,6 +262,28 @@ class DeferredAwaitingCoroutine(Coroutine[Any, Any, _T]):
         return self
 
 
+class Task(asyncio.Task[_T]):
+    """
+    An C{asyncio.Task} whose coroutine may await Deferreds: it runs a
+    L{DeferredAwaitingCoroutine} around the coroutine it was given, and
+    C{get_coro()} returns that coroutine (the one passed to C{create_task}),
+    as for any asyncio task.  Everything else is C{asyncio.Task}'s own
+    (the C implementation); the name is C{Task} so that its C{repr} reads
+    as asyncio's (C{<Task pending name=... coro=<...>>}).  Create it with
+    the adapter: C{Task(await_deferreds(coro, loop), loop=loop, ...)}.
+    """
+
+    def get_coro(self) -> Any:
+        """
+        The coroutine the task was created for: the adapter's
+        C{wrapped} coroutine.
+        """
+        coro = super().get_coro()
+        if type(coro) is DeferredAwaitingCoroutine:
+            return coro.wrapped
+        return coro
+
+
 def await_deferreds(coro: Any, loop: asyncio.AbstractEventLoop) -> Any:
     """
     Return C{coro} wrapped in a L{DeferredAwaitingCoroutine} for a task on
@@ -269,15 +301,18 @@ def make_task_factory(previous: TaskFactory | None) -> TaskFactory:
     """
     Return a task factory (for C{loop.set_task_factory}) that wraps the
     coroutine with L{await_deferreds}, then makes the task with
-    C{previous}, or C{asyncio.Task} if C{previous} is C{None}.  Keyword
-    arguments (C{name}, C{context}, ...) are passed on.
+    C{previous} (which receives the adapter), or as a L{Task} if
+    C{previous} is C{None}.  Keyword arguments (C{name}, C{context}, ...)
+    are passed on.
     """
     if previous is None:
 
         def factory(
             loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any
         ) -> asyncio.Future[Any]:
-            return asyncio.Task(await_deferreds(coro, loop), loop=loop, **kwargs)
+            task = Task(await_deferreds(coro, loop), loop=loop, **kwargs)
+            drop_creation_frame(task, through_create_task=True)
+            return task
 
     else:
         wrapped_factory = previous

@@ -86,7 +86,7 @@ from twisted.internet.interfaces import IReactorCore, IReactorFDSet, IReactorTim
 from txtornado import _asyncio_private as _private
 from txtornado import _twisted_private
 from txtornado._reactorselector import NestedSelector, ReactorSelector
-from txtornado._taskfactory import await_deferreds
+from txtornado._taskfactory import Task, await_deferreds
 
 __all__ = ["TwistedEventLoop"]
 
@@ -264,10 +264,17 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
     def create_task(self, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
         """
         As C{asyncio}'s, but the task runs C{coro} through an adapter that
-        lets it C{await} Deferreds (see L{txtornado.futures}); a task
-        factory set with C{set_task_factory} receives the adapter.
+        lets it C{await} Deferreds (see L{txtornado.futures}): without a
+        task factory the task is a L{txtornado._taskfactory.Task}, whose
+        C{get_coro()} is C{coro}; a task factory set with
+        C{set_task_factory} receives the adapter.
         """
-        return super().create_task(await_deferreds(coro, self), **kwargs)
+        if self.get_task_factory() is not None:
+            return super().create_task(await_deferreds(coro, self), **kwargs)
+        _private.check_closed(self)
+        task = Task(await_deferreds(coro, self), loop=self, **kwargs)
+        _private.drop_creation_frame(task)
+        return task
 
     # Scheduling core
 

@@ -110,11 +110,19 @@ coroutine resumes, on a later loop iteration):
     coroutine;
   - a Deferred that has already fired gives its outcome without a
     suspension (C{Deferred.__iter__} does not yield);
-  - C{asyncio.current_task()}, the task's C{contextvars} context, its name
-    and C{repr} are the usual ones; C{task.get_coro()} returns the adapter,
-    whose C{wrapped} attribute is the coroutine (other attributes, such as
-    C{cr_frame} and C{__qualname__}, are the coroutine's); tracebacks of
-    exceptions leaving the coroutine have one more frame, the adapter's.
+  - C{asyncio.current_task()}, the task's C{contextvars} context, its name,
+    C{repr}, C{get_stack()} and (in debug mode) where it was created are the
+    usual ones, and C{task.get_coro()} is the coroutine given to
+    C{create_task}: the task is a C{txtornado._taskfactory.Task}, an
+    C{asyncio.Task} subclass that only changes C{get_coro()}.  A task made
+    by a task factory of your own is that factory's, and its
+    C{get_coro()} returns the adapter (its C{wrapped} attribute is the
+    coroutine; other attributes, such as C{cr_frame} and C{__qualname__},
+    are the coroutine's).  Tracebacks of exceptions leaving the coroutine
+    have one more frame, the adapter's.  The adapter itself cannot be
+    avoided: a task passes what its coroutine yields to code that accepts
+    only asyncio's future protocol (C{add_done_callback}, a callable
+    C{result}, ...), and an unfired Deferred yields itself.
 
 The adapter costs one Python-level call per task step (each time the task
 resumes the coroutine), whether or not Deferreds are awaited; see
@@ -396,8 +404,8 @@ def enable_deferred_await(loop: asyncio.AbstractEventLoop | None = None) -> None
     in this module's docstring.
 
     It installs a task factory on C{loop} that wraps each coroutine in the
-    adapter, then makes the task with the task factory C{loop} had (or
-    C{asyncio.Task}).  It does nothing if C{loop} already awaits Deferreds:
+    adapter, then makes the task with the task factory C{loop} had (or as
+    an C{asyncio.Task} whose C{get_coro()} is the coroutine).  It does nothing if C{loop} already awaits Deferreds:
     a L{TwistedEventLoop}, or a loop this was called on and whose task
     factory was not replaced since.  L{TornadoReactor} calls it on its
     loop; call it again after setting a task factory on that loop.

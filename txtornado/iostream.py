@@ -572,7 +572,13 @@ class TwistedIOStream(BaseIOStream):
     def _ready(self, events: int) -> None:
         """
         The protocol has data (C{IOLoop.READ}) or room (C{IOLoop.WRITE}):
-        do what C{BaseIOStream._handle_events} does for those events.
+        do what C{BaseIOStream._handle_events} does for those events.  As
+        for a socket in a level-triggered poll, the stream stays readable
+        while the protocol holds received bytes (or has lost the
+        connection) and Tornado waits to read: Tornado's read loop stops
+        once it has C{max_bytes} or the bytes a read wants, and its next
+        step (C{UnsatisfiableReadError}, the next read) must not wait for
+        more data to arrive.
         """
         wanted = self._wanted
         if self._closed or wanted is None:
@@ -581,6 +587,7 @@ class TwistedIOStream(BaseIOStream):
             self._again |= events
             return
         self._dispatching = True
+        protocol = self._protocol
         try:
             while True:
                 if events & _READ and wanted & _READ:
@@ -601,6 +608,12 @@ class TwistedIOStream(BaseIOStream):
                     state = _READ
                 self._wanted = wanted = state
                 events, self._again = self._again, 0
+                if state & _READ and (protocol.pending_size or protocol.lost):
+                    # Level-triggered, as a socket is: bytes still buffered
+                    # here (Tornado's read loop stops at max_bytes or the
+                    # bytes it wants) are readable now, not at the next
+                    # dataReceived.
+                    events |= _READ
                 if not events:
                     break
         except Exception as e:

@@ -5,13 +5,21 @@ L{TornadoReactor<txtornado.reactor.TornadoReactor>}.
 
 pytest-twisted has no hook for third-party reactors: it keeps a module-level
 C{reactor_installers} mapping and turns its keys into the option's choices.
-This plugin adds its entry to that mapping when it is imported and, if
-pytest-twisted registered its option first, to the option's choices too.
-Both are the one place txtornado relies on pytest-twisted internals;
-C{txtornado.test.test_install} runs pytest in a subprocess to check that
-the whole path still works.
+This plugin adds its entry to that mapping when its C{pytest_addoption}
+runs and, if pytest-twisted registered its option first, to the option's
+choices too.  Both are the one place txtornado relies on pytest-twisted
+internals; C{txtornado.test.test_install} runs pytest in a subprocess to
+check that the whole path still works.
 
 It also provides the C{tornado_server} fixture; see L{tornado_server}.
+
+pytest imports this module in every session of every environment where
+txtornado is installed, so importing it imports nothing of txtornado but
+the package's (lazy) C{__init__}, nor Tornado nor Twisted: the reactor is
+imported when C{--reactor=tornado} installs it, the test helpers when a
+test uses C{tornado_server}.  pytest-twisted is imported, as pytest would
+import it anyway, unless it is disabled (C{-p no:twisted}).
+C{txtornado.test.test_pytest_plugin} checks it in a subprocess.
 """
 
 from __future__ import annotations
@@ -21,6 +29,9 @@ from typing import Any
 import pytest
 
 REACTOR_NAME = "tornado"
+
+#: pytest-twisted's name as a pytest plugin (its C{pytest11} entry point)
+PYTEST_TWISTED = "twisted"
 
 
 def _installTornadoReactor() -> None:
@@ -38,22 +49,28 @@ def _installTornadoReactor() -> None:
     )
 
 
-def _register() -> None:
+def _register() -> bool:
+    """
+    Add C{tornado} to pytest-twisted's reactor installers; C{False} if
+    pytest-twisted is not installed.
+    """
     try:
         import pytest_twisted
     except ImportError:  # pytest-twisted not installed: nothing to extend
-        return
+        return False
     pytest_twisted.reactor_installers.setdefault(REACTOR_NAME, _installTornadoReactor)
+    return True
 
 
-_register()
-
-
-def pytest_addoption(parser: Any) -> None:
+def pytest_addoption(parser: Any, pluginmanager: Any) -> None:
     """
-    Make sure C{--reactor} accepts C{tornado} even when pytest-twisted
-    added the option before this plugin was imported.
+    Make C{--reactor} accept C{tornado}: register the installer (before
+    pytest-twisted adds its option, if it comes after this plugin), and
+    add the choice to the option if pytest-twisted added it before.
+    Nothing if pytest-twisted is missing or disabled.
     """
+    if pluginmanager.is_blocked(PYTEST_TWISTED) or not _register():
+        return
     for option in parser.getgroup("twisted").options:
         if "--reactor" in option.names():
             attrs = option.attrs()

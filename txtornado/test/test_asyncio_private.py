@@ -215,3 +215,74 @@ class AsyncioSelectorDataTests(SynchronousTestCase):
             with self.assertRaises(StopIteration):
                 iterator.send(None)
         self.assertFalse(private.is_awaited_future(object()))
+
+
+class SourceTracebackTests(SynchronousTestCase):
+    """
+    C{Future._source_traceback}, which L{private.drop_creation_frame} trims:
+    in debug mode a task records the frames that created it, the last one
+    the function that called C{Task(...)}; C{BaseEventLoop.create_task}
+    drops its own frame without a task factory and leaves it with one.
+    """
+
+    def setUp(self) -> None:
+        self.loop = asyncio.SelectorEventLoop()
+        self.addCleanup(self.loop.close)
+        self.loop.set_debug(True)
+
+    async def nothing(self) -> None:
+        pass
+
+    def last_frames(self, task: asyncio.Task[Any]) -> list[str]:
+        self.loop.run_until_complete(task)
+        return [f.name for f in task._source_traceback[-2:]]  # type: ignore[attr-defined]
+
+    def test_task_records_its_creator(self) -> None:
+        """
+        The last frame is the function that called C{Task(...)}; the
+        helper drops it.
+        """
+
+        def make() -> asyncio.Task[None]:
+            return asyncio.Task(self.nothing(), loop=self.loop)
+
+        self.assertEqual(
+            self.last_frames(make()), ["test_task_records_its_creator", "make"]
+        )
+        task = make()
+        private.drop_creation_frame(task)
+        self.assertEqual(self.last_frames(task)[-1:], ["test_task_records_its_creator"])
+
+    def test_create_task_drops_its_frame(self) -> None:
+        """
+        Without a task factory, C{create_task}'s own frame is not recorded.
+        """
+        task = self.loop.create_task(self.nothing())
+        self.assertEqual(
+            self.last_frames(task)[-1:], ["test_create_task_drops_its_frame"]
+        )
+
+    def test_create_task_with_factory_leaves_its_frame(self) -> None:
+        """
+        With a task factory, C{create_task}'s frame is recorded before the
+        factory's; C{through_create_task} drops both.
+        """
+
+        def factory(loop: Any, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+            task = asyncio.Task(coro, loop=loop, **kwargs)
+            private.drop_creation_frame(task, through_create_task=True)
+            return task
+
+        self.loop.set_task_factory(factory)
+        task = self.loop.create_task(self.nothing())
+        self.assertEqual(
+            self.last_frames(task)[-1:],
+            ["test_create_task_with_factory_leaves_its_frame"],
+        )
+
+        def plain_factory(loop: Any, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+            return asyncio.Task(coro, loop=loop, **kwargs)
+
+        self.loop.set_task_factory(plain_factory)
+        task = self.loop.create_task(self.nothing())
+        self.assertEqual(self.last_frames(task), ["create_task", "plain_factory"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -156,7 +157,7 @@ class _AwaitDeferredTests:
         """
         Across a bare C{await deferred} the coroutine runs as the current
         task, in the task's C{contextvars} context; the task's repr is the
-        coroutine's and C{get_coro()} is the adapter wrapping it.
+        coroutine's.
         """
         var: contextvars.ContextVar[str] = contextvars.ContextVar("var")
 
@@ -170,13 +171,65 @@ class _AwaitDeferredTests:
             var.set("parent")
             coro = child()
             child_task = asyncio.ensure_future(coro)
-            adapter = child_task.get_coro()
-            self.assertIsInstance(adapter, DeferredAwaitingCoroutine)
-            self.assertIs(adapter.wrapped, coro)  # type: ignore[union-attr]
             self.assertIn("child()", repr(child_task))
             return [*await child_task, var.get()]
 
         self.assertEqual(self.setup.run(main), [True, "child", "parent"])
+
+    def test_taskShowsCallersCoroutine(self) -> None:
+        """
+        A task that can await Deferreds shows the caller's coroutine, as
+        any asyncio task does: C{get_coro()} is the coroutine given to
+        C{create_task} (a real coroutine), C{repr} reads C{<Task ...>} with
+        the coroutine's name, and C{get_stack()} is the coroutine's frames,
+        while it waits for a Deferred.
+        """
+        deferred: Deferred[str] = Deferred()
+
+        async def child() -> str:
+            return await deferred
+
+        async def main() -> list[Any]:
+            coro = child()
+            child_task = asyncio.get_running_loop().create_task(coro)
+            await asyncio.sleep(0)
+            state = [
+                child_task.get_coro() is coro,
+                inspect.iscoroutine(child_task.get_coro()),
+                repr(child_task).startswith("<Task pending name="),
+                "child()" in repr(child_task),
+                [f.f_code.co_name for f in child_task.get_stack()],
+            ]
+            deferred.callback("fired")
+            return [*state, await child_task, child_task.get_coro() is coro]
+
+        self.assertEqual(
+            self.setup.run(main), [True, True, True, True, ["child"], "fired", True]
+        )
+
+    def test_taskSourceTraceback(self) -> None:
+        """
+        In debug mode a task records its creation where C{create_task} was
+        called, as asyncio's own loops do.
+        """
+
+        async def child() -> None:
+            pass
+
+        async def main() -> tuple[str, str]:
+            loop = asyncio.get_running_loop()
+            loop.set_debug(True)
+            try:
+                child_task = loop.create_task(child())
+            finally:
+                loop.set_debug(False)
+            await child_task
+            frame = child_task._source_traceback[-1]  # type: ignore[attr-defined]
+            return frame.name, frame.line
+
+        self.assertEqual(
+            self.setup.run(main), ("main", "child_task = loop.create_task(child())")
+        )
 
     def test_tornadoYieldables(self) -> None:
         """
@@ -277,4 +330,7 @@ class StandaloneLoopTests(SynchronousTestCase):
                 pass
             return await deferred
 
-        self.assertEqual(self.loop.run_until_complete(main()), "x")
+        coro = main()
+        task = self.loop.create_task(coro)
+        self.assertIs(task.get_coro(), coro)
+        self.assertEqual(self.loop.run_until_complete(task), "x")

@@ -181,7 +181,10 @@ class _EventLoopTests:
         """
         A burst of call_soon_threadsafe calls made while no wake-up has
         been handled costs one reactor.callFromThread; every callback runs,
-        in order, and a later call wakes the reactor again.
+        in order, and a call made once that wake-up has been handled wakes
+        the reactor again.  (A call made before it has been handled shares
+        it too, whenever it is made: the test makes the later call from the
+        wake-up itself, not after a delay.)
         """
         reactor = self.loop.reactor  # type: ignore[attr-defined]
         wakes: list[object] = []
@@ -189,7 +192,15 @@ class _EventLoopTests:
 
         def counting(f: Any, *args: Any) -> None:
             wakes.append(f)
-            callFromThread(f, *args)
+
+            def handled() -> None:
+                f(*args)
+                if len(wakes) == 1:
+                    # The first wake-up has been handled: the next call
+                    # from a thread must ask for another.
+                    self.loop.call_soon(later)
+
+            callFromThread(handled)
 
         reactor.callFromThread = counting
         self.addCleanup(setattr, reactor, "callFromThread", callFromThread)  # type: ignore[attr-defined]
@@ -214,8 +225,10 @@ class _EventLoopTests:
             thread.join()
 
         self.loop.call_soon(burst)
-        self.loop.call_later(0.001, later)
+        # a guard, should a wake-up be lost: fail rather than hang
+        guard = self.loop.call_later(30, done.cancel)
         self.loop.run_until_complete(done)
+        guard.cancel()
         self.assertEqual(ran, list(range(100)))  # type: ignore[attr-defined]
         self.assertEqual(len(wakes), 2)  # type: ignore[attr-defined]
 

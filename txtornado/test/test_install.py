@@ -7,9 +7,11 @@ reactor.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import textwrap
 import zipfile
 from pathlib import Path
@@ -324,6 +326,122 @@ class SignalHandlingTests(SynchronousTestCase):
         handling.uninstall()
         self.assertIs(signal.getsignal(signal.SIGINT), mine)
         self.assertIs(signal.getsignal(signal.SIGTERM), mineToo)
+
+
+class EditableInstallTests(SynchronousTestCase):
+    """
+    C{pip install -e .} in its default mode.
+    """
+
+    def test_defaultEditableFindsDropin(self) -> None:
+        """
+        A default editable install (no C{editable_mode} setting) makes the
+        checkout's C{twisted/plugins/} dropin visible: Twisted lists the
+        C{tornado} reactor and the C{tornado} twistd command.
+        """
+        tmp = Path(self.mktemp()).resolve()
+        tmp.mkdir()
+        checkout = tmp / "checkout"
+        shutil.copytree(
+            ROOT,
+            checkout,
+            ignore=shutil.ignore_patterns(
+                ".git", ".venv", ".tox", "build", "dist", "*.egg-info", "_build"
+            ),
+        )
+        venv = tmp / "venv"
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(venv)], check=True, timeout=120
+        )
+        python = venv / "bin" / "python"
+        purelib = subprocess.run(
+            [
+                str(python),
+                "-c",
+                "import sysconfig; print(sysconfig.get_path('purelib'))",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        # The new venv sees this venv's dependencies (but not its txtornado:
+        # a path in a .pth file does not process that path's own .pth files).
+        Path(purelib, "_deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+        install = subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--no-build-isolation",
+                "-e",
+                str(checkout),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+        )
+        self.assertEqual(install.returncode, 0, install.stdout + install.stderr)
+        result = subprocess.run(
+            [
+                str(python),
+                "-c",
+                textwrap.dedent(
+                    """
+                    import txtornado
+                    from twisted.application.reactors import getReactorTypes
+                    from twisted.application.service import IServiceMaker
+                    from twisted.plugin import getPlugins
+                    print(txtornado.__file__)
+                    print([r.shortName for r in getReactorTypes()])
+                    print([m.tapname for m in getPlugins(IServiceMaker)])
+                    """
+                ),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp,
+            stdin=subprocess.DEVNULL,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        where, reactors, commands = result.stdout.splitlines()
+        self.assertTrue(where.startswith(str(checkout)), where)
+        self.assertIn("'tornado'", reactors)
+        self.assertIn("'tornado'", commands)
+
+
+class MainTests(SynchronousTestCase):
+    """
+    C{python -m txtornado}.
+    """
+
+    def test_describes(self) -> None:
+        """
+        C{python -m txtornado} prints the versions, lists the C{tornado}
+        reactor among Twisted's and says how to start the demo, without
+        installing a reactor.
+        """
+        import tornado
+
+        import twisted
+        import txtornado
+
+        result = runPython(
+            "import runpy, sys; runpy.run_module('txtornado', run_name='__main__');"
+            " assert 'twisted.internet.reactor' not in sys.modules"
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = result.stdout.splitlines()
+        self.assertEqual(lines[0], f"txtornado {txtornado.__version__}")
+        self.assertIn(f"Twisted {twisted.__version__}", lines[1])
+        self.assertIn(f"Tornado {tornado.version}", lines[1])
+        self.assertIn("tornado", lines[2].split(": ", 1)[1].split(", "))
+        self.assertIn("python -m txtornado.demo", result.stdout)
+        self.assertNotIn("warning", result.stdout)
 
 
 class SignalTests(SynchronousTestCase):
