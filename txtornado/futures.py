@@ -37,8 +37,11 @@ Bare C{await future} in coroutines that Twisted runs: Twisted's runner waits
 only for Deferreds (and coroutines), and sends any other value that a
 coroutine yields straight back into it; an asyncio future's C{__await__}
 yields the future itself, so it would raise C{RuntimeError("await wasn't
-used with future")}.  Importing this module (which C{import txtornado}
-does) teaches the runner about futures (the mirror of
+used with future")}.  Importing this module (which L{txtornado.reactor}
+and L{txtornado.eventloop} do, so every L{TornadoReactor},
+L{TwistedEventLoop} and L{TwistedIOLoop} program, and so does the first use
+of a bridge name from C{txtornado}) teaches the runner about futures (the
+mirror of
 L{enable_deferred_await}; Twisted has no public hook, see
 C{txtornado._twisted_private.install_future_await}): a future that a
 coroutine awaits is converted with L{deferred_from_future}, and the

@@ -440,7 +440,8 @@ class OtherReactorTests(SynchronousTestCase):
 
     def test_asyncioSelectorReactor(self) -> None:
         """
-        On Twisted's C{AsyncioSelectorReactor}, with C{txtornado} imported,
+        On Twisted's C{AsyncioSelectorReactor}, with L{txtornado.futures}
+        imported,
         a coroutine run by C{ensureDeferred} inside the running reactor
         awaits futures of the reactor's asyncio loop.
         """
@@ -451,7 +452,7 @@ class OtherReactorTests(SynchronousTestCase):
                 asyncioreactor.install()
                 import asyncio
                 from twisted.internet import defer, reactor
-                import txtornado
+                import txtornado.futures
                 async def main():
                     loop = asyncio.get_running_loop()
                     future = loop.create_future()
@@ -470,6 +471,21 @@ class OtherReactorTests(SynchronousTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout, "['future', 'sleep']\n")
 
+    def test_installedByTheLoops(self) -> None:
+        """
+        Importing the module of L{TornadoReactor}, or of L{TwistedIOLoop}
+        and L{TwistedEventLoop}, teaches Twisted's coroutine runner about
+        futures.
+        """
+        for module in ("txtornado.reactor", "txtornado.ioloop"):
+            result = runPython(
+                f"import {module}\n"
+                "from twisted.internet import defer\n"
+                "print(defer._cancellableInlineCallbacks._txtornado_awaits)\n",
+                timeout=60,
+            )
+            self.assertEqual((result.stdout, result.stderr), ("True\n", ""), module)
+
     def test_otherReactor(self) -> None:
         """
         On Twisted's epoll reactor, with Tornado on its own asyncio loop
@@ -484,7 +500,7 @@ class OtherReactorTests(SynchronousTestCase):
                 epollreactor.install()
                 from twisted.internet import defer, reactor
                 from tornado.httpclient import AsyncHTTPClient
-                import txtornado
+                from txtornado import deferred_from_future
                 async def main():
                     await AsyncHTTPClient().fetch("http://127.0.0.1:1/")
                 def report(failure):
