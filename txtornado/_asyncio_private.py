@@ -50,6 +50,13 @@ The names, and why each one is needed:
     reader's or writer's handle at once, exactly as C{_run_once} would
     after C{select()} returned it (C{_process_events} then C{handle._run()}),
     instead of waiting for a separate tick.
+  - C{Future._asyncio_future_blocking}: C{Future.__await__} (and
+    C{__iter__}) sets it to C{True} right before yielding the future to
+    whatever runs the coroutine, and asyncio's C{Task} sets it back to
+    C{False} when it takes the future over.  Twisted's coroutine runner
+    (see C{txtornado._twisted_private.install_future_await}) reads it to
+    tell a future a coroutine awaits from one an C{inlineCallbacks}
+    generator yields as a plain value, and resets it as C{Task} does.
 """
 
 from __future__ import annotations
@@ -77,12 +84,14 @@ __all__ = [
     "get_running_loop_or_none",
     "has_ready",
     "io_handle",
+    "is_awaited_future",
     "is_stopping",
     "ready_queue",
     "run_asyncio_once",
     "run_handle",
     "self_pipe_reader_fd",
     "set_running_loop",
+    "take_awaited_future",
 ]
 
 #: Methods of the asyncio base classes that L{TwistedEventLoop} overrides.
@@ -267,3 +276,21 @@ def self_pipe_reader_fd(loop: asyncio.AbstractEventLoop) -> int:
     """
     fd: int = loop._ssock.fileno()  # type: ignore[attr-defined]
     return fd
+
+
+def is_awaited_future(obj: object) -> bool:
+    """
+    Return C{True} if C{obj} is an asyncio future (or an object of a
+    future-compatible class) that a coroutine's C{await} (or C{yield from})
+    has just yielded, asking whatever runs the coroutine to resume it once
+    the future is done.
+    """
+    return asyncio.isfuture(obj) and obj._asyncio_future_blocking is True
+
+
+def take_awaited_future(future: asyncio.Future[Any]) -> None:
+    """
+    Take over a future for which L{is_awaited_future} is true, as asyncio's
+    C{Task} does: reset the flag the future's C{__await__} set.
+    """
+    future._asyncio_future_blocking = False

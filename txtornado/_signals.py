@@ -2,11 +2,18 @@
 Reactor signal handling that leaves asyncio the only owner of
 C{signal.set_wakeup_fd}.
 
-Twisted's own reactors handle SIGCHLD with a pipe installed through
-C{signal.set_wakeup_fd}, and asyncio's C{add_signal_handler} installs its
-self-pipe through the same, process-global call: whichever comes second
+Twisted's own reactors handle SIGINT and SIGTERM with C{signal.signal}, so an
+application that installs its own handler later replaces the reactor's (and
+may chain to it: C{signal.signal} returns it).  This module does the same.
+
+SIGCHLD is different: Twisted's reactors handle it with a pipe installed
+through C{signal.set_wakeup_fd}, and asyncio's C{add_signal_handler} installs
+its self-pipe through the same, process-global call: whichever comes second
 silently disables the other.  A reactor that runs on an asyncio loop
-therefore hands its signals to the loop's C{add_signal_handler} instead.
+therefore hands SIGCHLD to the loop's C{add_signal_handler}.  The loop's
+wakeup fd (asyncio's, set up by that registration, or uvloop's own) also
+wakes the loop for SIGINT and SIGTERM, whichever thread the kernel delivers
+them to, so that Python runs their handlers at once.
 """
 
 from __future__ import annotations
@@ -25,15 +32,26 @@ SignalHandler = Callable[[int, "FrameType | None"], None]
 
 class AsyncioSignalHandling:
     """
-    A Twisted C{SignalHandling} (C{install}/C{uninstall}) that registers
-    SIGINT, SIGTERM and SIGCHLD with an asyncio loop.
+    A Twisted C{SignalHandling} (C{install}/C{uninstall}) for a reactor on
+    an asyncio loop: SIGINT and SIGTERM through C{signal.signal}, SIGCHLD
+    through the loop's C{add_signal_handler}.
 
-    SIGINT is taken only while Python's default handler is in place (so a
-    debugger's or the application's own handler wins), as Twisted does.
+    As on Twisted's own reactors:
+
+      - SIGINT is taken only while Python's default handler is in place (so
+        a debugger's or the application's own handler wins); SIGTERM is
+        taken always.
+      - A handler the application installs with C{signal.signal} after
+        C{install} replaces the reactor's: the reactor no longer sees that
+        signal, and the application may call the reactor's handler (the
+        value C{signal.signal} returned) itself, e.g. after a graceful
+        shutdown.  So does a handler installed with the loop's
+        C{add_signal_handler}.
+
     SIGCHLD reaps Twisted's child processes (L{twisted.internet.process})
-    where the loop lets it be handled.
-    Both methods run in the loop's thread; outside the main thread signal
-    handlers cannot be installed, and C{install} logs that and does nothing.
+    where the loop lets it be handled.  Both methods run in the loop's
+    thread; outside the main thread signal handlers cannot be installed,
+    and C{install} logs that and does nothing.
     """
 
     def __init__(
@@ -47,7 +65,24 @@ class AsyncioSignalHandling:
         self._sigInt = sigInt
         self._sigTerm = sigTerm
         self._reapProcesses = reapProcesses
+        #: signals registered with the loop's add_signal_handler
         self._installed: list[int] = []
+        #: signal -> (the handler installed with signal.signal, the one it
+        #: replaced)
+        self._replaced: dict[int, tuple[SignalHandler, object]] = {}
+
+    def _set(self, signum: int, handler: SignalHandler) -> None:
+        try:
+            previous = signal.signal(signum, handler)
+        except ValueError as e:
+            # Not the main thread.
+            _log.info(
+                "Cannot install a handler for signal {signum}: {error}",
+                signum=signum,
+                error=e,
+            )
+        else:
+            self._replaced[signum] = (handler, previous)
 
     def _add(
         self,
@@ -75,8 +110,8 @@ class AsyncioSignalHandling:
         Install the handlers (called in the 'during startup' phase).
         """
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self._add(signal.SIGINT, self._sigInt, signal.SIGINT, None)
-        self._add(signal.SIGTERM, self._sigTerm, signal.SIGTERM, None)
+            self._set(signal.SIGINT, self._sigInt)
+        self._set(signal.SIGTERM, self._sigTerm)
         if self._reapProcesses is not None:
             # Quiet: where the loop refuses, the reactor watches its children
             # through pidfds instead.
@@ -86,8 +121,16 @@ class AsyncioSignalHandling:
 
     def uninstall(self) -> None:
         """
-        Remove what L{install} installed; idempotent.
+        Remove what L{install} installed; idempotent.  A SIGINT or SIGTERM
+        handler is put back as it was only where the reactor's is still in
+        place (one the application installed since stays).
         """
+        replaced, self._replaced = self._replaced, {}
+        for signum, (handler, previous) in replaced.items():
+            if signal.getsignal(signum) is handler:
+                # None: a handler installed from outside Python.
+                restore = signal.SIG_DFL if previous is None else previous
+                signal.signal(signum, restore)  # type: ignore[arg-type]
         installed, self._installed = self._installed, []
         if self._loop.is_closed():
             return

@@ -10,6 +10,10 @@ breaks one module, and C{txtornado.test.test_private_api} says which name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet import defer
 from twisted.internet.posixbase import (
     _NO_FILEDESC,
     _ContinuousPolling,
@@ -19,6 +23,7 @@ __all__ = [
     "REACTOR_BASE_ATTRIBUTES",
     "_NO_FILEDESC",
     "_ContinuousPolling",
+    "install_future_await",
 ]
 
 #: Attributes and methods of L{twisted.internet.base.ReactorBase} /
@@ -112,3 +117,51 @@ def alpnAsksFactory() -> bool:
     from twisted.internet import _sslverify
 
     return hasattr(_sslverify, "protosFromProtocol")
+
+
+#: Names in C{twisted.internet.defer} that L{install_future_await} replaces:
+#: module globals that Twisted's coroutine runner looks up on each use.
+FUTURE_AWAIT_NAMES = ("iscoroutine", "_cancellableInlineCallbacks")
+
+
+def install_future_await(
+    is_awaited: Callable[[object], bool],
+    convert: Callable[[Any], defer.Deferred[Any]],
+) -> None:
+    """
+    Make Twisted's coroutine runner (C{inlineCallbacks}, C{ensureDeferred},
+    C{Deferred.fromCoroutine}) wait for the objects C{is_awaited} accepts:
+    a coroutine that yields one (an asyncio future it awaits) is resumed
+    with the outcome of the L{Deferred} C{convert} returns for it, instead
+    of getting the object sent straight back.  Idempotent: the first call's
+    functions stay.
+
+    Twisted has no public hook for this.  Its runner,
+    C{defer._inlineCallbacks}, sends every value it does not wait for back
+    into the coroutine, and waits only for Deferreds and for what
+    C{defer.iscoroutine} (asyncio's C{iscoroutine}, imported into the
+    module) or C{inspect.isgenerator} accept, which it hands to
+    C{defer._cancellableInlineCallbacks} to get a Deferred.  Both are
+    looked up as module globals on each use (also by C{fromCoroutine} and
+    C{inlineCallbacks}), so both are replaced here: C{iscoroutine} also
+    accepts what C{is_awaited} accepts, and C{_cancellableInlineCallbacks}
+    converts those with C{convert} and runs everything else as before.
+    Nothing else changes, and no frame is added to a coroutine's stack or
+    tracebacks.  C{convert} must return a Deferred, never raise.
+    """
+    if getattr(defer._cancellableInlineCallbacks, "_txtornado_awaits", False):
+        return
+    plainIscoroutine: Callable[[object], bool] = defer.iscoroutine  # type: ignore[attr-defined]
+    plainRun: Callable[[Any], defer.Deferred[Any]] = defer._cancellableInlineCallbacks
+
+    def iscoroutine(obj: object) -> bool:
+        return plainIscoroutine(obj) or is_awaited(obj)
+
+    def _cancellableInlineCallbacks(gen: Any) -> defer.Deferred[Any]:
+        if is_awaited(gen):
+            return convert(gen)
+        return plainRun(gen)
+
+    _cancellableInlineCallbacks._txtornado_awaits = True  # type: ignore[attr-defined]
+    defer.iscoroutine = iscoroutine  # type: ignore[attr-defined,assignment]
+    defer._cancellableInlineCallbacks = _cancellableInlineCallbacks

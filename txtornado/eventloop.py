@@ -99,6 +99,9 @@ from twisted.python import threadable
 
 from txtornado import _asyncio_private as _private
 from txtornado import _twisted_private
+
+# Imported so that coroutines Twisted runs can await this loop's futures.
+from txtornado import futures as _futures  # noqa: F401
 from txtornado._reactorselector import NestedSelector, ReactorSelector
 from txtornado._taskfactory import Task, await_deferreds
 

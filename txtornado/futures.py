@@ -25,13 +25,55 @@ How each side waits for the other:
     C{await deferred}, on a loop where L{enable_deferred_await} is in
     effect, which is every loop txtornado runs on (see below); anywhere,
     C{await future_from_deferred(deferred)}.
-  - In C{inlineCallbacks}: C{yield deferred_from_future(x)}; in
-    C{async def} run by C{ensureDeferred}/C{Deferred.fromCoroutine}:
-    C{await deferred_from_future(x)}.  Twisted's coroutine runner only
-    waits for Deferreds: a bare C{await future} there raises
-    C{RuntimeError("await wasn't used with future")}.  Wrapping explicitly
-    (rather than teaching Twisted's runner about futures) keeps Twisted's
-    code unchanged and says at the call site which loop's object is awaited.
+  - In C{async def} run by Twisted (C{ensureDeferred},
+    C{Deferred.fromCoroutine}, or a coroutine yielded in
+    C{inlineCallbacks}): C{await future}, with any asyncio or Tornado
+    future, task or coroutine (C{await AsyncHTTPClient().fetch(url)}), as
+    described below; in an C{inlineCallbacks} generator: C{yield from
+    future}.  Anywhere: C{await}/C{yield deferred_from_future(x)}, which
+    also takes C{concurrent.futures} futures and every Tornado yieldable.
+
+Bare C{await future} in coroutines that Twisted runs: Twisted's runner waits
+only for Deferreds (and coroutines), and sends any other value that a
+coroutine yields straight back into it; an asyncio future's C{__await__}
+yields the future itself, so it would raise C{RuntimeError("await wasn't
+used with future")}.  Importing this module (which L{txtornado.reactor}
+and L{txtornado.eventloop} do, so every L{TornadoReactor},
+L{TwistedEventLoop} and L{TwistedIOLoop} program, and so does the first use
+of a bridge name from C{txtornado}) teaches the runner about futures (the
+mirror of
+L{enable_deferred_await}; Twisted has no public hook, see
+C{txtornado._twisted_private.install_future_await}): a future that a
+coroutine awaits is converted with L{deferred_from_future}, and the
+coroutine is resumed with its outcome.  So:
+
+  - the coroutine gets the future's result, or its exception raised at the
+    C{await}; a cancelled future raises Twisted's C{CancelledError} there
+    (and, unless the coroutine catches it, fails its Deferred with it);
+  - cancelling the coroutine's Deferred while it awaits a future cancels
+    the future at once, and raises Twisted's C{CancelledError} at the
+    C{await};
+  - it works wherever the future's loop runs in the reactor's thread when
+    the coroutine awaits it (the loop of a L{TornadoReactor}, a
+    L{TwistedEventLoop} hosted by any reactor, the loop of Twisted's
+    C{AsyncioSelectorReactor}), and also before C{reactor.run()} for the
+    loop of a L{TornadoReactor} and for a L{TwistedEventLoop}, which will
+    run with the reactor: so a coroutine started before C{run()} may
+    await futures made inside it (code that decides per call whether it
+    may use asyncio, by asking for a running loop, answers "no" before
+    C{run()} and "yes" inside it on a L{TornadoReactor});
+  - a future whose loop is closed, or not running and not run by a
+    reactor (another reactor than L{TornadoReactor}, a plain asyncio loop
+    nobody runs), raises C{RuntimeError} at the C{await}, saying what to
+    do; one whose loop runs in another thread raises C{RuntimeError} too;
+  - the coroutine does not become an asyncio task:
+    C{asyncio.current_task()} is C{None} in it, so asyncio APIs that need
+    a current task (C{asyncio.timeout}, C{asyncio.TaskGroup}, and
+    C{asyncio.wait_for} since Python 3.12) must run in a task of their own:
+    C{await deferred_from_future(coroutine)};
+  - a future yielded as a plain value in an C{inlineCallbacks} generator
+    (C{yield future}, not C{yield from}) is still sent back as it is, as
+    Twisted documents for values that are not Deferreds.
 
 Bare C{await deferred} in asyncio tasks: C{Deferred.__await__} yields the
 Deferred itself until it fires, and an asyncio task only accepts objects
@@ -126,13 +168,16 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import sys
+import weakref
 from collections.abc import Awaitable
 from typing import Any, TypeVar, cast
 
 from tornado import gen
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import CancelledError, Deferred, fail
 from twisted.python.failure import Failure
 
+from txtornado import _asyncio_private, _twisted_private
 from txtornado._taskfactory import (
     DeferredFuture,
     exception_of,
@@ -382,3 +427,61 @@ def enable_deferred_await(loop: asyncio.AbstractEventLoop | None = None) -> None
     if is_deferred_await_factory(previous):
         return
     loop.set_task_factory(make_task_factory(previous))
+
+
+#: Loops of L{TornadoReactor}s: they run when their reactor runs.
+_reactor_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+def _note_reactor_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """
+    Record that a L{TornadoReactor} runs C{loop}: a future of C{loop} may
+    be awaited in a coroutine Twisted runs before the reactor runs.
+    """
+    _reactor_loops.add(loop)
+
+
+def _run_by_reactor(loop: asyncio.AbstractEventLoop) -> bool:
+    if loop in _reactor_loops:
+        return True
+    from txtornado.eventloop import TwistedEventLoop
+
+    return isinstance(loop, TwistedEventLoop)
+
+
+def _deferred_from_awaited_future(future: asyncio.Future[Any]) -> Deferred[Any]:
+    """
+    The L{Deferred} Twisted's coroutine runner waits for when a coroutine
+    awaits C{future} (see the module docstring): L{deferred_from_future}'s,
+    or a failed one saying why the future cannot be awaited there.  Never
+    raises.
+    """
+    _asyncio_private.take_awaited_future(future)
+    try:
+        loop = future.get_loop()
+        if loop.is_closed():
+            raise RuntimeError(
+                f"{future!r} was awaited in a coroutine run by Twisted, but its"
+                f" event loop {loop!r} is closed"
+            )
+        if not loop.is_running() and not _run_by_reactor(loop):
+            reactor = sys.modules.get("twisted.internet.reactor")
+            raise RuntimeError(
+                f"{future!r} was awaited in a coroutine run by Twisted"
+                " (ensureDeferred, Deferred.fromCoroutine, inlineCallbacks),"
+                f" but its event loop {loop!r} is not running, and the reactor"
+                f" ({reactor!r}) does not run it.  Run Twisted and asyncio on"
+                " one loop: install txtornado's TornadoReactor"
+                " (txtornado.install(), before twisted.internet.reactor is"
+                " imported), or run asyncio and Tornado on this reactor with"
+                " txtornado.TwistedEventLoopPolicy or TwistedIOLoop; then make"
+                " the future while the reactor runs."
+            )
+        return deferred_from_future(future)
+    except BaseException as e:
+        return fail(e)
+
+
+_twisted_private.install_future_await(
+    _asyncio_private.is_awaited_future, _deferred_from_awaited_future
+)

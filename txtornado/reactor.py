@@ -47,7 +47,7 @@ from zope.interface import implementer
 
 from txtornado._signals import AsyncioSignalHandling
 from txtornado._twisted_private import _NO_FILEDESC, _ContinuousPolling
-from txtornado.futures import enable_deferred_await
+from txtornado.futures import _note_reactor_loop, enable_deferred_await
 
 __all__ = ["TornadoReactor", "install"]
 
@@ -59,6 +59,11 @@ _baseCallLater = PosixReactorBase.callLater
 #: The fd recorded for a writer that L{TornadoReactor.addWriter} has not
 #: registered with the loop (yet).
 _UNREGISTERED = -1
+
+#: The fd recorded for a descriptor whose file descriptor number another
+#: descriptor has taken over (see L{TornadoReactor._claimDescriptorNumber}):
+#: the loop's registration for that number is no longer its own.
+_DETACHED = -2
 
 
 class _LoopDriver:
@@ -137,6 +142,16 @@ class TornadoReactor(PosixReactorBase):
     before then; so under uvloop never close a registered fd in the same
     loop iteration that registered it.
 
+    File descriptor numbers are reused: once a lost descriptor's fd is
+    closed, the next socket may get the same number.  Registering a
+    descriptor on a number that another registered descriptor holds gives
+    the number to the new one: the loop's registration (the loop's record
+    and the kernel's) is made afresh for the new descriptor, the other one
+    gets no more events from the loop (it is still listed by
+    C{getReaders}/C{getWriters}), and if its C{fileno()} says its fd is gone
+    it is disconnected by the next check, which leaves the new descriptor's
+    registration alone.
+
     @param io_loop: The IOLoop to run on; by default C{IOLoop.current()}.
     """
 
@@ -152,10 +167,17 @@ class TornadoReactor(PosixReactorBase):
             io_loop = IOLoop.current()
         self._io_loop = io_loop
         self._driver = _LoopDriver(io_loop)
-        # A bare "await deferred" in the loop's tasks (txtornado.futures).
+        # A bare "await deferred" in the loop's tasks, and "await future" in
+        # Twisted's coroutines before run() (txtornado.futures).
         enable_deferred_await(self._driver.loop)
+        _note_reactor_loop(self._driver.loop)
+        #: descriptor -> the fd it is registered with in the loop, or
+        #: _UNREGISTERED (writers only) or _DETACHED
         self._readers: dict[IReadDescriptor, int] = {}
         self._writers: dict[IWriteDescriptor, int] = {}
+        #: fd -> the descriptor the loop's registration of that fd is for
+        self._readerByFd: dict[int, IReadDescriptor] = {}
+        self._writerByFd: dict[int, IWriteDescriptor] = {}
         #: callFromThread's calls, and whether a loop wake-up is on its way
         #: for them
         self._threadCalls: deque[
@@ -319,8 +341,10 @@ class TornadoReactor(PosixReactorBase):
 
     def _signalsFactory(self) -> AsyncioSignalHandling:
         """
-        SIGINT and SIGTERM stop the reactor, SIGCHLD reaps its children; all
-        through the loop's C{add_signal_handler}.
+        SIGINT and SIGTERM stop the reactor (through C{signal.signal}, so an
+        application's own handler replaces them, as on every reactor),
+        SIGCHLD reaps its children (through the loop's
+        C{add_signal_handler}); see L{AsyncioSignalHandling}.
         """
         return AsyncioSignalHandling(
             self._driver.loop,
@@ -353,6 +377,7 @@ class TornadoReactor(PosixReactorBase):
             # No pidfd support, or the child is already gone (and reaped by
             # SIGCHLD handling or on the next one).
             return
+        self._claimDescriptorNumber(pidfd, None)
         self._childWatchers[pid] = pidfd
         self._driver.addReader(pidfd, self._childExited, pid)
 
@@ -495,6 +520,7 @@ class TornadoReactor(PosixReactorBase):
         if reader in self._readers or self._continuousPolling.isReading(reader):
             return
         fd: int = cast(Any, reader).fileno()
+        self._claimDescriptorNumber(fd, reader)
         try:
             self._driver.addReader(
                 fd, callWithLogger, reader, self._readOrWrite, reader, True
@@ -507,6 +533,7 @@ class TornadoReactor(PosixReactorBase):
             self._continuousPolling.addReader(reader)
         else:
             self._readers[reader] = fd
+            self._readerByFd[fd] = reader
             if self._sweepHandle is None:
                 self._armSweep()
 
@@ -563,6 +590,7 @@ class TornadoReactor(PosixReactorBase):
 
     def _registerWriter(self, writer: IWriteDescriptor) -> None:
         fd: int = cast(Any, writer).fileno()
+        self._claimDescriptorNumber(fd, writer)
         try:
             self._driver.addWriter(
                 fd, callWithLogger, writer, self._readOrWrite, writer, False
@@ -577,8 +605,40 @@ class TornadoReactor(PosixReactorBase):
             raise
         else:
             self._writers[writer] = fd
+            self._writerByFd[fd] = writer
             if self._sweepHandle is None:
                 self._armSweep()
+
+    def _claimDescriptorNumber(self, fd: int, descriptor: object) -> None:
+        """
+        Make the loop's registrations of C{fd} free for C{descriptor} (or,
+        with C{None}, for the reactor's own use) before it registers C{fd}.
+
+        A reader or writer registered on C{fd} that is not C{descriptor}
+        holds a number the kernel has given to a new file, so its own fd was
+        closed behind the reactor's back: the loop may still hold a record of
+        it that the kernel has forgotten, and adding to that record would
+        never reach the kernel.  Its registrations are removed from the loop
+        and it is detached (see the class docstring).
+        """
+        reader = self._readerByFd.get(fd)
+        if reader is not None and reader is not descriptor:
+            del self._readerByFd[fd]
+            self._readers[reader] = _DETACHED
+            self._forgetRegistration(self._driver.removeReader, fd)
+        writer = self._writerByFd.get(fd)
+        if writer is not None and writer is not descriptor:
+            del self._writerByFd[fd]
+            self._writers[writer] = _DETACHED
+            self._forgetRegistration(self._driver.removeWriter, fd)
+
+    def _forgetRegistration(self, remove: Callable[[int], object], fd: int) -> None:
+        try:
+            remove(fd)
+        except (OSError, ValueError):
+            # The kernel forgot the old file already; the loop's record of it
+            # is gone all the same.
+            pass
 
     def _armSweep(self) -> None:
         self._sweepHandle = self._driver.callLater(
@@ -591,6 +651,9 @@ class TornadoReactor(PosixReactorBase):
         says its file descriptor is gone (-1, or raises), as the select and
         poll reactors do when the kernel reports the bad descriptor.
         """
+        if self._sweepHandle is not None:
+            # Called directly rather than by its timer: one timer at a time.
+            self._sweepHandle.cancel()
         self._sweepHandle = None
         registered: tuple[tuple[dict[Any, int], bool], ...] = (
             (self._readers, True),
@@ -615,7 +678,9 @@ class TornadoReactor(PosixReactorBase):
         """
         fd = self._readers.pop(reader, None)
         if fd is not None:
-            self._driver.removeReader(fd)
+            if fd >= 0:
+                del self._readerByFd[fd]
+                self._driver.removeReader(fd)
         elif self._continuousPolling.isReading(reader):
             self._continuousPolling.removeReader(reader)
 
@@ -625,7 +690,8 @@ class TornadoReactor(PosixReactorBase):
         """
         fd = self._writers.pop(writer, None)
         if fd is not None:
-            if fd != _UNREGISTERED:
+            if fd >= 0:
+                del self._writerByFd[fd]
                 self._driver.removeWriter(fd)
         elif self._continuousPolling.isWriting(writer):
             self._continuousPolling.removeWriter(writer)

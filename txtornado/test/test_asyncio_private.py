@@ -191,6 +191,31 @@ class AsyncioSelectorDataTests(SynchronousTestCase):
             "self._ready = ", inspect.getsource(base_events.BaseEventLoop.__init__)
         )
 
+    def test_awaited_future_flag(self) -> None:
+        """
+        C{Future.__await__} sets C{_asyncio_future_blocking} before it
+        yields the future, for the C and the Python implementations alike;
+        a future yielded as a plain value, or not a future at all, is not
+        an awaited future; L{private.take_awaited_future} resets the flag.
+        """
+        from asyncio import futures
+
+        loop = asyncio.SelectorEventLoop()
+        self.addCleanup(loop.close)
+        classes = {futures._PyFuture, asyncio.Future}  # type: ignore[attr-defined]
+        for cls in classes:
+            future = cls(loop=loop)
+            self.assertFalse(private.is_awaited_future(future), cls)
+            iterator = future.__await__()
+            self.assertIs(next(iterator), future)
+            self.assertTrue(private.is_awaited_future(future), cls)
+            private.take_awaited_future(future)
+            self.assertFalse(private.is_awaited_future(future), cls)
+            future.set_result(1)
+            with self.assertRaises(StopIteration):
+                iterator.send(None)
+        self.assertFalse(private.is_awaited_future(object()))
+
 
 class SourceTracebackTests(SynchronousTestCase):
     """

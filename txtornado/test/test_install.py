@@ -6,17 +6,20 @@ reactor.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
 import textwrap
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.test._subprocess import ROOT, binPath, run, runPython
+from txtornado.test._subprocess import ROOT, binPath, childEnv, run, runPython
 
 
 class InstallTests(SynchronousTestCase):
@@ -263,6 +266,68 @@ class WheelTests(SynchronousTestCase):
         self.assertIn("txtornado/reactor.py", names)
 
 
+class SignalHandlingTests(SynchronousTestCase):
+    """
+    L{txtornado._signals.AsyncioSignalHandling} in this process (whose main
+    thread runs the tests).
+    """
+
+    def setUp(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.addCleanup(self.loop.close)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self.addCleanup(signal.signal, signum, signal.getsignal(signum))
+        self.calls: list[int] = []
+
+    def _handling(self) -> Any:
+        from txtornado._signals import AsyncioSignalHandling
+
+        def handler(signum: int, frame: object) -> None:
+            self.calls.append(signum)
+
+        return AsyncioSignalHandling(self.loop, handler, handler, None)
+
+    def test_installAndUninstall(self) -> None:
+        """
+        C{install} puts the reactor's handlers in place with
+        C{signal.signal} (SIGINT only over Python's default one);
+        C{uninstall} puts back the ones they replaced, once.
+        """
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        handling = self._handling()
+        handling.install()
+        self.assertIs(signal.getsignal(signal.SIGINT), handling._sigInt)
+        self.assertIs(signal.getsignal(signal.SIGTERM), handling._sigTerm)
+        handling.uninstall()
+        handling.uninstall()
+        self.assertIs(signal.getsignal(signal.SIGINT), signal.default_int_handler)
+        self.assertIs(signal.getsignal(signal.SIGTERM), signal.SIG_IGN)
+
+    def test_applicationHandlersStay(self) -> None:
+        """
+        A SIGINT handler in place before C{install} is left alone; handlers
+        the application installs after C{install} stay after
+        C{uninstall}.
+        """
+
+        def mine(signum: int, frame: object) -> None:
+            pass
+
+        def mineToo(signum: int, frame: object) -> None:
+            pass
+
+        signal.signal(signal.SIGINT, mine)
+        handling = self._handling()
+        handling.install()
+        self.assertIs(signal.getsignal(signal.SIGINT), mine)
+        previous = signal.signal(signal.SIGTERM, mineToo)
+        self.assertIs(previous, handling._sigTerm)
+        handling.uninstall()
+        self.assertIs(signal.getsignal(signal.SIGINT), mine)
+        self.assertIs(signal.getsignal(signal.SIGTERM), mineToo)
+
+
 class EditableInstallTests(SynchronousTestCase):
     """
     C{pip install -e .} in its default mode.
@@ -419,3 +484,99 @@ class SignalTests(SynchronousTestCase):
         )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("['child ended 3', 'SIGUSR1', 'shutdown']", result.stdout)
+
+    #: How each reactor of L{_applicationHandler} is installed in the child.
+    _INSTALL = {
+        "epoll": "from twisted.internet import epollreactor\nepollreactor.install()",
+        "asyncio": "from twisted.internet import asyncioreactor\n"
+        "asyncioreactor.install()",
+        "tornado": "import txtornado\ntxtornado.install()",
+        "tornado-uvloop": "import txtornado, uvloop\n"
+        "from tornado.platform.asyncio import AsyncIOLoop\n"
+        "txtornado.install(AsyncIOLoop(asyncio_loop=uvloop.new_event_loop()))",
+    }
+
+    def _applicationHandlerCode(self, reactorName: str, signalName: str) -> str:
+        """
+        On reactor C{reactorName}, a handler for C{signalName} that the
+        application installs with C{signal.signal} once the reactor runs
+        replaces the reactor's: when the signal arrives the reactor keeps
+        running while the application's graceful work takes many loop
+        iterations; then the application calls the reactor's handler (the
+        one C{signal.signal} returned), which stops the reactor.  Return the
+        child's code.
+        """
+        code = self._INSTALL[reactorName] + textwrap.dedent(
+            f"""
+            import os, signal
+            from twisted.internet import reactor
+            signum = signal.{signalName}
+            events = []
+            previous = None
+            def work(remaining):
+                if remaining:
+                    reactor.callLater(0, work, remaining - 1)
+                else:
+                    events.append("work done")
+                    previous(signum, None)
+            def handler(number, frame):
+                events.append("handler")
+                reactor.callFromThread(work, 50)
+            def start():
+                global previous
+                previous = signal.signal(signum, handler)
+                os.kill(os.getpid(), signum)
+            reactor.callWhenRunning(start)
+            reactor.addSystemEventTrigger(
+                "before", "shutdown", events.append, "shutdown")
+            reactor.run()
+            print(type(reactor).__name__, events)
+            """
+        )
+        return code
+
+    def _applicationHandlers(self, signalName: str) -> None:
+        # One child per reactor, all at once.
+        children = {
+            name: subprocess.Popen(
+                [sys.executable, "-c", self._applicationHandlerCode(name, signalName)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=childEnv(),
+            )
+            for name in self._INSTALL
+        }
+        outcomes = {}
+        for name, child in children.items():
+            try:
+                out, err = child.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                out, err = child.communicate()
+            outcomes[name] = f"{child.returncode} {out.strip()} {err.strip()}"
+        expected = {
+            name: f"0 {reactor} ['handler', 'work done', 'shutdown'] "
+            for name, reactor in [
+                ("epoll", "EPollReactor"),
+                ("asyncio", "AsyncioSelectorReactor"),
+                ("tornado", "TornadoReactor"),
+                ("tornado-uvloop", "TornadoReactor"),
+            ]
+        }
+        self.assertEqual(outcomes, expected)
+
+    def test_applicationHandlerReplacesSIGTERM(self) -> None:
+        """
+        An application's SIGTERM handler replaces the reactor's, on
+        Twisted's epoll and asyncio reactors and on TornadoReactor (stdlib
+        asyncio and uvloop) alike.
+        """
+        self._applicationHandlers("SIGTERM")
+
+    def test_applicationHandlerReplacesSIGINT(self) -> None:
+        """
+        The same for SIGINT.
+        """
+        self._applicationHandlers("SIGINT")

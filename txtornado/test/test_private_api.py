@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from typing import Any
 
 from twisted.internet.posixbase import PosixReactorBase
 from twisted.trial.unittest import SynchronousTestCase
@@ -64,6 +65,105 @@ class TwistedPrivateNamesTests(SynchronousTestCase):
                 )
         finally:
             reactor.io_loop.close()
+
+
+class FutureAwaitTests(SynchronousTestCase):
+    """
+    The names of Twisted's coroutine runner that
+    L{_twisted_private.install_future_await} replaces.
+    """
+
+    def test_runnerLooksNamesUp(self) -> None:
+        """
+        C{iscoroutine} and C{_cancellableInlineCallbacks} are globals of
+        C{twisted.internet.defer} that C{_inlineCallbacks} (the runner),
+        C{Deferred.fromCoroutine} and C{inlineCallbacks} look up when they
+        run: replacing the module attributes reaches all three.
+        """
+        from twisted.internet import defer
+
+        def names(function: Any) -> set[str]:
+            found: set[str] = set()
+            codes = [function.__code__]
+            while codes:
+                code = codes.pop()
+                found.update(code.co_names)
+                codes.extend(c for c in code.co_consts if inspect.iscode(c))
+            return found
+
+        for name in _twisted_private.FUTURE_AWAIT_NAMES:
+            self.assertTrue(callable(getattr(defer, name, None)), name)
+        self.assertLessEqual(
+            set(_twisted_private.FUTURE_AWAIT_NAMES), names(defer._inlineCallbacks)
+        )
+        self.assertLessEqual(
+            set(_twisted_private.FUTURE_AWAIT_NAMES),
+            names(defer.Deferred.fromCoroutine),
+        )
+        self.assertIn("_cancellableInlineCallbacks", names(defer.inlineCallbacks))
+        self.assertEqual(
+            list(inspect.signature(defer._cancellableInlineCallbacks).parameters),
+            ["gen"],
+        )
+
+    def test_installed(self) -> None:
+        """
+        Importing L{txtornado.futures} installs the replacements, once (a
+        second call keeps the first one's), and the runner waits through
+        them for what the predicate accepts: the coroutine is resumed with
+        the outcome of the converted Deferred.
+        """
+        from twisted.internet import defer
+
+        import txtornado.futures  # noqa: F401
+
+        installed = defer._cancellableInlineCallbacks
+        self.assertTrue(getattr(installed, "_txtornado_awaits", False))
+        _twisted_private.install_future_await(
+            lambda obj: False, lambda obj: defer.fail(AssertionError())
+        )
+        self.assertIs(defer._cancellableInlineCallbacks, installed)
+
+        class Plain:
+            # Yields a value that is no Deferred, coroutine or future.
+            def __await__(self) -> Any:
+                return (yield "plain")
+
+        async def main() -> Any:
+            return await Plain()
+
+        # The runner sends it back, as before.
+        self.assertEqual(self.successResultOf(defer.ensureDeferred(main())), "plain")
+
+    def test_futureAwaited(self) -> None:
+        """
+        With the replacements installed, a coroutine run by
+        C{ensureDeferred} that awaits an asyncio future waits for it, in
+        C{_inlineCallbacks}, without a task.
+        """
+        import asyncio
+
+        from twisted.internet import defer
+
+        import txtornado.futures  # noqa: F401
+
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+
+        async def main() -> Any:
+            return await future
+
+        async def run() -> Any:
+            nonlocal future
+            future = loop.create_future()
+            deferred = defer.ensureDeferred(main())
+            self.assertNoResult(deferred)
+            future.set_result("result")
+            await asyncio.sleep(0)
+            return self.successResultOf(deferred)
+
+        future: asyncio.Future[Any]
+        self.assertEqual(loop.run_until_complete(run()), "result")
 
 
 class TornadoPrivateNamesTests(SynchronousTestCase):

@@ -359,6 +359,116 @@ class ReactorTestsMixin:
         """
         self._lostDescriptorTest(closeAfterPoll=True)
 
+    def _reusedNumberTest(self, oldIsWriter: bool) -> None:
+        """
+        Register a reader (or a writer) on a socket, close the socket
+        behind the reactor's back once the loop has polled, register a
+        reader on a new socket that gets the same fd number, and check the
+        new reader gets its events before and after the lost-descriptor
+        check, which disconnects the old descriptor once.
+        """
+        reactor = self.buildReactor()
+        # Only the test's own calls run the check.
+        reactor.lostDescriptorInterval = 3600.0
+        cleanup = self.addCleanup
+        oldSock, oldPeer = socket.socketpair()
+        cleanup(oldPeer.close)
+        pollRead, pollWrite = socket.socketpair()
+        cleanup(pollRead.close)
+        cleanup(pollWrite.close)
+        number = oldSock.fileno()
+        events: list[str] = []
+        sockets: list[socket.socket] = []
+
+        class Old(FileDescriptor):
+            def fileno(self) -> int:
+                return oldSock.fileno()
+
+            def doRead(self) -> None:
+                events.append("old doRead")
+
+            def doWrite(self) -> None:
+                events.append("old doWrite")
+
+            def connectionLost(self, reason: Any) -> None:
+                events.append(f"old {type(reason.value).__name__}")
+
+        class New(FileDescriptor):
+            def fileno(self) -> int:
+                return sockets[0].fileno()
+
+            def doRead(self) -> None:
+                data = sockets[0].recv(100)
+                events.append(f"new {data.decode()}")
+                if data == b"first":
+                    # The check finds the old descriptor lost: it must not
+                    # take the new one's registration with it.
+                    reactor._sweepLostDescriptors()
+                    events.append(f"listed {self in reactor.getReaders()}")
+                    sockets[1].send(b"second")
+                else:
+                    reactor.removeReader(self)
+                    reactor.stop()
+
+        class Closer(FileDescriptor):
+            # Its event proves the loop has polled with Old registered.
+            def fileno(self) -> int:
+                return pollRead.fileno()
+
+            def doRead(self) -> None:
+                reactor.removeReader(self)
+                oldSock.close()
+                sockets.extend(socket.socketpair())
+                for sock in sockets:
+                    cleanup(sock.close)
+                events.append(f"reused {sockets[0].fileno() == number}")
+                new = New(reactor)
+                reactor.addReader(new)
+                events.append(f"listed {new in reactor.getReaders()}")
+                sockets[1].send(b"first")
+
+        if oldIsWriter:
+            # A full send buffer: registered for writing, never writable.
+            oldSock.setblocking(False)
+            try:
+                while True:
+                    oldSock.send(b"x" * 65536)
+            except BlockingIOError:
+                pass
+            reactor.addWriter(Old(reactor))
+        else:
+            reactor.addReader(Old(reactor))
+        reactor.addReader(Closer(reactor))
+        pollWrite.send(b"x")
+        self.runUntil(reactor, timeout=5.0)
+        self.assertEqual(
+            events,
+            [
+                "reused True",
+                "listed True",
+                "new first",
+                "old ConnectionFdescWentAway",
+                "listed True",
+                "new second",
+            ],
+        )
+        self.assertEqual(reactor.getReaders(), [])
+        self.assertEqual(reactor.getWriters(), [])
+
+    def test_lostReaderNumberReused(self) -> None:
+        """
+        A reader on a new socket that got the fd number of a lost reader
+        gets its events, also after the lost reader is disconnected.
+        """
+        self._reusedNumberTest(oldIsWriter=False)
+
+    def test_lostWriterNumberReused(self) -> None:
+        """
+        A reader on a new socket that got the fd number of a lost writer
+        gets its events, also after the lost writer is disconnected.
+        """
+        self._reusedNumberTest(oldIsWriter=True)
+
     def test_regularFileReader(self) -> None:
         """
         A regular file (which epoll refuses) can be added as a reader; it
