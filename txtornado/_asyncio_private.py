@@ -39,6 +39,10 @@ The names, and why each one is needed:
     with C{reactor.callFromThread} instead of asyncio's self-pipe.
   - C{BaseEventLoop._check_closed}: raise asyncio's own "Event loop is
     closed" error.
+  - C{Handle._source_traceback} (debug mode: where the handle was made):
+    each asyncio method that makes a handle removes its own frame from it,
+    so that it ends at the caller; L{TwistedEventLoop.call_soon} and
+    C{call_at}, which wrap asyncio's, remove theirs the same way.
   - The C{data} of the selector keys of C{BaseSelectorEventLoop} (a
     C{(reader, writer)} pair of C{Handle}s or C{None}, set by C{_add_reader}
     and C{_add_writer}) and C{Handle._run}: when the reactor reports a file
@@ -66,6 +70,7 @@ __all__ = [
     "USED_METHODS",
     "RunState",
     "check_closed",
+    "drop_own_frame",
     "earliest_timer",
     "enter_run",
     "exit_run",
@@ -229,6 +234,17 @@ def exit_run(loop: asyncio.AbstractEventLoop, state: RunState) -> None:
         events._set_running_loop(state.previous_running_loop)
     loop._set_coroutine_origin_tracking(False)  # type: ignore[attr-defined]
     sys.set_asyncgen_hooks(*state.asyncgen_hooks)
+
+
+def drop_own_frame(handle: asyncio.Handle) -> None:
+    """
+    Remove the last frame of C{handle}'s creation traceback (kept in debug
+    mode only): the frame of the loop method that called asyncio's, which
+    made the handle.  asyncio's own methods do the same with theirs.
+    """
+    frames = handle._source_traceback  # type: ignore[attr-defined]
+    if frames:
+        del frames[-1]
 
 
 def self_pipe_reader_fd(loop: asyncio.AbstractEventLoop) -> int:

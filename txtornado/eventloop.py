@@ -492,6 +492,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             self._ready_queue.append(handle)
         else:
             handle = _base_call_soon(self, callback, *args, context=context)
+            _private.drop_own_frame(handle)
         if not self._in_tick and self._tick_call is None and not self._driving:
             self._tick_call = self._reactor.callLater(0, self._tick)
         return handle
@@ -513,6 +514,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         context: Any = None,
     ) -> asyncio.TimerHandle:
         timer = super().call_at(when, callback, *args, context=context)
+        _private.drop_own_frame(timer)
         if (
             not self._in_tick
             and not self._driving
