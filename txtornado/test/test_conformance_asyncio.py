@@ -11,7 +11,13 @@ uses to run the same tests on each of its loops.  In that scope a
 TwistedEventLoop configuration may fail, error or hang in no test that
 passes on stdlib, except those listed in L{KNOWN} with their reasons (a
 test id, or C{prefix.*} for a family with one cause), and must pass at
-least as many as stdlib once the listed ones are counted.
+least as many as stdlib once the listed ones are counted.  uvloop's
+figures are printed beside them: many of these tests reach into stdlib's
+loop (C{test_utils.TestCase.close_loop} reads C{loop._default_executor}),
+so uvloop fails them.
+
+The whole run takes about 15 minutes (stdlib runs every test, about 5;
+each other configuration the ~830 in scope, about 2).
 """
 
 from __future__ import annotations
