@@ -215,8 +215,9 @@ def _policy_class(config: str) -> type:
             base.__init__(self, reactor_factory=factory)
 
     def new_event_loop(self: Any) -> Any:
-        loop = base.new_event_loop(self)
+        # Counted first: a test whose loop cannot be made is in scope.
         _Counter.loops += 1
+        loop = base.new_event_loop(self)
         if type(loop) is not expected:
             _Counter.wrong.append(repr(loop))
         return loop
