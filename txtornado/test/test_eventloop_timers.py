@@ -215,14 +215,13 @@ class _TimerValueTests:
         return handle.when(), await fired
 
     def _check_capped(self, due: float, ran: float) -> None:
-        # Woken every MAXIMUM_WAIT at most, and the timer still ran, not
-        # before it was due.
-        # (The reactor's wait is the time left until the reactor timer,
-        # so a little under the cap.)
+        # No wait longer than MAXIMUM_WAIT (0.01 s, a fifth of the timer's
+        # delay): the timer ran after several waits, so the loop asked the
+        # reactor again after each capped one; and not before it was due.
         self.assertGreaterEqual(ran, due)  # type: ignore[attr-defined]
         waits = [w for w in self.waits if w is not None]
+        self.assertGreater(len(waits), 1, waits)  # type: ignore[attr-defined]
         self.assertLessEqual(max(waits), 0.01, waits)  # type: ignore[attr-defined]
-        self.assertGreaterEqual(len([w for w in waits if w > 0.005]), 2, waits)  # type: ignore[attr-defined]
 
     def test_capped_wait_driving(self) -> None:
         """
