@@ -39,10 +39,12 @@ The names, and why each one is needed:
     with C{reactor.callFromThread} instead of asyncio's self-pipe.
   - C{BaseEventLoop._check_closed}: raise asyncio's own "Event loop is
     closed" error.
-  - C{Future._source_traceback} (debug mode): where a task was created;
-    C{TwistedEventLoop.create_task} and the task factory of
-    C{enable_deferred_await} drop their own frames from it, as
-    C{BaseEventLoop.create_task} does without a task factory.
+  - C{Future._source_traceback} and C{Handle._source_traceback} (debug
+    mode): where a task or a handle was made.  asyncio's own methods drop
+    their frames from it so that it ends at the caller;
+    C{TwistedEventLoop.create_task}, C{call_soon} and C{call_at} and the
+    task factory of C{enable_deferred_await}, which wrap asyncio's, drop
+    theirs the same way (L{drop_creation_frame}).
   - The C{data} of the selector keys of C{BaseSelectorEventLoop} (a
     C{(reader, writer)} pair of C{Handle}s or C{None}, set by C{_add_reader}
     and C{_add_writer}) and C{Handle._run}: when the reactor reports a file
@@ -207,17 +209,17 @@ def check_closed(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def drop_creation_frame(
-    future: asyncio.Future[Any], through_create_task: bool = False
+    made: asyncio.Future[Any] | asyncio.Handle, through_create_task: bool = False
 ) -> None:
     """
-    In debug mode, drop the last frame (the function that made C{future}
-    for its caller) from where C{future} records it was created
-    (C{_source_traceback}), as C{BaseEventLoop.create_task} does for the
-    tasks it makes.  With C{through_create_task} (for a task factory),
+    In debug mode, drop the last frame (the loop method that made C{made},
+    a task or a handle, for its caller) from where C{made} records it was
+    created (C{_source_traceback}), as asyncio's own methods do for the
+    tasks and handles they make.  With C{through_create_task} (for a task factory),
     also drop the frame before it if that is C{BaseEventLoop.create_task},
     which leaves its own frame in when a task factory makes the task.
     """
-    source_traceback = future._source_traceback  # type: ignore[attr-defined]
+    source_traceback = made._source_traceback  # type: ignore[union-attr]
     if source_traceback:
         del source_traceback[-1]
         if (

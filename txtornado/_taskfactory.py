@@ -243,10 +243,17 @@ class DeferredAwaitingCoroutine(Coroutine[Any, Any, _T]):
         # Whatever the Deferred gave is dropped, as asyncio drops a future's
         # outcome when a task is cancelled after the future completed.
         self._waiter = None
-        if val is None and tb is None:
-            yielded = self._coro.throw(typ)
-        else:
-            yielded = self._coro.throw(typ, val, tb)
+        try:
+            if val is None and tb is None:
+                yielded = self._coro.throw(typ)
+            else:
+                yielded = self._coro.throw(typ, val, tb)
+        finally:
+            # If it raises, the traceback keeps this frame, whose locals
+            # would keep the exception: a cycle only the garbage collector
+            # frees (with all that the coroutine's frames hold), where a task
+            # running its coroutine directly leaves none.
+            typ = val = tb = None
         if type(yielded) in _NOT_DEFERRED:
             return yielded
         return self._yielded(yielded)

@@ -23,7 +23,8 @@ for events is replaced:
     most two are pending per loop: one C{callLater(0)} while callbacks are
     ready, and one C{callLater(delay)} for the earliest asyncio timer
     (delays are relative, so asyncio's monotonic C{time()} and the
-    reactor's C{seconds()} never need to agree).  While the loop drives
+    reactor's C{seconds()} never need to agree; capped, as stdlib's
+    C{select()} timeout is, by L{MAXIMUM_WAIT}).  While the loop drives
     the reactor itself, each iteration ends with a tick instead;
   - a tick runs asyncio iterations while callbacks are ready or the
     previous iteration found I/O, up to L{BATCH_ITERATIONS} iterations and
@@ -118,6 +119,10 @@ _monotonic = time.monotonic
 BATCH_ITERATIONS = 64
 #: A tick starts no new asyncio iteration after this many seconds.
 BATCH_SECONDS = 0.002
+#: The longest wait, in seconds, the loop asks of the reactor for an
+#: asyncio timer (stdlib asyncio's C{MAXIMUM_SELECT_TIMEOUT}): a timer
+#: further away (up to C{math.inf}) wakes the reactor this often.
+MAXIMUM_WAIT = 24 * 3600
 
 # reactor -> open loop using it (see _claim_reactor).
 _loops_by_reactor: dict[int, TwistedEventLoop] = {}
@@ -560,11 +565,13 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
 
     def _set_timer(self, when: float) -> None:
         """
-        Have the reactor call L{_on_timer} at asyncio time C{when}.
+        Have the reactor call L{_on_timer} at asyncio time C{when}, or in
+        L{MAXIMUM_WAIT} seconds if that is sooner (the tick it runs then
+        finds no timer due and sets the reactor timer again).
         """
         if when == self._timer_when:
             return
-        delay = max(0.0, when - self.time())
+        delay = _wait_until(when, self.time())
         timer = self._timer_call
         if timer is not None and timer.active():
             timer.reset(delay)
@@ -595,6 +602,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             self._ready_queue.append(handle)
         else:
             handle = _base_call_soon(self, callback, *args, context=context)
+            _private.drop_creation_frame(handle)
         if not self._in_tick and self._tick_call is None and not self._driving:
             self._tick_call = self._reactor.callLater(0, self._tick)
         return handle
@@ -616,6 +624,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         context: Any = None,
     ) -> asyncio.TimerHandle:
         timer = super().call_at(when, callback, *args, context=context)
+        _private.drop_creation_frame(timer)
         if (
             not self._in_tick
             and not self._driving
@@ -700,7 +709,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         timeout: float | None = self._reactor.timeout()
         when = _private.earliest_timer(self)
         if when is not None:
-            delay = max(0.0, when - self.time())
+            delay = _wait_until(when, self.time())
             if timeout is None or delay < timeout:
                 timeout = delay
         return timeout
@@ -979,6 +988,19 @@ def dispose_reactor(reactor: Any) -> None:
         waker.connectionLost(None)
         vars(waker).clear()  # it refers to itself through a closure
     vars(reactor).clear()
+
+
+def _wait_until(when: float, now: float) -> float:
+    """
+    The wait, in seconds, to ask of the reactor for an asyncio timer due at
+    C{when} (asyncio time), as stdlib asyncio computes its C{select()}
+    timeout: a past deadline or NaN waits 0 (asyncio then runs a NaN timer
+    at the head of its heap at once), and no wait exceeds L{MAXIMUM_WAIT},
+    so that a timer at C{math.inf} or beyond what the reactor's poll can
+    wait (epoll's and poll's limit is ~24.8 days) never reaches it.
+    """
+    # max(0.0, nan) is 0.0: the NaN comparison is false.
+    return min(max(0.0, when - now), MAXIMUM_WAIT)
 
 
 def _reraise(exception: BaseException) -> None:

@@ -110,6 +110,28 @@ class AsyncioPrivateNamesTests(SynchronousTestCase):
         for name in private.USED_METHODS:
             self.assertTrue(callable(getattr(self.loop, name, None)), f"{name} is gone")
 
+    def test_source_traceback(self) -> None:
+        """
+        In debug mode a handle's C{_source_traceback} is a list of frames
+        ending at the caller of C{call_soon}; L{private.drop_creation_frame}
+        removes the last one.  Outside debug mode it is C{None}.
+        """
+        self.loop.set_debug(True)
+        frame = inspect.currentframe()
+        assert frame is not None
+        handle = self.loop.call_soon(print)
+        line = frame.f_lineno - 1
+        frames = handle._source_traceback  # type: ignore[attr-defined]
+        self.assertIsInstance(frames, list)
+        self.assertEqual(frames[-1][:3], (__file__, line, "test_source_traceback"))
+        before = list(frames)
+        private.drop_creation_frame(handle)
+        self.assertEqual(handle._source_traceback, before[:-1])  # type: ignore[attr-defined]
+        self.loop.set_debug(False)
+        plain = self.loop.call_soon(print)
+        self.assertIsNone(plain._source_traceback)  # type: ignore[attr-defined]
+        private.drop_creation_frame(plain)
+
     def test_helpers_on_a_stdlib_loop(self) -> None:
         """
         The helpers behave on a stdlib loop: ready queue, earliest timer,

@@ -1,0 +1,142 @@
+"""
+The judge for TwistedEventLoop: CPython's own asyncio test suite (the
+standard library's C{test.test_asyncio}), run by
+C{conformance/cpython_asyncio_suite.py} on TwistedEventLoop over the EPoll,
+Poll and Select reactors (a new reactor per loop), on stdlib asyncio's own
+loop (the baseline) and on uvloop (a reference, not judged), in one run.
+
+The scope is the runner's (see its docstring): the tests that make their
+loop through the event loop policy or through the per-loop hooks CPython
+uses to run the same tests on each of its loops.  In that scope a
+TwistedEventLoop configuration may fail, error or hang in no test that
+passes on stdlib, except those listed in L{KNOWN} with their reasons (a
+test id, or C{prefix.*} for a family with one cause), and must pass at
+least as many as stdlib once the listed ones are counted.  uvloop's
+figures are printed beside them: many of these tests reach into stdlib's
+loop (C{test_utils.TestCase.close_loop} reads C{loop._default_executor}),
+so uvloop fails them.
+
+The whole run takes about 15 minutes (stdlib runs every test, about 5;
+each other configuration the ~830 in scope, about 2).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from typing import Any
+
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
+
+from txtornado.test._subprocess import ROOT, runConformance
+
+RUNNER = ROOT / "conformance" / "cpython_asyncio_suite.py"
+
+_T = "test.test_asyncio."
+
+#: In-scope tests failing on every TwistedEventLoop configuration and
+#: passing on stdlib, with why.
+KNOWN_ALL: dict[str, str] = {}
+
+#: The same, for one configuration only.
+KNOWN: dict[str, dict[str, str]] = {"epoll": {}, "poll": {}, "select": {}}
+
+
+def _known(config: str, test: str) -> bool:
+    """
+    Whether C{test} failing on C{config} is listed in L{KNOWN_ALL} or
+    L{KNOWN} (by id, or by a C{prefix.*} entry).
+    """
+    return any(
+        test == known or (known.endswith(".*") and test.startswith(known[:-1]))
+        for known in [*KNOWN_ALL, *KNOWN[config]]
+    )
+
+
+def _suite() -> Any:
+    sys.path.insert(0, str(RUNNER.parent))
+    try:
+        import cpython_asyncio_suite as suite
+    finally:
+        sys.path.remove(str(RUNNER.parent))
+    return suite
+
+
+class CPythonAsyncioSuiteTests(SynchronousTestCase):
+    """
+    Run the suite once for every configuration, then judge each
+    TwistedEventLoop configuration.
+    """
+
+    report: dict[str, Any] | None = None
+    output = ""
+
+    def setUp(self) -> None:
+        if importlib.util.find_spec("test.test_asyncio") is None:
+            raise SkipTest(
+                "this Python ships without its test suite (test.test_asyncio); "
+                "Debian/Ubuntu: install libpython3-testsuite"
+            )
+        if CPythonAsyncioSuiteTests.report is None:
+            result, report = runConformance("cpython_asyncio_suite.py", timeout=3600)
+            # The table goes to the test log (pytest -s, or trial's log).
+            print(result.stdout)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+            CPythonAsyncioSuiteTests.report = report
+            CPythonAsyncioSuiteTests.output = result.stdout
+
+    def _judge(self, config: str) -> None:
+        report = self.report
+        assert report is not None
+        results = report["results"]
+        mine, base = results[config], results["stdlib"]
+        self.assertTrue(mine["finished"], self.output)
+        self.assertIsNone(mine["setup_error"], mine["setup_error"])
+        new = report["new_failures"][config]
+        unexplained = [t for t in new if not _known(config, t)]
+        details = "\n\n".join(
+            f"--- {t} [{mine['tests'][t]['outcome']}]\n{mine['details'].get(t, '')}"
+            for t in unexplained
+        )
+        self.assertEqual(unexplained, [], self.output + "\n" + details)
+        # In scope: the tests that made loops through the policy here.
+        scope = [n for n, t in mine["tests"].items() if t["loops"] > 0]
+        self.assertGreater(len(scope), 0)
+        passed = sum(1 for n in scope if mine["tests"][n]["outcome"] == "passed")
+        base_passed = sum(
+            1 for n in scope if base["tests"].get(n, {}).get("outcome") == "passed"
+        )
+        self.assertGreaterEqual(passed + len(new), base_passed, self.output)
+
+    def test_epoll(self) -> None:
+        """
+        TwistedEventLoop on EPollReactor.
+        """
+        self._judge("epoll")
+
+    def test_poll(self) -> None:
+        """
+        TwistedEventLoop on PollReactor.
+        """
+        self._judge("poll")
+
+    def test_select(self) -> None:
+        """
+        TwistedEventLoop on SelectReactor.
+        """
+        self._judge("select")
+
+    def test_known_still_fail(self) -> None:
+        """
+        Every L{KNOWN} entry names a test (or family) that exists in the
+        run, so the list cannot outlive the tests it explains.
+        """
+        report = self.report
+        assert report is not None
+        names = set(report["results"]["stdlib"]["tests"])
+        for known in [*KNOWN_ALL, *(k for c in KNOWN.values() for k in c)]:
+            prefix = known[:-1] if known.endswith(".*") else None
+            self.assertTrue(
+                known in names or (prefix and any(n.startswith(prefix) for n in names)),
+                known,
+            )
