@@ -39,13 +39,23 @@ class Options(usage.Options):
         "Host a Tornado application under twistd.  --app names a "
         "tornado.web.Application, or a callable returning one (called once, "
         "in the running reactor, with the --setting values as keyword "
-        "arguments).  --listen takes any Twisted server endpoint string "
-        "(tcp:8888, ssl:8443:privateKey=key.pem:certKey=cert.pem, "
-        "unix:/run/app.sock, systemd:domain=INET:index=0) and may be "
-        "repeated; by default the app listens on tcp:8888:interface=127.0.0.1."
+        "arguments).  The current directory (or --app-dir) is put first on "
+        "sys.path for the import.  --listen takes any Twisted server endpoint "
+        "string (tcp:8888:interface=127.0.0.1, "
+        "ssl:8443:privateKey=key.pem:certKey=cert.pem, unix:/run/app.sock, "
+        "systemd:domain=INET:index=0) and may be repeated; a tcp: or ssl: "
+        "endpoint without interface= binds every interface (Twisted's "
+        "default).  Without --listen the app listens on "
+        "tcp:8888:interface=127.0.0.1 (loopback only)."
     )
     optParameters = [
         ["app", "a", None, "pkg.module:name of the Application or its factory"],
+        [
+            "app-dir",
+            None,
+            ".",
+            "directory put first on sys.path before importing --app",
+        ],
         ["max-body-size", None, None, "largest request body, in bytes", int],
         ["max-header-size", None, None, "largest request header, in bytes", int],
         [
@@ -100,6 +110,14 @@ class Options(usage.Options):
     def postOptions(self) -> None:
         if not self["app"]:
             raise usage.UsageError("--app is required (pkg.module:make_app)")
+        for option, minimum, why in _LIMITS:
+            value = self[option]
+            if value is not None and (value < minimum or (why and value == 0)):
+                bound = "greater than 0" if why else f"at least {minimum}"
+                extra = f" ({why})" if why else ""
+                raise usage.UsageError(
+                    f"--{option} must be {bound}, not {value}{extra}"
+                )
 
     def serverOptions(self) -> dict[str, Any]:
         """
@@ -113,19 +131,42 @@ class Options(usage.Options):
             "idle-connection-timeout": "idle_connection_timeout",
             "body-timeout": "body_timeout",
         }
+        # None: not given.  A flag not given is 0; a value given is kept
+        # whatever it is (0 included: --max-body-size 0 allows no body).
         return {
-            kwarg: self[option]
+            kwarg: bool(self[option]) if option in _FLAGS else self[option]
             for option, kwarg in names.items()
-            if self[option] not in (None, 0, False)
+            if self[option] is not None and (option not in _FLAGS or self[option])
         }
 
 
-def loadApp(path: str) -> Any:
+#: Numeric options and the least value each takes; a reason means 0 is
+#: refused too (Tornado would read it as "not given" or as "fail at once").
+_LIMITS = [
+    ("max-body-size", 0, ""),
+    ("max-header-size", 0, "Tornado reads 0 as its default, 64 KiB"),
+    ("idle-connection-timeout", 0, "Tornado reads 0 as its default, 3600 s"),
+    ("body-timeout", 0, "leave it out for no limit"),
+    ("shutdown-timeout", 0, ""),
+]
+_FLAGS = {"xheaders", "decompress-request"}
+
+
+def loadApp(path: str, appDir: str | None = None) -> Any:
     """
     Import C{pkg.module:name} (or C{pkg.module.name}) and return the object.
 
+    @param appDir: a directory put first on C{sys.path} before the import
+        (as uvicorn's and gunicorn's C{--app-dir}/C{--chdir} do; twistd
+        itself puts only its script's directory there).
     @raise SystemExit: with a one-line message naming what is missing.
     """
+    if appDir is not None:
+        if not os.path.isdir(appDir):
+            _die(f"--app-dir {appDir}: no such directory")
+        directory = os.path.abspath(appDir)
+        if directory not in sys.path:
+            sys.path.insert(0, directory)
     module, sep, name = path.partition(":")
     if not sep:
         module, _, name = path.rpartition(".")
@@ -169,14 +210,18 @@ def makeService(options: Options) -> Any:
     from twisted.internet import reactor
 
     from txtornado.logbridge import route_tornado_logs
-    from txtornado.service import ListenError, TornadoService
+    from txtornado.service import ListenError, TornadoService, check_settings
 
-    app = loadApp(options["app"])
+    app = loadApp(options["app"], options["app-dir"])
     if not (isinstance(app, tornado.web.Application) or callable(app)):
         _die(
             f"--app {options['app']}: {app!r} is neither a tornado.web.Application "
             "nor a callable returning one"
         )
+    try:
+        check_settings(app, options["settings"])
+    except TypeError as e:
+        _die(f"--app {options['app']}: --setting: {e}")
     route_tornado_logs()
     svc = TornadoService(
         app,

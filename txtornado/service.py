@@ -29,6 +29,7 @@ __all__ = [
     "AppFactory",
     "ListenError",
     "TornadoService",
+    "check_settings",
     "make_application",
 ]
 
@@ -69,28 +70,51 @@ def make_application(
     @raise TypeError: C{app} is neither an Application nor a callable
         returning one, or settings cannot be passed to it.
     """
+    check_settings(app, settings)
     if isinstance(app, tornado.web.Application):
-        if settings:
-            raise TypeError(
-                "settings can only be passed to a factory, not to an Application "
-                "instance"
-            )
         return app
-    if not callable(app):
-        raise TypeError(f"{app!r} is neither a tornado.web.Application nor callable")
-    if settings:
-        parameters = inspect.signature(app).parameters.values()
-        takesAny = any(p.kind is p.VAR_KEYWORD for p in parameters)
-        names = {p.name for p in parameters}
-        unknown = sorted(set(settings) - names)
-        if unknown and not takesAny:
-            raise TypeError(f"{_name(app)} takes no setting {', '.join(unknown)}")
     made = app(**settings)
     if not isinstance(made, tornado.web.Application):
         raise TypeError(
             f"{_name(app)} returned {made!r}, not a tornado.web.Application"
         )
     return made
+
+
+def check_settings(
+    app: tornado.web.Application | AppFactory, settings: dict[str, Any]
+) -> None:
+    """
+    Check, without calling it, that C{app} can be made with C{settings}.
+
+    @raise TypeError: as L{make_application} would, before the call: C{app}
+        is neither an Application nor callable, settings are given for an
+        Application instance, or the factory takes no parameter of a
+        setting's name (and no C{**kwargs}).
+    """
+    if isinstance(app, tornado.web.Application):
+        if settings:
+            raise TypeError(
+                "settings can only be passed to a factory, not to an Application "
+                f"instance (given: {', '.join(sorted(settings))})"
+            )
+        return
+    if not callable(app):
+        raise TypeError(f"{app!r} is neither a tornado.web.Application nor callable")
+    if settings:
+        try:
+            parameters = inspect.signature(app).parameters.values()
+        except (TypeError, ValueError):  # no signature to check: call it
+            return
+        takesAny = any(p.kind is p.VAR_KEYWORD for p in parameters)
+        names = {
+            p.name
+            for p in parameters
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        }
+        unknown = sorted(set(settings) - names)
+        if unknown and not takesAny:
+            raise TypeError(f"{_name(app)} takes no setting {', '.join(unknown)}")
 
 
 def _name(obj: Any) -> str:

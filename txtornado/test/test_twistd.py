@@ -408,3 +408,223 @@ class DemoTests(_ClientMixin, SynchronousTestCase):
         The same with C{--reactor=tornado}.
         """
         self._demo("--reactor=tornado")
+
+
+_MYAPP = """
+import tornado.web
+
+
+class Main(tornado.web.RequestHandler):
+    def get(self):
+        self.write("myapp here")
+
+    def post(self):
+        self.write(f"got {len(self.request.body)} bytes")
+
+
+def make_app():
+    return tornado.web.Application([(r"/", Main)])
+
+
+app = make_app()
+"""
+
+
+def _writeApp(test: SynchronousTestCase) -> Path:
+    """
+    A directory holding C{myapp.py}, a module not importable otherwise.
+    """
+    directory = Path(test.mktemp()).absolute()
+    directory.mkdir()
+    (directory / "myapp.py").write_text(_MYAPP)
+    return directory
+
+
+class _BothReactorsMixin(_ClientMixin):
+    """
+    Serve with the given arguments on one reactor, make requests, stop.
+    """
+
+    reactor: str | None = None
+
+    def serveAndFetch(
+        self,
+        args: list[str],
+        requests: list[tuple[str, bytes | None]],
+        cwd: Path | None = None,
+    ) -> list[tuple[int, bytes]]:
+        """
+        Run C{twistd tornado ARGS --listen tcp:0:...} in C{cwd}, make each
+        (path, POST body or None) request, SIGTERM it, and check it exits 0.
+
+        @return: the (status, body) of each response.
+        """
+        child = Child(
+            twistd(
+                *args, "--listen", "tcp:0:interface=127.0.0.1", reactor=self.reactor
+            ),
+            cwd=cwd,
+        )
+        url = _servingURL(child)
+
+        async def fetchAll(r: Any) -> list[tuple[int, bytes]]:
+            client = AsyncHTTPClient()
+            answers = []
+            for path, body in requests:
+                response = await client.fetch(
+                    url + path.lstrip("/"),
+                    method="GET" if body is None else "POST",
+                    body=body,
+                    raise_error=False,
+                )
+                answers.append((response.code, response.body))
+            return answers
+
+        try:
+            answers = self.request(fetchAll)
+        finally:
+            child.process.send_signal(signal.SIGTERM)
+            code, output = child.finish()
+        self.assertEqual(code, 0, output)
+        return answers
+
+    def assertOneLineError(
+        self, args: list[str], expected: str, cwd: Path | None = None
+    ) -> None:
+        """
+        twistd ends with status 1 and prints C{expected} on one line, and no
+        traceback.
+        """
+        result = run(twistd(*args, reactor=self.reactor), timeout=60, cwd=cwd)
+        everything = result.stdout + result.stderr
+        self.assertEqual(result.returncode, 1, everything)
+        self.assertNotIn("Traceback", everything)
+        matching = [line for line in everything.splitlines() if expected in line]
+        self.assertEqual(len(matching), 1, everything)
+
+
+class AppDirTests(_BothReactorsMixin, SynchronousTestCase):
+    """
+    C{--app} modules are found in the current directory and C{--app-dir}.
+    """
+
+    def test_currentDirectory(self) -> None:
+        """
+        Run in the app's own directory, C{--app myapp:make_app} imports
+        C{myapp.py} there (as uvicorn and gunicorn do), with no PYTHONPATH.
+        """
+        directory = _writeApp(self)
+        answers = self.serveAndFetch(
+            ["--app", "myapp:make_app"], [("/", None)], cwd=directory
+        )
+        self.assertEqual(answers, [(200, b"myapp here")])
+
+    def test_appDir(self) -> None:
+        """
+        C{--app-dir DIR} puts DIR first on the path, from anywhere.
+        """
+        directory = _writeApp(self)
+        answers = self.serveAndFetch(
+            ["--app-dir", str(directory), "--app", "myapp:app"], [("/", None)]
+        )
+        self.assertEqual(answers, [(200, b"myapp here")])
+
+    def test_missingAppDir(self) -> None:
+        """
+        A C{--app-dir} that does not exist is named in one line.
+        """
+        missing = Path(self.mktemp()).absolute()
+        self.assertOneLineError(
+            ["--app-dir", str(missing), "--app", "myapp:app"],
+            f"--app-dir {missing}: no such directory",
+        )
+
+
+class AppDirTornadoReactorTests(AppDirTests):
+    reactor = "tornado"
+
+
+class SettingErrorTests(_BothReactorsMixin, SynchronousTestCase):
+    """
+    C{--setting}s that cannot be passed end twistd with one line, before
+    it binds anything.
+    """
+
+    def test_settingForInstance(self) -> None:
+        """
+        Settings for an Application object (not a factory).
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:application", "--setting", "x=1"],
+            f"--app {APP}:application: --setting: settings can only be passed to "
+            "a factory, not to an Application instance (given: x)",
+        )
+
+    def test_unknownSetting(self) -> None:
+        """
+        A setting the factory takes no parameter for.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:broken_factory", "--setting", "colour=red"],
+            "takes no setting colour",
+        )
+
+
+class SettingErrorTornadoReactorTests(SettingErrorTests):
+    reactor = "tornado"
+
+
+class ServerOptionTests(_BothReactorsMixin, SynchronousTestCase):
+    """
+    Every HTTPServer option given takes effect, 0 included, or is refused.
+    """
+
+    def test_maxBodySizeZero(self) -> None:
+        """
+        C{--max-body-size 0}: a 100-byte POST is refused (400, as Tornado's
+        own C{max_body_size=0}), an empty one is served.
+        """
+        directory = _writeApp(self)
+        answers = self.serveAndFetch(
+            ["--app-dir", str(directory), "--app", "myapp:app", "--max-body-size", "0"],
+            [("/", b"x" * 100), ("/", b"")],
+        )
+        self.assertEqual([code for code, _ in answers], [400, 200])
+        self.assertEqual(answers[1][1], b"got 0 bytes")
+
+    def test_maxHeaderSizeZero(self) -> None:
+        """
+        C{--max-header-size 0} would be read by Tornado as its default: it
+        is refused.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--max-header-size", "0"],
+            "--max-header-size must be greater than 0, not 0 (Tornado reads 0 as "
+            "its default, 64 KiB)",
+        )
+
+    def test_idleTimeoutZero(self) -> None:
+        """
+        C{--idle-connection-timeout 0} likewise.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--idle-connection-timeout", "0"],
+            "--idle-connection-timeout must be greater than 0, not 0.0",
+        )
+
+    def test_negative(self) -> None:
+        """
+        Negative sizes and timeouts are refused.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--max-body-size", "-1"],
+            "--max-body-size must be at least 0, not -1",
+        )
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--shutdown-timeout", "-1"],
+            "--shutdown-timeout must be at least 0, not -1.0",
+        )
+
+
+class ServerOptionTornadoReactorTests(ServerOptionTests):
+    reactor = "tornado"
