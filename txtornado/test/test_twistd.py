@@ -628,3 +628,76 @@ class ServerOptionTests(_BothReactorsMixin, SynchronousTestCase):
 
 class ServerOptionTornadoReactorTests(ServerOptionTests):
     reactor = "tornado"
+
+
+class DemoCommandTests(_ClientMixin, SynchronousTestCase):
+    """
+    C{python -m txtornado.demo} with no C{tornado} argument: its own help,
+    and a free port when 8888 is busy.
+    """
+
+    reactor: str | None = None
+
+    def test_help(self) -> None:
+        """
+        C{--help} is the demo's, not twistd's.
+        """
+        result = run([sys.executable, "-m", "txtornado.demo", "--help"], timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(
+            result.stdout.startswith("usage: python -m txtornado.demo"), result.stdout
+        )
+        self.assertIn("--port PORT", result.stdout)
+        self.assertNotIn("twistd reads a twisted.application", result.stdout)
+
+    def test_busyDefaultPort(self) -> None:
+        """
+        With 8888 taken (Jupyter's port), the demo says so, serves on a
+        free port, and the page works.
+        """
+        busy = socket.socket()
+        self.addCleanup(busy.close)
+        try:
+            busy.bind(("127.0.0.1", 8888))
+            busy.listen()
+        except OSError:
+            pass  # busy already: the case under test
+        args = [sys.executable, "-m", "txtornado.demo"]
+        if self.reactor:
+            args.append(f"--reactor={self.reactor}")
+        child = Child(args)
+        note = child.readUntil("port 8888 is busy")
+        self.assertIn("takes a free port instead", note)
+        url = _servingURL(child)
+        self.assertNotIn(":8888/", url)
+
+        async def visit(r: Any) -> str:
+            return str((await AsyncHTTPClient().fetch(url)).body.decode())
+
+        page = self.request(visit)
+        child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        self.assertIn("Twisted said: <b>Hello from twisted.web</b>", page)
+        self.assertEqual(code, 0, output)
+
+    def test_explicitPortBusy(self) -> None:
+        """
+        A C{--port} asked for and busy is one line, exit 1.
+        """
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            result = run(
+                [sys.executable, "-m", "txtornado.demo", "--port", str(port)],
+                timeout=60,
+            )
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual(
+            result.stderr.strip(),
+            f"txtornado.demo: port {port} is busy; pick another --port",
+        )
+
+
+class DemoCommandTornadoReactorTests(DemoCommandTests):
+    reactor = "tornado"
