@@ -262,8 +262,28 @@ class _Checked(service.MultiService):
             elif self.tornado.forced == 0:
                 forgetExitSignal(reactor)
 
+        self._abortOnSecondSignal(reactor)
         d: Deferred[Any] = defer.maybeDeferred(super().stopService)
         return d.addCallback(graceful)
+
+    def _abortOnSecondSignal(self, reactor: Any) -> None:
+        """
+        From now on (the drain), SIGINT or SIGTERM aborts the connections
+        still open, so the stop ends at once (and twistd by the first
+        signal), instead of twistd's handler calling C{reactor.stop()}
+        again (C{ReactorNotRunning}).
+        """
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def handler(signum: int, frame: object) -> None:
+            reactor.callFromThread(self.tornado.abort)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, handler)
 
     def privilegedStartService(self) -> None:
         try:

@@ -701,3 +701,93 @@ class DemoCommandTests(_ClientMixin, SynchronousTestCase):
 
 class DemoCommandTornadoReactorTests(DemoCommandTests):
     reactor = "tornado"
+
+
+class WebsocketShutdownTests(_ClientMixin, SynchronousTestCase):
+    """
+    Stopping with a websocket open, and a second signal during the drain.
+    """
+
+    reactor: str | None = None
+
+    def test_websocketGetsCloseFrame(self) -> None:
+        """
+        On SIGINT an open websocket gets a close frame with code 1001
+        (going away), the handler's C{on_close} runs, and twistd exits 0
+        without waiting for the (long) shutdown timeout.
+        """
+        child = Child(
+            twistd(
+                "--app",
+                f"{APP}:make_app",
+                "--listen",
+                "tcp:0:interface=127.0.0.1",
+                "--shutdown-timeout",
+                "50",
+                reactor=self.reactor,
+            )
+        )
+        url = _servingURL(child)
+
+        async def hold(r: Any) -> tuple[str, Any, Any, str | None]:
+            ws = await websocket_connect(url.replace("http", "ws") + "ws")
+            await ws.write_message("ping")
+            echo = await ws.read_message()
+            child.process.send_signal(signal.SIGINT)
+            last = await ws.read_message()
+            return str(echo), last, ws.close_code, ws.close_reason
+
+        echo, last, code, reason = self.request(hold)
+        exitCode, output = child.finish()
+        self.assertEqual((echo, last, code, reason), ("ping", None, 1001, "going away"))
+        self.assertIn("websocket closed by 1001", output)
+        self.assertNotIn("still busy", output)
+        self.assertEqual(exitCode, 0, output)
+
+    def test_secondSignalEndsAtOnce(self) -> None:
+        """
+        A second SIGTERM during the drain aborts what is still open: twistd
+        ends at once (well before the 50 s timeout), by the signal, with no
+        traceback.
+        """
+        child = Child(
+            twistd(
+                "--app",
+                f"{APP}:make_app",
+                "--listen",
+                "tcp:0:interface=127.0.0.1",
+                "--shutdown-timeout",
+                "50",
+                reactor=self.reactor,
+            ),
+            deadline=40,
+        )
+        url = _servingURL(child)
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+            client.sendall(b"GET /slow?seconds=45 HTTP/1.1\r\nHost: x\r\n\r\n")
+            received = b""
+            while b"slow started" not in received:
+                chunk = client.recv(4096)
+                self.assertTrue(chunk, received)
+                received += chunk
+            child.process.send_signal(signal.SIGTERM)
+            child.readUntil("Stopping: 1 connection(s) open")
+            child.process.send_signal(signal.SIGTERM)
+            try:
+                while chunk:
+                    chunk = client.recv(4096)
+                    received += chunk
+            except ConnectionResetError:
+                pass
+        exitCode, output = child.finish()
+        self.assertNotIn(b"slow done", received)
+        self.assertIn("1 connection(s) aborted at once", output)
+        self.assertNotIn("Traceback", output)
+        self.assertNotIn("ReactorNotRunning", output)
+        # Killed at the deadline (40 s) would be -9.
+        self.assertEqual(exitCode, -signal.SIGTERM, output)
+
+
+class WebsocketShutdownTornadoReactorTests(WebsocketShutdownTests):
+    reactor = "tornado"
