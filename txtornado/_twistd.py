@@ -83,6 +83,11 @@ class Options(usage.Options):
     optFlags = [
         ["xheaders", None, "trust X-Real-Ip/X-Forwarded-For and X-Scheme headers"],
         ["decompress-request", None, "decompress gzip request bodies"],
+        [
+            "reload",
+            None,
+            "restart when a source file changes (development; needs twistd -n)",
+        ],
     ]
 
     def __init__(self) -> None:
@@ -223,6 +228,14 @@ def makeService(options: Options) -> Any:
     except TypeError as e:
         _die(f"--app {options['app']}: --setting: {e}")
     route_tornado_logs()
+    settings = options["settings"]
+    _prepareReload(
+        bool(
+            options["reload"]
+            or settings.get("autoreload", settings.get("debug", False)) is True
+        ),
+        reactor,
+    )
     svc = TornadoService(
         app,
         options["listen"],
@@ -232,6 +245,140 @@ def makeService(options: Options) -> Any:
         reactor=reactor,
     )
     return _Checked(svc, ListenError)
+
+
+def _twistdConfig() -> Any:
+    """
+    twistd's own options for this process's command line, or C{None} when
+    it is not twistd's (the plugin used from code).
+    """
+    from txtornado._twisted_private import twistdServerOptions
+
+    # Not --reactor again: that would install a second reactor.
+    args: list[str] = []
+    skip = False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg in ("--reactor", "-r"):
+            skip = True
+        elif not arg.startswith(("--reactor=", "-r")):
+            args.append(arg)
+    config = twistdServerOptions()()
+    try:
+        config.parseOptions(args)
+    except (usage.UsageError, SystemExit):
+        return None
+    return config
+
+
+def _prepareReload(asked: bool, reactor: Any) -> None:
+    """
+    Make development reload restart twistd cleanly.
+
+    Tornado's autoreload (started by an application's C{debug} or
+    C{autoreload} setting) re-executes the process with the same pid and
+    command line; a hook removes twistd's pid file first if it names this
+    process, so the new twistd does not refuse with "Another twistd server
+    is running".  When C{asked} (C{--reload}, or C{--setting debug=true} /
+    C{autoreload=true}), a L{_Reloader} also watches the imported source
+    files from the moment the reactor runs.
+
+    @raise SystemExit: C{--reload} without C{twistd -n} (a daemon's
+        re-execution would daemonize again).
+    """
+    from tornado import autoreload
+
+    config = _twistdConfig()
+    if asked and config is not None and not config["nodaemon"]:
+        _die("--reload needs twistd -n (--nodaemon)")
+    reloader = _Reloader(reactor, None if config is None else config["pidfile"])
+    autoreload.add_reload_hook(reloader.beforeRestart)
+    if asked:
+        reactor.callWhenRunning(reloader.start)
+
+
+class _Reloader:
+    """
+    Re-execute twistd when an imported source file changes, as Tornado's
+    autoreload does, but with the files' times recorded at once when
+    watching starts (so a change made after the log line is never missed).
+
+    @ivar interval: seconds between checks.
+    """
+
+    interval = 0.5
+
+    def __init__(self, reactor: Any, pidfile: str | None) -> None:
+        self._reactor = reactor
+        self._pidfile = pidfile
+        self._pid = os.getpid()
+        self._times: dict[str, float] = {}
+
+    def _scan(self) -> dict[str, float]:
+        times = {}
+        for module in list(sys.modules.values()):
+            path = getattr(module, "__file__", None)
+            if not path:
+                continue
+            if path.endswith((".pyc", ".pyo")):
+                path = path[:-1]
+            try:
+                times[path] = os.stat(path).st_mtime
+            except OSError:
+                continue
+        return times
+
+    def start(self) -> None:
+        """
+        Record the source files' times now, then check every C{interval}.
+        Runs in the reactor thread, once the reactor runs.
+        """
+        from twisted.internet.task import LoopingCall
+        from twisted.logger import Logger
+
+        self._times = self._scan()
+        Logger().info(
+            "Reload: watching {count} source files for changes", count=len(self._times)
+        )
+        check = LoopingCall(self._check)
+        check.clock = self._reactor
+        check.start(self.interval, now=False)
+
+    def _check(self) -> None:
+        for path, mtime in self._scan().items():
+            if self._times.get(path, mtime) != mtime:
+                from twisted.logger import Logger
+
+                Logger().info("Reload: {path} changed, restarting", path=path)
+                self.restart()
+
+    def beforeRestart(self) -> None:
+        """
+        Remove twistd's pid file if it names this process; flush output.
+        """
+        if self._pidfile:
+            try:
+                with open(self._pidfile) as f:
+                    ours = f.read().strip() == str(self._pid)
+                if ours:
+                    os.remove(self._pidfile)
+            except OSError:
+                pass
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+    def restart(self) -> None:
+        """
+        Re-execute this process with its command line (with C{-m} when it
+        was started as C{python -m module}).
+        """
+        self.beforeRestart()
+        argv = list(sys.argv)
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+        if spec is not None and spec.name != "__main__":
+            argv = ["-m", spec.name, *argv[1:]]
+        os.execv(sys.executable, [sys.executable, *argv])
 
 
 class _Checked(service.MultiService):

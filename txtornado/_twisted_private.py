@@ -90,3 +90,18 @@ def forgetEPollDescriptor(reactor: object, fd: int) -> None:
     selectables = getattr(reactor, "_selectables", None)
     if isinstance(selectables, dict):
         selectables.pop(fd, None)
+
+
+def twistdServerOptions() -> type:
+    """
+    The class of twistd's own command-line options on this platform.
+
+    C{twisted.scripts.twistd} imports it (from the private
+    C{_twistd_unix}/C{_twistw}) without exporting it; the C{twistd
+    tornado} plugin re-parses twistd's command line with it to learn the
+    pid file and C{--nodaemon} for C{--reload}.
+    """
+    from twisted.scripts import twistd
+
+    options: type = twistd.ServerOptions  # type: ignore[attr-defined]
+    return options

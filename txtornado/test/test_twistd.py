@@ -6,6 +6,7 @@ in this process), signals, log files and error messages.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -422,8 +423,8 @@ class Main(tornado.web.RequestHandler):
         self.write(f"got {len(self.request.body)} bytes")
 
 
-def make_app():
-    return tornado.web.Application([(r"/", Main)])
+def make_app(debug=False):
+    return tornado.web.Application([(r"/", Main)], debug=debug)
 
 
 app = make_app()
@@ -790,4 +791,80 @@ class WebsocketShutdownTests(_ClientMixin, SynchronousTestCase):
 
 
 class WebsocketShutdownTornadoReactorTests(WebsocketShutdownTests):
+    reactor = "tornado"
+
+
+class ReloadTests(_ClientMixin, SynchronousTestCase):
+    """
+    Development reload: Tornado's autoreload re-executes twistd, which
+    starts again cleanly (with its default pid file).
+    """
+
+    reactor: str | None = None
+
+    def _reload(self, *options: str) -> None:
+        directory = _writeApp(self)
+        source = directory / "myapp.py"
+        args = [binPath("twistd"), "-n"]
+        if self.reactor:
+            args.append(f"--reactor={self.reactor}")
+        args += ["tornado", "--app", "myapp:make_app", *options]
+        args += ["--listen", "tcp:0:interface=127.0.0.1"]
+        child = Child(args, cwd=directory)
+        child.readUntil("Reload: watching")
+        before = _servingURL(child)
+        self.assertTrue((directory / "twistd.pid").exists())
+
+        async def get(url: str) -> bytes:
+            return bytes((await AsyncHTTPClient().fetch(url)).body)
+
+        async def edit(r: Any) -> tuple[bytes, bytes]:
+            first = await get(before)
+            source.write_text(_MYAPP.replace("myapp here", "myapp reloaded"))
+            stat = source.stat()
+            # A later mtime than the one recorded (and the .pyc's).
+            os.utime(source, (stat.st_atime, stat.st_mtime + 10))
+            child.readUntil("myapp.py changed, restarting")
+            after = _servingURL(child)
+            return first, await get(after)
+
+        first, second = self.request(edit)
+        child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        self.assertEqual((first, second), (b"myapp here", b"myapp reloaded"))
+        self.assertNotIn("Another twistd server is running", output)
+        self.assertEqual(code, 0, output)
+        self.assertFalse((directory / "twistd.pid").exists())
+
+    def test_reloadFlag(self) -> None:
+        """
+        C{--reload}: editing the app's module restarts twistd, which
+        serves the new code.
+        """
+        self._reload("--reload")
+
+    def test_debugSetting(self) -> None:
+        """
+        C{--setting debug=true} (the app's own autoreload) likewise.
+        """
+        self._reload("--setting", "debug=true")
+
+    def test_reloadNeedsNodaemon(self) -> None:
+        """
+        C{--reload} without C{twistd -n} is refused in one line.
+        """
+        args = [binPath("twistd"), "--pidfile="]
+        if self.reactor:
+            args.append(f"--reactor={self.reactor}")
+        result = run([*args, "tornado", "--app", f"{APP}:make_app", "--reload"])
+        everything = result.stdout + result.stderr
+        self.assertEqual(result.returncode, 1, everything)
+        self.assertNotIn("Traceback", everything)
+        self.assertEqual(
+            [line for line in everything.splitlines() if "--reload" in line],
+            ["twistd tornado: --reload needs twistd -n (--nodaemon)"],
+        )
+
+
+class ReloadTornadoReactorTests(ReloadTests):
     reactor = "tornado"
