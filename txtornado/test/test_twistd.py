@@ -261,12 +261,15 @@ class LogTests(_ClientMixin, SynchronousTestCase):
 
 class ErrorTests(SynchronousTestCase):
     """
-    Mistakes a user can make end twistd with one line naming the problem.
+    Mistakes a user can make end twistd with one line naming the problem
+    and exit status 1.
     """
 
+    reactor: str | None = None
+
     def assertOneLineError(self, args: list[str], expected: str) -> None:
-        result = run(twistd(*args), timeout=60)
-        self.assertNotEqual(result.returncode, 0)
+        result = run(twistd(*args, reactor=self.reactor), timeout=60)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         everything = result.stdout + result.stderr
         self.assertNotIn("Traceback", everything)
         matching = [line for line in everything.splitlines() if expected in line]
@@ -346,12 +349,17 @@ class ErrorTests(SynchronousTestCase):
                 f"{APP}:broken_factory",
                 "--listen",
                 "tcp:0:interface=127.0.0.1",
+                reactor=self.reactor,
             ),
             timeout=60,
         )
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn("txtornado: could not make the application", result.stdout)
         self.assertIn("RuntimeError: the factory failed", result.stdout)
+
+
+class ErrorTornadoReactorTests(ErrorTests):
+    reactor = "tornado"
 
 
 class DemoTests(_ClientMixin, SynchronousTestCase):
