@@ -39,13 +39,23 @@ class Options(usage.Options):
         "Host a Tornado application under twistd.  --app names a "
         "tornado.web.Application, or a callable returning one (called once, "
         "in the running reactor, with the --setting values as keyword "
-        "arguments).  --listen takes any Twisted server endpoint string "
-        "(tcp:8888, ssl:8443:privateKey=key.pem:certKey=cert.pem, "
-        "unix:/run/app.sock, systemd:domain=INET:index=0) and may be "
-        "repeated; by default the app listens on tcp:8888:interface=127.0.0.1."
+        "arguments).  The current directory (or --app-dir) is put first on "
+        "sys.path for the import.  --listen takes any Twisted server endpoint "
+        "string (tcp:8888:interface=127.0.0.1, "
+        "ssl:8443:privateKey=key.pem:certKey=cert.pem, unix:/run/app.sock, "
+        "systemd:domain=INET:index=0) and may be repeated; a tcp: or ssl: "
+        "endpoint without interface= binds every interface (Twisted's "
+        "default).  Without --listen the app listens on "
+        "tcp:8888:interface=127.0.0.1 (loopback only)."
     )
     optParameters = [
         ["app", "a", None, "pkg.module:name of the Application or its factory"],
+        [
+            "app-dir",
+            None,
+            ".",
+            "directory put first on sys.path before importing --app",
+        ],
         ["max-body-size", None, None, "largest request body, in bytes", int],
         ["max-header-size", None, None, "largest request header, in bytes", int],
         [
@@ -73,6 +83,11 @@ class Options(usage.Options):
     optFlags = [
         ["xheaders", None, "trust X-Real-Ip/X-Forwarded-For and X-Scheme headers"],
         ["decompress-request", None, "decompress gzip request bodies"],
+        [
+            "reload",
+            None,
+            "restart when a source file changes (development; needs twistd -n)",
+        ],
     ]
 
     def __init__(self) -> None:
@@ -100,6 +115,14 @@ class Options(usage.Options):
     def postOptions(self) -> None:
         if not self["app"]:
             raise usage.UsageError("--app is required (pkg.module:make_app)")
+        for option, minimum, why in _LIMITS:
+            value = self[option]
+            if value is not None and (value < minimum or (why and value == 0)):
+                bound = "greater than 0" if why else f"at least {minimum}"
+                extra = f" ({why})" if why else ""
+                raise usage.UsageError(
+                    f"--{option} must be {bound}, not {value}{extra}"
+                )
 
     def serverOptions(self) -> dict[str, Any]:
         """
@@ -113,19 +136,42 @@ class Options(usage.Options):
             "idle-connection-timeout": "idle_connection_timeout",
             "body-timeout": "body_timeout",
         }
+        # None: not given.  A flag not given is 0; a value given is kept
+        # whatever it is (0 included: --max-body-size 0 allows no body).
         return {
-            kwarg: self[option]
+            kwarg: bool(self[option]) if option in _FLAGS else self[option]
             for option, kwarg in names.items()
-            if self[option] not in (None, 0, False)
+            if self[option] is not None and (option not in _FLAGS or self[option])
         }
 
 
-def loadApp(path: str) -> Any:
+#: Numeric options and the least value each takes; a reason means 0 is
+#: refused too (Tornado would read it as "not given" or as "fail at once").
+_LIMITS = [
+    ("max-body-size", 0, ""),
+    ("max-header-size", 0, "Tornado reads 0 as its default, 64 KiB"),
+    ("idle-connection-timeout", 0, "Tornado reads 0 as its default, 3600 s"),
+    ("body-timeout", 0, "leave it out for no limit"),
+    ("shutdown-timeout", 0, ""),
+]
+_FLAGS = {"xheaders", "decompress-request"}
+
+
+def loadApp(path: str, appDir: str | None = None) -> Any:
     """
     Import C{pkg.module:name} (or C{pkg.module.name}) and return the object.
 
+    @param appDir: a directory put first on C{sys.path} before the import
+        (as uvicorn's and gunicorn's C{--app-dir}/C{--chdir} do; twistd
+        itself puts only its script's directory there).
     @raise SystemExit: with a one-line message naming what is missing.
     """
+    if appDir is not None:
+        if not os.path.isdir(appDir):
+            _die(f"--app-dir {appDir}: no such directory")
+        directory = os.path.abspath(appDir)
+        if directory not in sys.path:
+            sys.path.insert(0, directory)
     module, sep, name = path.partition(":")
     if not sep:
         module, _, name = path.rpartition(".")
@@ -169,15 +215,27 @@ def makeService(options: Options) -> Any:
     from twisted.internet import reactor
 
     from txtornado.logbridge import route_tornado_logs
-    from txtornado.service import ListenError, TornadoService
+    from txtornado.service import ListenError, TornadoService, check_settings
 
-    app = loadApp(options["app"])
+    app = loadApp(options["app"], options["app-dir"])
     if not (isinstance(app, tornado.web.Application) or callable(app)):
         _die(
             f"--app {options['app']}: {app!r} is neither a tornado.web.Application "
             "nor a callable returning one"
         )
+    try:
+        check_settings(app, options["settings"])
+    except TypeError as e:
+        _die(f"--app {options['app']}: --setting: {e}")
     route_tornado_logs()
+    settings = options["settings"]
+    _prepareReload(
+        bool(
+            options["reload"]
+            or settings.get("autoreload", settings.get("debug", False)) is True
+        ),
+        reactor,
+    )
     svc = TornadoService(
         app,
         options["listen"],
@@ -187,6 +245,140 @@ def makeService(options: Options) -> Any:
         reactor=reactor,
     )
     return _Checked(svc, ListenError)
+
+
+def _twistdConfig() -> Any:
+    """
+    twistd's own options for this process's command line, or C{None} when
+    it is not twistd's (the plugin used from code).
+    """
+    from txtornado._twisted_private import twistdServerOptions
+
+    # Not --reactor again: that would install a second reactor.
+    args: list[str] = []
+    skip = False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg in ("--reactor", "-r"):
+            skip = True
+        elif not arg.startswith(("--reactor=", "-r")):
+            args.append(arg)
+    config = twistdServerOptions()()
+    try:
+        config.parseOptions(args)
+    except (usage.UsageError, SystemExit):
+        return None
+    return config
+
+
+def _prepareReload(asked: bool, reactor: Any) -> None:
+    """
+    Make development reload restart twistd cleanly.
+
+    Tornado's autoreload (started by an application's C{debug} or
+    C{autoreload} setting) re-executes the process with the same pid and
+    command line; a hook removes twistd's pid file first if it names this
+    process, so the new twistd does not refuse with "Another twistd server
+    is running".  When C{asked} (C{--reload}, or C{--setting debug=true} /
+    C{autoreload=true}), a L{_Reloader} also watches the imported source
+    files from the moment the reactor runs.
+
+    @raise SystemExit: C{--reload} without C{twistd -n} (a daemon's
+        re-execution would daemonize again).
+    """
+    from tornado import autoreload
+
+    config = _twistdConfig()
+    if asked and config is not None and not config["nodaemon"]:
+        _die("--reload needs twistd -n (--nodaemon)")
+    reloader = _Reloader(reactor, None if config is None else config["pidfile"])
+    autoreload.add_reload_hook(reloader.beforeRestart)
+    if asked:
+        reactor.callWhenRunning(reloader.start)
+
+
+class _Reloader:
+    """
+    Re-execute twistd when an imported source file changes, as Tornado's
+    autoreload does, but with the files' times recorded at once when
+    watching starts (so a change made after the log line is never missed).
+
+    @ivar interval: seconds between checks.
+    """
+
+    interval = 0.5
+
+    def __init__(self, reactor: Any, pidfile: str | None) -> None:
+        self._reactor = reactor
+        self._pidfile = pidfile
+        self._pid = os.getpid()
+        self._times: dict[str, float] = {}
+
+    def _scan(self) -> dict[str, float]:
+        times = {}
+        for module in list(sys.modules.values()):
+            path = getattr(module, "__file__", None)
+            if not path:
+                continue
+            if path.endswith((".pyc", ".pyo")):
+                path = path[:-1]
+            try:
+                times[path] = os.stat(path).st_mtime
+            except OSError:
+                continue
+        return times
+
+    def start(self) -> None:
+        """
+        Record the source files' times now, then check every C{interval}.
+        Runs in the reactor thread, once the reactor runs.
+        """
+        from twisted.internet.task import LoopingCall
+        from twisted.logger import Logger
+
+        self._times = self._scan()
+        Logger().info(
+            "Reload: watching {count} source files for changes", count=len(self._times)
+        )
+        check = LoopingCall(self._check)
+        check.clock = self._reactor
+        check.start(self.interval, now=False)
+
+    def _check(self) -> None:
+        for path, mtime in self._scan().items():
+            if self._times.get(path, mtime) != mtime:
+                from twisted.logger import Logger
+
+                Logger().info("Reload: {path} changed, restarting", path=path)
+                self.restart()
+
+    def beforeRestart(self) -> None:
+        """
+        Remove twistd's pid file if it names this process; flush output.
+        """
+        if self._pidfile:
+            try:
+                with open(self._pidfile) as f:
+                    ours = f.read().strip() == str(self._pid)
+                if ours:
+                    os.remove(self._pidfile)
+            except OSError:
+                pass
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+    def restart(self) -> None:
+        """
+        Re-execute this process with its command line (with C{-m} when it
+        was started as C{python -m module}).
+        """
+        self.beforeRestart()
+        argv = list(sys.argv)
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+        if spec is not None and spec.name != "__main__":
+            argv = ["-m", spec.name, *argv[1:]]
+        os.execv(sys.executable, [sys.executable, *argv])
 
 
 class _Checked(service.MultiService):
@@ -217,8 +409,28 @@ class _Checked(service.MultiService):
             elif self.tornado.forced == 0:
                 forgetExitSignal(reactor)
 
+        self._abortOnSecondSignal(reactor)
         d: Deferred[Any] = defer.maybeDeferred(super().stopService)
         return d.addCallback(graceful)
+
+    def _abortOnSecondSignal(self, reactor: Any) -> None:
+        """
+        From now on (the drain), SIGINT or SIGTERM aborts the connections
+        still open, so the stop ends at once (and twistd by the first
+        signal), instead of twistd's handler calling C{reactor.stop()}
+        again (C{ReactorNotRunning}).
+        """
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def handler(signum: int, frame: object) -> None:
+            reactor.callFromThread(self.tornado.abort)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, handler)
 
     def privilegedStartService(self) -> None:
         try:

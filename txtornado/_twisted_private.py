@@ -165,3 +165,18 @@ def install_future_await(
     _cancellableInlineCallbacks._txtornado_awaits = True  # type: ignore[attr-defined]
     defer.iscoroutine = iscoroutine  # type: ignore[attr-defined,assignment]
     defer._cancellableInlineCallbacks = _cancellableInlineCallbacks
+
+
+def twistdServerOptions() -> type:
+    """
+    The class of twistd's own command-line options on this platform.
+
+    C{twisted.scripts.twistd} imports it (from the private
+    C{_twistd_unix}/C{_twistw}) without exporting it; the C{twistd
+    tornado} plugin re-parses twistd's command line with it to learn the
+    pid file and C{--nodaemon} for C{--reload}.
+    """
+    from twisted.scripts import twistd
+
+    options: type = twistd.ServerOptions  # type: ignore[attr-defined]
+    return options

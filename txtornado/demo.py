@@ -129,18 +129,104 @@ def make_app(
     )
 
 
+_USAGE = """\
+usage: python -m txtornado.demo [--port PORT] [--reactor=NAME] [twistd options]
+       python -m txtornado.demo [twistd options] tornado [twistd tornado options]
+
+Run the txtornado demo under twistd, in this process: a Tornado page that
+awaits a twisted.web site, and a websocket stamped by a Twisted timer.
+
+  --port PORT      the Tornado page's port on 127.0.0.1 (default 8888; when
+                   8888 is busy, as with Jupyter running, a free port is
+                   taken and said so); the twisted.web site takes 8889, or
+                   a free port when 8889 is busy
+  --reactor=NAME   twistd's reactor, e.g. --reactor=tornado (Twisted on
+                   Tornado's IOLoop); the default runs Tornado on Twisted's
+  -h, --help       this help
+
+Other options go to twistd (see twistd --help).  With a `tornado` argument
+the command line is twistd's as given (see twistd tornado --help).
+"""
+
+_DEFAULT_PORT = 8888
+_DEFAULT_TWISTED_PORT = 8889
+
+
+def _port_free(port: int) -> bool:
+    """
+    Whether C{port} on 127.0.0.1 can be bound now.
+    """
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _pick_port(wanted: int, what: str, explicit: bool) -> int:
+    """
+    C{wanted}, or 0 (a free port) with a note when the default is busy.
+
+    @raise SystemExit: a port asked for explicitly is busy.
+    """
+    if _port_free(wanted):
+        return wanted
+    if explicit:
+        raise SystemExit(f"txtornado.demo: port {wanted} is busy; pick another --port")
+    print(
+        f"txtornado.demo: port {wanted} is busy (Jupyter uses 8888); "
+        f"the {what} takes a free port instead",
+        file=sys.stderr,
+        flush=True,
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     """
     Run the demo under twistd (in this process): C{python -m txtornado.demo
-    [twistd options]}.  By default: C{twistd -n tornado --app
-    txtornado.demo:make_app}.
+    [--port PORT] [twistd options]}, that is C{twistd -n tornado --app
+    txtornado.demo:make_app} on 127.0.0.1 (a free port when the default is
+    busy).  With a C{tornado} argument, the twistd command line as given.
     """
     from twisted.scripts.twistd import run
 
     args = list(sys.argv[1:] if argv is None else argv)
-    sys.argv = ["twistd", "-n", "--pidfile=", *args]
     if "tornado" not in args:
-        sys.argv += ["tornado", "--app", "txtornado.demo:make_app"]
+        if "-h" in args or "--help" in args:
+            print(_USAGE, end="")
+            return
+        port, explicit = _DEFAULT_PORT, False
+        for i, arg in enumerate(args):
+            value = None
+            if arg == "--port" and i + 1 < len(args):
+                value = args[i + 1]
+                del args[i : i + 2]
+            elif arg.startswith("--port="):
+                value = arg.partition("=")[2]
+                del args[i]
+            if value is not None:
+                if not value.isdigit():
+                    raise SystemExit(
+                        f"txtornado.demo: --port wants a number, not {value!r}"
+                    )
+                port, explicit = int(value), True
+                break
+        port = _pick_port(port, "Tornado page", explicit)
+        twistedPort = _pick_port(_DEFAULT_TWISTED_PORT, "twisted.web site", False)
+        args += [
+            "tornado",
+            "--app",
+            "txtornado.demo:make_app",
+            "--listen",
+            f"tcp:{port}:interface=127.0.0.1",
+            "--setting",
+            f"twisted_endpoint=tcp:{twistedPort}:interface=127.0.0.1",
+        ]
+    sys.argv = ["twistd", "-n", "--pidfile=", *args]
     print(f"$ {' '.join(sys.argv)}", file=sys.stderr, flush=True)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     run()

@@ -38,7 +38,7 @@ from tornado.iostream import IOStream
 from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.tcpclient import TCPClient
 from tornado.tcpserver import TCPServer
-from tornado.websocket import WebSocketClientConnection
+from tornado.websocket import WebSocketClientConnection, WebSocketHandler
 from twisted.internet.abstract import isIPAddress, isIPv6Address
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.defer import Deferred, gatherResults, succeed
@@ -281,7 +281,9 @@ class ListeningServer:
         stopped: Deferred[None] | None = self.port.stopListening()
         return stopped
 
-    def stop(self, timeout: float | None = None) -> Deferred[int]:
+    def stop(
+        self, timeout: float | None = None, *, close_websockets: bool = False
+    ) -> Deferred[int]:
         """
         Shut down: stop listening, close connections that are idle now and
         the others as soon as they become idle, and after C{timeout}
@@ -291,8 +293,11 @@ class ListeningServer:
         A connection is idle when nothing is buffered in either direction,
         nothing is being written, and the stream waits to read: for an
         C{HTTPServer}, to read the headers of a next request (a request
-        whose body is still arriving, or a websocket, is busy); for other
-        servers, to read anything.
+        whose body is still arriving is busy); for other servers, to read
+        anything.  A websocket is busy; with C{close_websockets}, an
+        C{HTTPServer}'s open websockets are closed at once with code 1001
+        (going away), through their handlers (whose C{on_close} runs), and
+        are done when the closing handshake ends.
 
         @return: a Deferred firing, once every connection is closed, with
             the number of connections aborted while busy (at the timeout).
@@ -321,12 +326,40 @@ class ListeningServer:
                     delay = max(0.0, min(delay, deadline - self._reactor.seconds()))
                 self._reactor.callLater(delay, sweep)
 
+        if http and close_websockets:
+            streams = {p.stream for p in factory.connections if p.stream is not None}
+            _close_websockets(streams, 1001)
         sweep()
         waits: list[Deferred[Any]] = [factory.when_all_gone()]
         if stopped is not None:
             waits.insert(0, stopped)
         d = gatherResults(waits, consumeErrors=True)
         return d.addCallback(lambda _: forced[0])
+
+
+def _close_websockets(streams: set[Any], code: int, reason: str = "going away") -> int:
+    """
+    Start the closing handshake (C{WebSocketHandler.close(code, reason)})
+    of every open server websocket whose stream is in C{streams}.  Tornado
+    keeps no registry of its websockets, so they are found among the live
+    objects (C{gc.get_objects}); call it once per shutdown, not per request.
+
+    @return: how many were closed.
+    """
+    import gc
+
+    closed = 0
+    for obj in gc.get_objects():
+        if isinstance(obj, WebSocketHandler):
+            connection = obj.ws_connection
+            if (
+                connection is not None
+                and getattr(connection, "stream", None) in streams
+                and not connection.is_closing()
+            ):
+                obj.close(code, reason)
+                closed += 1
+    return closed
 
 
 def listen(

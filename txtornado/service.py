@@ -29,6 +29,7 @@ __all__ = [
     "AppFactory",
     "ListenError",
     "TornadoService",
+    "check_settings",
     "make_application",
 ]
 
@@ -69,28 +70,51 @@ def make_application(
     @raise TypeError: C{app} is neither an Application nor a callable
         returning one, or settings cannot be passed to it.
     """
+    check_settings(app, settings)
     if isinstance(app, tornado.web.Application):
-        if settings:
-            raise TypeError(
-                "settings can only be passed to a factory, not to an Application "
-                "instance"
-            )
         return app
-    if not callable(app):
-        raise TypeError(f"{app!r} is neither a tornado.web.Application nor callable")
-    if settings:
-        parameters = inspect.signature(app).parameters.values()
-        takesAny = any(p.kind is p.VAR_KEYWORD for p in parameters)
-        names = {p.name for p in parameters}
-        unknown = sorted(set(settings) - names)
-        if unknown and not takesAny:
-            raise TypeError(f"{_name(app)} takes no setting {', '.join(unknown)}")
     made = app(**settings)
     if not isinstance(made, tornado.web.Application):
         raise TypeError(
             f"{_name(app)} returned {made!r}, not a tornado.web.Application"
         )
     return made
+
+
+def check_settings(
+    app: tornado.web.Application | AppFactory, settings: dict[str, Any]
+) -> None:
+    """
+    Check, without calling it, that C{app} can be made with C{settings}.
+
+    @raise TypeError: as L{make_application} would, before the call: C{app}
+        is neither an Application nor callable, settings are given for an
+        Application instance, or the factory takes no parameter of a
+        setting's name (and no C{**kwargs}).
+    """
+    if isinstance(app, tornado.web.Application):
+        if settings:
+            raise TypeError(
+                "settings can only be passed to a factory, not to an Application "
+                f"instance (given: {', '.join(sorted(settings))})"
+            )
+        return
+    if not callable(app):
+        raise TypeError(f"{app!r} is neither a tornado.web.Application nor callable")
+    if settings:
+        try:
+            parameters = inspect.signature(app).parameters.values()
+        except (TypeError, ValueError):  # no signature to check: call it
+            return
+        takesAny = any(p.kind is p.VAR_KEYWORD for p in parameters)
+        names = {
+            p.name
+            for p in parameters
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        }
+        unknown = sorted(set(settings) - names)
+        if unknown and not takesAny:
+            raise TypeError(f"{_name(app)} takes no setting {', '.join(unknown)}")
 
 
 def _name(obj: Any) -> str:
@@ -158,6 +182,8 @@ class TornadoService(service.Service):
         self.application: tornado.web.Application | None = None
         self.failed: Failure | None = None
         self.forced: int | None = None
+        self._stopping: list[ListeningServer] = []
+        self._aborted = 0
 
     def _ensureIOLoop(self) -> None:
         """
@@ -234,27 +260,57 @@ class TornadoService(service.Service):
 
     def stopService(self) -> Deferred[Any]:
         """
-        Stop accepting, let requests in flight finish (up to
+        Stop accepting, send open websockets a close frame (1001, going
+        away), let requests in flight finish and websockets close (up to
         C{shutdown_timeout}), close the rest.  Fires when all are closed.
         """
         service.Service.stopService(self)
+        self._stopping = self.listening
+        self._aborted = 0
+        open = sum(len(server.factory.connections) for server in self._stopping)
+        if open:
+            self._log.info(
+                "Stopping: {open} connection(s) open, waiting up to {timeout} s "
+                "(websockets get a close frame)",
+                open=open,
+                timeout=self.shutdown_timeout,
+            )
         stops = [
-            maybeDeferred(server.stop, self.shutdown_timeout)
-            for server in self.listening
+            maybeDeferred(server.stop, self.shutdown_timeout, close_websockets=True)
+            for server in self._stopping
         ]
         self.listening = []
 
         def count(results: list[tuple[bool, Any]]) -> int:
-            self.forced = sum(r if ok else 1 for ok, r in results)
-            if self.forced:
+            late = sum(r if ok else 1 for ok, r in results)
+            self.forced = late + self._aborted
+            self._stopping = []
+            if late:
                 self._log.warn(
                     "{forced} connection(s) still busy after {timeout} s were closed",
-                    forced=self.forced,
+                    forced=late,
                     timeout=self.shutdown_timeout,
                 )
             return self.forced
 
         return DeferredList(stops, consumeErrors=True).addCallback(count)
+
+    def abort(self) -> int:
+        """
+        During a L{stopService}, abort every connection still open at once
+        (they count in L{forced}); otherwise do nothing.
+
+        @return: how many connections were aborted.
+        """
+        aborted = 0
+        for server in self._stopping:
+            for protocol in list(server.factory.connections):
+                protocol.transport.abortConnection()
+                aborted += 1
+        self._aborted += aborted
+        if aborted:
+            self._log.warn("{aborted} connection(s) aborted at once", aborted=aborted)
+        return aborted
 
 
 class ListenError(Exception):

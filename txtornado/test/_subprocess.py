@@ -171,12 +171,14 @@ class Child:
         args: Sequence[str],
         deadline: float = 60.0,
         listening: socket.socket | None = None,
+        cwd: str | Path | None = None,
     ) -> None:
         """
         @param listening: a listening socket to hand to the child the way
             systemd's socket activation does (as fd 3, with C{LISTEN_FDS=1},
             C{LISTEN_FDNAMES} and C{LISTEN_PID} set to the child's pid), for Twisted's
             C{systemd:} endpoint.
+        @param cwd: the child's working directory.
         """
         env = childEnv()
         preexec = None
@@ -201,6 +203,7 @@ class Child:
             env=env,
             preexec_fn=preexec,
             pass_fds=(3,) if listening is not None else (),
+            cwd=cwd,
         )
         self.lines: list[str] = []
         self._killer = threading.Timer(deadline, self.process.kill)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import tornado.web
+import tornado.websocket
 from tornado import gen
 
 
@@ -28,12 +29,21 @@ class Slow(tornado.web.RequestHandler):
         self.write("slow done")
 
 
+class Echo(tornado.websocket.WebSocketHandler):
+    def on_message(self, message: str | bytes) -> None:
+        self.write_message(message)
+
+    def on_close(self) -> None:
+        print(f"websocket closed by {self.close_code}", flush=True)
+
+
 def make_app(greeting: str = "hello", **settings: Any) -> tornado.web.Application:
     """
     The test application; C{greeting} comes from C{--setting greeting=...}.
     """
     return tornado.web.Application(
-        [(r"/", Hello, {"greeting": greeting}), (r"/slow", Slow)], **settings
+        [(r"/", Hello, {"greeting": greeting}), (r"/slow", Slow), (r"/ws", Echo)],
+        **settings,
     )
 
 

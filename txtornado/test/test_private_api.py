@@ -66,6 +66,18 @@ class TwistedPrivateNamesTests(SynchronousTestCase):
         finally:
             reactor.io_loop.close()
 
+    def test_twistdServerOptions(self) -> None:
+        """
+        C{twisted.scripts.twistd.ServerOptions} is twistd's options class,
+        with the C{pidfile} and C{nodaemon} options the plugin reads.
+        """
+        from txtornado._twisted_private import twistdServerOptions
+
+        config = twistdServerOptions()()
+        config.parseOptions(["-n", "--pidfile=x.pid"])
+        self.assertTrue(config["nodaemon"])
+        self.assertTrue(config["pidfile"].endswith("x.pid"))
+
 
 class FutureAwaitTests(SynchronousTestCase):
     """

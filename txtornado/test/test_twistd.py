@@ -6,6 +6,7 @@ in this process), signals, log files and error messages.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -260,12 +261,15 @@ class LogTests(_ClientMixin, SynchronousTestCase):
 
 class ErrorTests(SynchronousTestCase):
     """
-    Mistakes a user can make end twistd with one line naming the problem.
+    Mistakes a user can make end twistd with one line naming the problem
+    and exit status 1.
     """
 
+    reactor: str | None = None
+
     def assertOneLineError(self, args: list[str], expected: str) -> None:
-        result = run(twistd(*args), timeout=60)
-        self.assertNotEqual(result.returncode, 0)
+        result = run(twistd(*args, reactor=self.reactor), timeout=60)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         everything = result.stdout + result.stderr
         self.assertNotIn("Traceback", everything)
         matching = [line for line in everything.splitlines() if expected in line]
@@ -345,12 +349,17 @@ class ErrorTests(SynchronousTestCase):
                 f"{APP}:broken_factory",
                 "--listen",
                 "tcp:0:interface=127.0.0.1",
+                reactor=self.reactor,
             ),
             timeout=60,
         )
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn("txtornado: could not make the application", result.stdout)
         self.assertIn("RuntimeError: the factory failed", result.stdout)
+
+
+class ErrorTornadoReactorTests(ErrorTests):
+    reactor = "tornado"
 
 
 class DemoTests(_ClientMixin, SynchronousTestCase):
@@ -408,3 +417,462 @@ class DemoTests(_ClientMixin, SynchronousTestCase):
         The same with C{--reactor=tornado}.
         """
         self._demo("--reactor=tornado")
+
+
+_MYAPP = """
+import tornado.web
+
+
+class Main(tornado.web.RequestHandler):
+    def get(self):
+        self.write("myapp here")
+
+    def post(self):
+        self.write(f"got {len(self.request.body)} bytes")
+
+
+def make_app(debug=False):
+    return tornado.web.Application([(r"/", Main)], debug=debug)
+
+
+app = make_app()
+"""
+
+
+def _writeApp(test: SynchronousTestCase) -> Path:
+    """
+    A directory holding C{myapp.py}, a module not importable otherwise.
+    """
+    directory = Path(test.mktemp()).absolute()
+    directory.mkdir()
+    (directory / "myapp.py").write_text(_MYAPP)
+    return directory
+
+
+class _BothReactorsMixin(_ClientMixin):
+    """
+    Serve with the given arguments on one reactor, make requests, stop.
+    """
+
+    reactor: str | None = None
+
+    def serveAndFetch(
+        self,
+        args: list[str],
+        requests: list[tuple[str, bytes | None]],
+        cwd: Path | None = None,
+    ) -> list[tuple[int, bytes]]:
+        """
+        Run C{twistd tornado ARGS --listen tcp:0:...} in C{cwd}, make each
+        (path, POST body or None) request, SIGTERM it, and check it exits 0.
+
+        @return: the (status, body) of each response.
+        """
+        child = Child(
+            twistd(
+                *args, "--listen", "tcp:0:interface=127.0.0.1", reactor=self.reactor
+            ),
+            cwd=cwd,
+        )
+        url = _servingURL(child)
+
+        async def fetchAll(r: Any) -> list[tuple[int, bytes]]:
+            client = AsyncHTTPClient()
+            answers = []
+            for path, body in requests:
+                response = await client.fetch(
+                    url + path.lstrip("/"),
+                    method="GET" if body is None else "POST",
+                    body=body,
+                    raise_error=False,
+                )
+                answers.append((response.code, response.body))
+            return answers
+
+        try:
+            answers = self.request(fetchAll)
+        finally:
+            child.process.send_signal(signal.SIGTERM)
+            code, output = child.finish()
+        self.assertEqual(code, 0, output)
+        return answers
+
+    def assertOneLineError(
+        self, args: list[str], expected: str, cwd: Path | None = None
+    ) -> None:
+        """
+        twistd ends with status 1 and prints C{expected} on one line, and no
+        traceback.
+        """
+        result = run(twistd(*args, reactor=self.reactor), timeout=60, cwd=cwd)
+        everything = result.stdout + result.stderr
+        self.assertEqual(result.returncode, 1, everything)
+        self.assertNotIn("Traceback", everything)
+        matching = [line for line in everything.splitlines() if expected in line]
+        self.assertEqual(len(matching), 1, everything)
+
+
+class AppDirTests(_BothReactorsMixin, SynchronousTestCase):
+    """
+    C{--app} modules are found in the current directory and C{--app-dir}.
+    """
+
+    def test_currentDirectory(self) -> None:
+        """
+        Run in the app's own directory, C{--app myapp:make_app} imports
+        C{myapp.py} there (as uvicorn and gunicorn do), with no PYTHONPATH.
+        """
+        directory = _writeApp(self)
+        answers = self.serveAndFetch(
+            ["--app", "myapp:make_app"], [("/", None)], cwd=directory
+        )
+        self.assertEqual(answers, [(200, b"myapp here")])
+
+    def test_appDir(self) -> None:
+        """
+        C{--app-dir DIR} puts DIR first on the path, from anywhere.
+        """
+        directory = _writeApp(self)
+        answers = self.serveAndFetch(
+            ["--app-dir", str(directory), "--app", "myapp:app"], [("/", None)]
+        )
+        self.assertEqual(answers, [(200, b"myapp here")])
+
+    def test_missingAppDir(self) -> None:
+        """
+        A C{--app-dir} that does not exist is named in one line.
+        """
+        missing = Path(self.mktemp()).absolute()
+        self.assertOneLineError(
+            ["--app-dir", str(missing), "--app", "myapp:app"],
+            f"--app-dir {missing}: no such directory",
+        )
+
+
+class AppDirTornadoReactorTests(AppDirTests):
+    reactor = "tornado"
+
+
+class SettingErrorTests(_BothReactorsMixin, SynchronousTestCase):
+    """
+    C{--setting}s that cannot be passed end twistd with one line, before
+    it binds anything.
+    """
+
+    def test_settingForInstance(self) -> None:
+        """
+        Settings for an Application object (not a factory).
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:application", "--setting", "x=1"],
+            f"--app {APP}:application: --setting: settings can only be passed to "
+            "a factory, not to an Application instance (given: x)",
+        )
+
+    def test_unknownSetting(self) -> None:
+        """
+        A setting the factory takes no parameter for.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:broken_factory", "--setting", "colour=red"],
+            "takes no setting colour",
+        )
+
+
+class SettingErrorTornadoReactorTests(SettingErrorTests):
+    reactor = "tornado"
+
+
+class ServerOptionTests(_BothReactorsMixin, SynchronousTestCase):
+    """
+    Every HTTPServer option given takes effect, 0 included, or is refused.
+    """
+
+    def test_maxBodySizeZero(self) -> None:
+        """
+        C{--max-body-size 0}: a 100-byte POST is refused (400, as Tornado's
+        own C{max_body_size=0}), an empty one is served.
+        """
+        directory = _writeApp(self)
+        answers = self.serveAndFetch(
+            ["--app-dir", str(directory), "--app", "myapp:app", "--max-body-size", "0"],
+            [("/", b"x" * 100), ("/", b"")],
+        )
+        self.assertEqual([code for code, _ in answers], [400, 200])
+        self.assertEqual(answers[1][1], b"got 0 bytes")
+
+    def test_maxHeaderSizeZero(self) -> None:
+        """
+        C{--max-header-size 0} would be read by Tornado as its default: it
+        is refused.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--max-header-size", "0"],
+            "--max-header-size must be greater than 0, not 0 (Tornado reads 0 as "
+            "its default, 64 KiB)",
+        )
+
+    def test_idleTimeoutZero(self) -> None:
+        """
+        C{--idle-connection-timeout 0} likewise.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--idle-connection-timeout", "0"],
+            "--idle-connection-timeout must be greater than 0, not 0.0",
+        )
+
+    def test_negative(self) -> None:
+        """
+        Negative sizes and timeouts are refused.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--max-body-size", "-1"],
+            "--max-body-size must be at least 0, not -1",
+        )
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--shutdown-timeout", "-1"],
+            "--shutdown-timeout must be at least 0, not -1.0",
+        )
+
+
+class ServerOptionTornadoReactorTests(ServerOptionTests):
+    reactor = "tornado"
+
+
+class DemoCommandTests(_ClientMixin, SynchronousTestCase):
+    """
+    C{python -m txtornado.demo} with no C{tornado} argument: its own help,
+    and a free port when 8888 is busy.
+    """
+
+    reactor: str | None = None
+
+    def test_help(self) -> None:
+        """
+        C{--help} is the demo's, not twistd's.
+        """
+        result = run([sys.executable, "-m", "txtornado.demo", "--help"], timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(
+            result.stdout.startswith("usage: python -m txtornado.demo"), result.stdout
+        )
+        self.assertIn("--port PORT", result.stdout)
+        self.assertNotIn("twistd reads a twisted.application", result.stdout)
+
+    def test_busyDefaultPort(self) -> None:
+        """
+        With 8888 taken (Jupyter's port), the demo says so, serves on a
+        free port, and the page works.
+        """
+        busy = socket.socket()
+        self.addCleanup(busy.close)
+        try:
+            busy.bind(("127.0.0.1", 8888))
+            busy.listen()
+        except OSError:
+            pass  # busy already: the case under test
+        args = [sys.executable, "-m", "txtornado.demo"]
+        if self.reactor:
+            args.append(f"--reactor={self.reactor}")
+        child = Child(args)
+        note = child.readUntil("port 8888 is busy")
+        self.assertIn("takes a free port instead", note)
+        url = _servingURL(child)
+        self.assertNotIn(":8888/", url)
+
+        async def visit(r: Any) -> str:
+            return str((await AsyncHTTPClient().fetch(url)).body.decode())
+
+        page = self.request(visit)
+        child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        self.assertIn("Twisted said: <b>Hello from twisted.web</b>", page)
+        self.assertEqual(code, 0, output)
+
+    def test_explicitPortBusy(self) -> None:
+        """
+        A C{--port} asked for and busy is one line, exit 1.
+        """
+        with socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            result = run(
+                [sys.executable, "-m", "txtornado.demo", "--port", str(port)],
+                timeout=60,
+            )
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual(
+            result.stderr.strip(),
+            f"txtornado.demo: port {port} is busy; pick another --port",
+        )
+
+
+class DemoCommandTornadoReactorTests(DemoCommandTests):
+    reactor = "tornado"
+
+
+class WebsocketShutdownTests(_ClientMixin, SynchronousTestCase):
+    """
+    Stopping with a websocket open, and a second signal during the drain.
+    """
+
+    reactor: str | None = None
+
+    def test_websocketGetsCloseFrame(self) -> None:
+        """
+        On SIGINT an open websocket gets a close frame with code 1001
+        (going away), the handler's C{on_close} runs, and twistd exits 0
+        without waiting for the (long) shutdown timeout.
+        """
+        child = Child(
+            twistd(
+                "--app",
+                f"{APP}:make_app",
+                "--listen",
+                "tcp:0:interface=127.0.0.1",
+                "--shutdown-timeout",
+                "50",
+                reactor=self.reactor,
+            )
+        )
+        url = _servingURL(child)
+
+        async def hold(r: Any) -> tuple[str, Any, Any, str | None]:
+            ws = await websocket_connect(url.replace("http", "ws") + "ws")
+            await ws.write_message("ping")
+            echo = await ws.read_message()
+            child.process.send_signal(signal.SIGINT)
+            last = await ws.read_message()
+            return str(echo), last, ws.close_code, ws.close_reason
+
+        echo, last, code, reason = self.request(hold)
+        exitCode, output = child.finish()
+        self.assertEqual((echo, last, code, reason), ("ping", None, 1001, "going away"))
+        self.assertIn("websocket closed by 1001", output)
+        self.assertNotIn("still busy", output)
+        self.assertEqual(exitCode, 0, output)
+
+    def test_secondSignalEndsAtOnce(self) -> None:
+        """
+        A second SIGTERM during the drain aborts what is still open: twistd
+        ends at once (well before the 50 s timeout), by the signal, with no
+        traceback.
+        """
+        child = Child(
+            twistd(
+                "--app",
+                f"{APP}:make_app",
+                "--listen",
+                "tcp:0:interface=127.0.0.1",
+                "--shutdown-timeout",
+                "50",
+                reactor=self.reactor,
+            ),
+            deadline=40,
+        )
+        url = _servingURL(child)
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+            client.sendall(b"GET /slow?seconds=45 HTTP/1.1\r\nHost: x\r\n\r\n")
+            received = b""
+            while b"slow started" not in received:
+                chunk = client.recv(4096)
+                self.assertTrue(chunk, received)
+                received += chunk
+            child.process.send_signal(signal.SIGTERM)
+            child.readUntil("Stopping: 1 connection(s) open")
+            child.process.send_signal(signal.SIGTERM)
+            try:
+                while chunk:
+                    chunk = client.recv(4096)
+                    received += chunk
+            except ConnectionResetError:
+                pass
+        exitCode, output = child.finish()
+        self.assertNotIn(b"slow done", received)
+        self.assertIn("1 connection(s) aborted at once", output)
+        self.assertNotIn("Traceback", output)
+        self.assertNotIn("ReactorNotRunning", output)
+        # Killed at the deadline (40 s) would be -9.
+        self.assertEqual(exitCode, -signal.SIGTERM, output)
+
+
+class WebsocketShutdownTornadoReactorTests(WebsocketShutdownTests):
+    reactor = "tornado"
+
+
+class ReloadTests(_ClientMixin, SynchronousTestCase):
+    """
+    Development reload: Tornado's autoreload re-executes twistd, which
+    starts again cleanly (with its default pid file).
+    """
+
+    reactor: str | None = None
+
+    def _reload(self, *options: str) -> None:
+        directory = _writeApp(self)
+        source = directory / "myapp.py"
+        args = [binPath("twistd"), "-n"]
+        if self.reactor:
+            args.append(f"--reactor={self.reactor}")
+        args += ["tornado", "--app", "myapp:make_app", *options]
+        args += ["--listen", "tcp:0:interface=127.0.0.1"]
+        child = Child(args, cwd=directory)
+        child.readUntil("Reload: watching")
+        before = _servingURL(child)
+        self.assertTrue((directory / "twistd.pid").exists())
+
+        async def get(url: str) -> bytes:
+            return bytes((await AsyncHTTPClient().fetch(url)).body)
+
+        async def edit(r: Any) -> tuple[bytes, bytes]:
+            first = await get(before)
+            source.write_text(_MYAPP.replace("myapp here", "myapp reloaded"))
+            stat = source.stat()
+            # A later mtime than the one recorded (and the .pyc's).
+            os.utime(source, (stat.st_atime, stat.st_mtime + 10))
+            child.readUntil("myapp.py changed, restarting")
+            after = _servingURL(child)
+            return first, await get(after)
+
+        first, second = self.request(edit)
+        child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        self.assertEqual((first, second), (b"myapp here", b"myapp reloaded"))
+        self.assertNotIn("Another twistd server is running", output)
+        self.assertEqual(code, 0, output)
+        self.assertFalse((directory / "twistd.pid").exists())
+
+    def test_reloadFlag(self) -> None:
+        """
+        C{--reload}: editing the app's module restarts twistd, which
+        serves the new code.
+        """
+        self._reload("--reload")
+
+    def test_debugSetting(self) -> None:
+        """
+        C{--setting debug=true} (the app's own autoreload) likewise.
+        """
+        self._reload("--setting", "debug=true")
+
+    def test_reloadNeedsNodaemon(self) -> None:
+        """
+        C{--reload} without C{twistd -n} is refused in one line.
+        """
+        args = [binPath("twistd"), "--pidfile="]
+        if self.reactor:
+            args.append(f"--reactor={self.reactor}")
+        result = run([*args, "tornado", "--app", f"{APP}:make_app", "--reload"])
+        everything = result.stdout + result.stderr
+        self.assertEqual(result.returncode, 1, everything)
+        self.assertNotIn("Traceback", everything)
+        self.assertEqual(
+            [line for line in everything.splitlines() if "--reload" in line],
+            ["twistd tornado: --reload needs twistd -n (--nodaemon)"],
+        )
+
+
+class ReloadTornadoReactorTests(ReloadTests):
+    reactor = "tornado"
