@@ -592,6 +592,61 @@ class ReactorTestsMixin:
         self.assertEqual(ended, [7])
         self.assertEqual(reactor._childWatchers, {})
 
+    def test_crashBeforeStartupThenRunAgain(self) -> None:
+        """
+        As trial drives the reactor (C{run()}, then C{crash()} from a call
+        that was queued before C{run()}, then C{run()} again): each C{run()}
+        fires startup, and returns with the reactor neither started nor
+        running, so the next C{run()} starts it again, as on every Twisted
+        reactor.  Startup precedes the reactor's own calls; a Tornado
+        callback queued before C{run()} may precede it, and then startup
+        fires when that callback crashes the reactor.
+        """
+        reactor = self.buildReactor()
+        events: list[str] = []
+
+        def crashFrom(source: str) -> None:
+            events.append(f"crash from {source}")
+            reactor.crash()
+
+        sources: dict[str, Callable[[Callable[[], None]], object]] = {
+            "thread call": reactor.callFromThread,
+            "tornado callback": reactor.io_loop.add_callback,
+            "timed call": lambda f: reactor.callLater(0, f),
+        }
+        for source, queue in sources.items():
+            reactor.callWhenRunning(events.append, "running")
+            queue(lambda source=source: crashFrom(source))  # type: ignore[misc]
+            reactor.run(installSignalHandlers=False)
+            self.assertFalse(reactor.running)
+        self.assertEqual(
+            events,
+            [
+                "running",
+                "crash from thread call",
+                "crash from tornado callback",
+                "running",
+                "running",
+                "crash from timed call",
+            ],
+        )
+        reactor.callWhenRunning(reactor.stop)
+        self.runUntil(reactor)
+
+    def test_stopBeforeStartup(self) -> None:
+        """
+        C{stop()} from a Tornado callback queued before C{run()} (which the
+        loop may run before C{run()}'s startup) fires startup, then
+        shutdown, and stops the reactor.
+        """
+        reactor = self.buildReactor()
+        events: list[str] = []
+        reactor.callWhenRunning(events.append, "running")
+        reactor.addSystemEventTrigger("after", "shutdown", events.append, "shutdown")
+        reactor.io_loop.add_callback(reactor.stop)
+        self.runUntil(reactor)
+        self.assertEqual(events, ["running", "shutdown"])
+
     def test_restartAfterStop(self) -> None:
         """
         As on every Twisted reactor, a stopped reactor cannot be run again.
