@@ -467,8 +467,11 @@ class TornadoReactor(PosixReactorBase):
     def _runThreadCalls(self) -> None:
         """
         Run the calls C{callFromThread} queued, in order, each one's
-        exception logged.  The calls queued while these run wake the loop
-        again.
+        exception logged, then the timed calls due by then, as Twisted's
+        C{runUntilCurrent} does: so a thread call that queues another and a
+        C{callLater(0)} sees the timed call run first, and a chain of thread
+        calls cannot starve the timers.  The calls queued while these run
+        wake the loop again.
         """
         self._threadCallsWoken = False
         if self._pendingStart is not None:
@@ -480,6 +483,9 @@ class TornadoReactor(PosixReactorBase):
                 f(*args, **kwargs)
             except BaseException:
                 self._log.failure("while calling from thread")
+        if self._timerDue <= _monotonic() and self._timerHandle is not None:
+            self._timerHandle.cancel()
+            self._onTimer()
 
     # --- IReactorFDSet ---------------------------------------------------
 

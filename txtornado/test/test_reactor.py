@@ -264,6 +264,27 @@ class ReactorTestsMixin:
         self.assertEqual(len(wakes), 2)
         self.assertEqual(len(self.flushLoggedErrors(ValueError)), 1)
 
+    def test_dueTimedCallsRunAfterThreadCalls(self) -> None:
+        """
+        As in Twisted's C{runUntilCurrent}, the timed calls due when a batch
+        of thread calls has run come before the thread calls that batch
+        queued (Twisted's own C{CallFromThreadStopsAndWakeUpTests}).
+        """
+        reactor = self.buildReactor()
+        events: list[str] = []
+
+        def first() -> None:
+            reactor.callFromThread(second)
+            reactor.callLater(0, events.append, "timed call")
+
+        def second() -> None:
+            events.append("second thread call")
+            reactor.stop()
+
+        reactor.callWhenRunning(reactor.callFromThread, first)
+        self.runUntil(reactor)
+        self.assertEqual(events, ["timed call", "second thread call"])
+
     def test_callbackExceptionsAreLogged(self) -> None:
         """
         An exception in a timed call, a thread call or a descriptor's
