@@ -9,8 +9,8 @@ alone is reported as flaky and allowed), must pass at least as many tests
 as epoll, and every other test whose outcome differs (skipped on one,
 passed on the other) must be listed in L{KNOWN} with its reason.
 
-This run takes about a quarter of an hour on two cores (see
-L{IN_DEFAULT_RUN}).
+The runner took 19 minutes on two cores shared with other work (each
+reactor's C{trial -j2} about 9 to 10 minutes); see L{IN_DEFAULT_RUN}.
 """
 
 from __future__ import annotations
