@@ -92,7 +92,9 @@ class AsyncioSignalHandling:
         quiet: bool = False,
     ) -> None:
         try:
-            self._loop.add_signal_handler(signum, callback, *args)
+            self._loop.add_signal_handler(
+                signum, self._dispatch, signum, callback, *args
+            )
         except (ValueError, RuntimeError) as e:
             # Not the main thread, or a loop that keeps this signal (uvloop
             # keeps SIGCHLD for its own subprocesses).
@@ -104,6 +106,19 @@ class AsyncioSignalHandling:
                 )
         else:
             self._installed.append(signum)
+
+    def _dispatch(
+        self, signum: int, callback: Callable[..., object], *args: object
+    ) -> None:
+        """
+        Call C{callback} for a signal, unless its handler was uninstalled
+        since the signal arrived: the loop runs a signal's callback on a
+        later pass, and would run it even after C{remove_signal_handler}
+        (then in another reactor's run on the same loop), where Twisted's
+        own reactors drop a signal still in their pipe with the pipe.
+        """
+        if signum in self._installed:
+            callback(*args)
 
     def install(self) -> None:
         """

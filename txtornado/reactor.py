@@ -254,10 +254,15 @@ class TornadoReactor(PosixReactorBase):
         Start the reactor and run the IOLoop until the reactor is stopped or
         crashed.
 
-        The startup event fires as the loop's first callback, so startup
-        triggers and C{callWhenRunning} calls run inside the running loop
+        The startup event fires inside the running loop, so startup
+        triggers and C{callWhenRunning} calls run there
         (C{asyncio.get_running_loop()} works there, as in every other reactor
-        callback).  Whether the reactor may start is checked here, first:
+        callback): as the loop's first callback, or earlier, before
+        whichever of the reactor's own callbacks (thread calls, timed calls,
+        early writes) or C{stop}/C{crash} comes first.  So, as on every
+        reactor, nothing the reactor runs precedes startup, and a C{run()}
+        that returns has fired it (which a later C{run()} after C{crash()}
+        relies on).  Whether the reactor may start is checked here, first:
         C{ReactorAlreadyRunning} and C{ReactorNotRestartable} are raised by
         this call, as on every reactor.
         """
@@ -280,10 +285,10 @@ class TornadoReactor(PosixReactorBase):
 
     def _startFromRun(self) -> None:
         """
-        Fire startup for L{run}, once: from the loop's first callback, or
-        from the timer if the loop runs a due timer first (uvloop runs
-        timers before callbacks), so that no timed call runs before
-        startup, as on every reactor.
+        Fire startup for L{run}, once, if it has not fired yet: from the
+        loop's first callback, or from whatever reactor entry point the loop
+        reaches first (see L{run}); uvloop, for one, runs a due timer before
+        the callbacks.
         """
         pending, self._pendingStart = self._pendingStart, None
         if pending is not None:
@@ -308,6 +313,8 @@ class TornadoReactor(PosixReactorBase):
         See L{IReactorCore.stop}: the shutdown event fires on the next pass
         of the loop, and its 'during' phase stops the loop.
         """
+        if self._pendingStart is not None:
+            self._startFromRun()
         super().stop()
         self._scheduleTimer(0.0)
 
@@ -315,6 +322,11 @@ class TornadoReactor(PosixReactorBase):
         """
         See L{IReactorCore.crash}: stop the loop without shutdown events.
         """
+        if self._pendingStart is not None:
+            # Crashed by a callback that ran before run()'s startup: fire it
+            # first, or it would fire as the loop stops and leave the
+            # reactor started after run() returned.
+            self._startFromRun()
         super().crash()
         if self._inRun or self._driver.isRunning():
             self._driver.stop()
@@ -480,10 +492,15 @@ class TornadoReactor(PosixReactorBase):
     def _runThreadCalls(self) -> None:
         """
         Run the calls C{callFromThread} queued, in order, each one's
-        exception logged.  The calls queued while these run wake the loop
-        again.
+        exception logged, then the timed calls due by then, as Twisted's
+        C{runUntilCurrent} does: so a thread call that queues another and a
+        C{callLater(0)} sees the timed call run first, and a chain of thread
+        calls cannot starve the timers.  The calls queued while these run
+        wake the loop again.
         """
         self._threadCallsWoken = False
+        if self._pendingStart is not None:
+            self._startFromRun()
         calls = self._threadCalls
         for _ in range(len(calls)):
             f, args, kwargs = calls.popleft()
@@ -491,6 +508,9 @@ class TornadoReactor(PosixReactorBase):
                 f(*args, **kwargs)
             except BaseException:
                 self._log.failure("while calling from thread")
+        if self._timerDue <= _monotonic() and self._timerHandle is not None:
+            self._timerHandle.cancel()
+            self._onTimer()
 
     # --- IReactorFDSet ---------------------------------------------------
 
@@ -575,6 +595,8 @@ class TornadoReactor(PosixReactorBase):
         that still have data to write afterwards.  One loop callback serves
         every writer added since the last.
         """
+        if self._pendingStart is not None:
+            self._startFromRun()
         writers, self._writeSoon = self._writeSoon, []
         for writer in writers:
             if self._writers.get(writer) != _UNREGISTERED:

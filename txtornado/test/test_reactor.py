@@ -27,6 +27,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
 from txtornado.reactor import TornadoReactor
+from txtornado.test._subprocess import runPython
 
 #: Every interface PosixReactorBase provides on Linux, plus IReactorFDSet.
 INTERFACES = [
@@ -263,6 +264,27 @@ class ReactorTestsMixin:
         self.assertEqual(ran, list(range(50)))
         self.assertEqual(len(wakes), 2)
         self.assertEqual(len(self.flushLoggedErrors(ValueError)), 1)
+
+    def test_dueTimedCallsRunAfterThreadCalls(self) -> None:
+        """
+        As in Twisted's C{runUntilCurrent}, the timed calls due when a batch
+        of thread calls has run come before the thread calls that batch
+        queued (Twisted's own C{CallFromThreadStopsAndWakeUpTests}).
+        """
+        reactor = self.buildReactor()
+        events: list[str] = []
+
+        def first() -> None:
+            reactor.callFromThread(second)
+            reactor.callLater(0, events.append, "timed call")
+
+        def second() -> None:
+            events.append("second thread call")
+            reactor.stop()
+
+        reactor.callWhenRunning(reactor.callFromThread, first)
+        self.runUntil(reactor)
+        self.assertEqual(events, ["timed call", "second thread call"])
 
     def test_callbackExceptionsAreLogged(self) -> None:
         """
@@ -702,6 +724,61 @@ class ReactorTestsMixin:
         self.assertEqual(ended, [7])
         self.assertEqual(reactor._childWatchers, {})
 
+    def test_crashBeforeStartupThenRunAgain(self) -> None:
+        """
+        As trial drives the reactor (C{run()}, then C{crash()} from a call
+        that was queued before C{run()}, then C{run()} again): each C{run()}
+        fires startup, and returns with the reactor neither started nor
+        running, so the next C{run()} starts it again, as on every Twisted
+        reactor.  Startup precedes the reactor's own calls; a Tornado
+        callback queued before C{run()} may precede it, and then startup
+        fires when that callback crashes the reactor.
+        """
+        reactor = self.buildReactor()
+        events: list[str] = []
+
+        def crashFrom(source: str) -> None:
+            events.append(f"crash from {source}")
+            reactor.crash()
+
+        sources: dict[str, Callable[[Callable[[], None]], object]] = {
+            "thread call": reactor.callFromThread,
+            "tornado callback": reactor.io_loop.add_callback,
+            "timed call": lambda f: reactor.callLater(0, f),
+        }
+        for source, queue in sources.items():
+            reactor.callWhenRunning(events.append, "running")
+            queue(lambda source=source: crashFrom(source))  # type: ignore[misc]
+            reactor.run(installSignalHandlers=False)
+            self.assertFalse(reactor.running)
+        self.assertEqual(
+            events,
+            [
+                "running",
+                "crash from thread call",
+                "crash from tornado callback",
+                "running",
+                "running",
+                "crash from timed call",
+            ],
+        )
+        reactor.callWhenRunning(reactor.stop)
+        self.runUntil(reactor)
+
+    def test_stopBeforeStartup(self) -> None:
+        """
+        C{stop()} from a Tornado callback queued before C{run()} (which the
+        loop may run before C{run()}'s startup) fires startup, then
+        shutdown, and stops the reactor.
+        """
+        reactor = self.buildReactor()
+        events: list[str] = []
+        reactor.callWhenRunning(events.append, "running")
+        reactor.addSystemEventTrigger("after", "shutdown", events.append, "shutdown")
+        reactor.io_loop.add_callback(reactor.stop)
+        self.runUntil(reactor)
+        self.assertEqual(events, ["running", "shutdown"])
+
     def test_restartAfterStop(self) -> None:
         """
         As on every Twisted reactor, a stopped reactor cannot be run again.
@@ -757,3 +834,99 @@ class DefaultIOLoopTests(SynchronousTestCase):
         reactor = TornadoReactor()
         self.assertIs(reactor.io_loop, IOLoop.current())
         self.assertIs(reactor.io_loop.asyncio_loop, loop)  # type: ignore[attr-defined]
+
+
+#: In a child (it installs signal handlers): reactor A runs on the current
+#: IOLoop with its signal handlers and is cleaned up as Twisted's
+#: ReactorBuilder does, with a SIGCHLD whose loop callback has not run yet
+#: as it stops (it arrived in its last loop iteration: raise_signal makes
+#: that certain); then reactor B, on the same IOLoop, spawns a child before
+#: run() and waits for it to exit.  Prints whether B was running when the
+#: child's end was reported.
+_SHARED_LOOP_SIGCHLD = r"""
+import os, signal, sys
+from twisted.internet import protocol
+from txtornado.reactor import TornadoReactor
+
+a = TornadoReactor()
+
+def lastCallback():
+    signal.raise_signal(signal.SIGCHLD)
+    a.stop()
+
+a.callWhenRunning(lastCallback)
+a.run()
+a._uninstallHandler()
+a.disconnectAll()
+
+b = TornadoReactor()
+assert b.io_loop is a.io_loop
+events = []
+
+class Child(protocol.ProcessProtocol):
+    def processEnded(self, reason):
+        events.append(("ended", "running" if b.running else "not running"))
+        b.stop()
+
+# No pipes: the child's exit is its only event.
+child = b.spawnProcess(
+    Child(), sys.executable, [sys.executable, "-c", ""], childFDs={}
+)
+os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
+b.callLater(20, b.stop)
+b.run()
+print(events)
+"""
+
+
+class SharedLoopTests(SynchronousTestCase):
+    """
+    Reactors built one after another on the same IOLoop (the default
+    C{TornadoReactor()}): nothing of an earlier one acts in a later one's
+    run.
+    """
+
+    def test_earlierReactorsSignalDoesNotPrecedeStartup(self) -> None:
+        """
+        A signal that reached an earlier reactor's handler but whose loop
+        callback had not run when that reactor uninstalled its handlers is
+        dropped, as on Twisted's own reactors (whose signal pipe goes with
+        them): it does not reap the next reactor's child before that
+        reactor's startup.
+        """
+        result = runPython(_SHARED_LOOP_SIGCHLD, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(
+            result.stdout.strip().splitlines()[-1],
+            "[('ended', 'running')]",
+            result.stdout + result.stderr,
+        )
+
+    def test_processTestsBuilderOnDefaultLoop(self) -> None:
+        """
+        Twisted's C{ProcessTestsBuilder} tests from C{test_pauseAndResume*}
+        to C{test_systemCall*}, each on a new C{TornadoReactor()} on the
+        same IOLoop, all pass; C{test_spawnProcessEarlyIsReaped} used to
+        hang after C{test_processEnded}.
+        """
+        code = (
+            "import sys\n"
+            "from twisted.internet.test.reactormixins import ReactorBuilder\n"
+            "ReactorBuilder._reactors = ['txtornado.reactor.TornadoReactor']\n"
+            "ReactorBuilder.timeout = 15\n"
+            "from twisted.trial import reporter, runner\n"
+            "from twisted.internet.test import test_process\n"
+            "cls = test_process.ProcessTestsBuilder_TornadoReactorTests\n"
+            "names = sorted(n for n in dir(cls) if n[:5] == 'test_' and\n"
+            "               n[5:6].lower() in 'pqrs')\n"
+            "result = reporter.Reporter(stream=sys.stdout)\n"
+            "runner.TestSuite([cls(n) for n in names]).run(result)\n"
+            "result.done()\n"
+            "print('names', len(names), result.testsRun, result.wasSuccessful())\n"
+        )
+        result = runPython(code, timeout=300)
+        last = result.stdout.strip().splitlines()[-1]
+        self.assertIn(" True", last, result.stdout + result.stderr)
+        count, run = last.split()[1:3]
+        self.assertEqual(count, run)
+        self.assertTrue(int(count) >= 10, last)
