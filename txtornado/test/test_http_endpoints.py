@@ -78,7 +78,33 @@ class Certificates:
                 .not_valid_before(now - datetime.timedelta(days=1))
                 .not_valid_after(now + datetime.timedelta(days=2))
                 .add_extension(x509.BasicConstraints(ca=ca, path_length=None), True)
+                # Key identifiers (and a CA's key usage), which Python 3.13's
+                # default contexts (VERIFY_X509_STRICT) require.
+                .add_extension(
+                    x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False
+                )
+                .add_extension(
+                    x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                        issuer_key.public_key()
+                    ),
+                    False,
+                )
             )
+            if ca:
+                builder = builder.add_extension(
+                    x509.KeyUsage(
+                        digital_signature=True,
+                        content_commitment=False,
+                        key_encipherment=False,
+                        data_encipherment=False,
+                        key_agreement=False,
+                        key_cert_sign=True,
+                        crl_sign=True,
+                        encipher_only=False,
+                        decipher_only=False,
+                    ),
+                    True,
+                )
             if san:
                 builder = builder.add_extension(x509.SubjectAlternativeName(san), False)
             cert = builder.sign(issuer_key, hashes.SHA256())

@@ -7,6 +7,7 @@ reactor.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import signal
 import subprocess
@@ -391,6 +392,8 @@ class EditableInstallTests(SynchronousTestCase):
                 ".git", ".venv", ".tox", "build", "dist", "*.egg-info", "_build"
             ),
         )
+        # The children see only what the new venv installs (no PYTHONPATH).
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         venv = tmp / "venv"
         subprocess.run(
             [sys.executable, "-m", "venv", str(venv)], check=True, timeout=120
@@ -425,6 +428,7 @@ class EditableInstallTests(SynchronousTestCase):
             text=True,
             timeout=300,
             stdin=subprocess.DEVNULL,
+            env=env,
         )
         self.assertEqual(install.returncode, 0, install.stdout + install.stderr)
         result = subprocess.run(
@@ -448,6 +452,7 @@ class EditableInstallTests(SynchronousTestCase):
             timeout=120,
             cwd=tmp,
             stdin=subprocess.DEVNULL,
+            env=env,
         )
         self.assertEqual(result.returncode, 0, result.stderr)
         where, reactors, commands = result.stdout.splitlines()
