@@ -85,6 +85,7 @@ given the loop's C{reactor} (the global one is not running that loop).
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 import signal
 import sys
@@ -998,9 +999,16 @@ def _wait_until(when: float, now: float) -> float:
     at the head of its heap at once), and no wait exceeds L{MAXIMUM_WAIT},
     so that a timer at C{math.inf} or beyond what the reactor's poll can
     wait (epoll's and poll's limit is ~24.8 days) never reaches it.
+
+    A wait is rounded up to whole milliseconds, as stdlib's epoll and poll
+    selectors round theirs: the reactors poll in milliseconds (Twisted's
+    C{PollReactor} truncates), and a wait they cut short by a fraction of
+    a millisecond would otherwise be polled again, and again, with a zero
+    timeout until the timer is due.
     """
     # max(0.0, nan) is 0.0: the NaN comparison is false.
-    return min(max(0.0, when - now), MAXIMUM_WAIT)
+    wait = min(max(0.0, when - now), MAXIMUM_WAIT)
+    return math.ceil(wait * 1e3) / 1e3
 
 
 def _reraise(exception: BaseException) -> None:

@@ -293,5 +293,44 @@ class _TimerValueTests:
         self.assertEqual(ran, [])  # type: ignore[attr-defined]
         self._check_waits("run_sync")
 
+    def test_short_waits_round_up(self) -> None:
+        """
+        Sleeps shorter than the reactor's millisecond poll each take a wait
+        of at least one millisecond, not a run of zero-timeout polls (stdlib
+        asyncio's C{test_timeout_rounding}, which allows 20 iterations for
+        these five sleeps).
+        """
+
+        async def main() -> None:
+            for delay in (1e-2, 1e-4, 1e-6, 1e-8, 1e-10):
+                await asyncio.sleep(delay)
+
+        self.loop.run_until_complete(main())
+        self.assertLessEqual(len(self.waits), 20, self.waits)  # type: ignore[attr-defined]
+        for wait in self.waits:
+            if wait:
+                self.assertGreaterEqual(wait, 1e-3, self.waits)  # type: ignore[attr-defined]
+
+
+class WaitRoundingTests(SynchronousTestCase):
+    """
+    L{txtornado.eventloop._wait_until} rounds waits up to whole milliseconds.
+    """
+
+    def test_rounding(self) -> None:
+        """
+        A fraction of a millisecond counts as a whole one; whole
+        milliseconds, 0 and the cap stay as they are.
+        """
+        from txtornado.eventloop import _wait_until
+
+        now = 1000.0
+        self.assertEqual(_wait_until(now + 0.0004, now), 0.001)
+        self.assertEqual(_wait_until(now + 0.0101, now), 0.011)
+        self.assertEqual(_wait_until(now, now), 0.0)
+        self.assertEqual(_wait_until(now - 1, now), 0.0)
+        self.assertEqual(_wait_until(math.nan, now), 0.0)
+        self.assertEqual(_wait_until(math.inf, now), MAXIMUM_WAIT)
+
 
 per_reactor(_TimerValueTests, globals(), per_fd=True)
