@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -66,6 +67,29 @@ def runPython(
     Run C{code} in a child Python.
     """
     return run([sys.executable, "-c", code], timeout=timeout, cwd=cwd)
+
+
+def runPytest(
+    directory: Path, source: str, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """
+    Write C{source} (dedented) as C{test_child.py} in C{directory} and run
+    pytest on it there, with C{options}, quietly and without its cache.
+    """
+    (directory / "test_child.py").write_text(textwrap.dedent(source))
+    return run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            *options,
+            "test_child.py",
+        ],
+        cwd=directory,
+    )
 
 
 def _printProgress(line: str) -> None:

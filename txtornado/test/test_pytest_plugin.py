@@ -9,13 +9,11 @@ pytest in a child process, in a temporary directory.
 from __future__ import annotations
 
 import json
-import sys
-import textwrap
 from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.test._subprocess import run
+from txtornado.test._subprocess import runPytest
 
 #: A test module that writes the names of the modules imported so far
 #: (of txtornado, Tornado and Twisted) to C{modules.json}.
@@ -56,20 +54,7 @@ class PluginImportTests(SynchronousTestCase):
     def pytest(self, test: str, *options: str) -> tuple[Path, str]:
         tmp = Path(self.mktemp())
         tmp.mkdir()
-        (tmp / "test_child.py").write_text(textwrap.dedent(test))
-        result = run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                "-q",
-                *options,
-                "test_child.py",
-            ],
-            cwd=tmp,
-        )
+        result = runPytest(tmp, test, *options)
         output = result.stdout + result.stderr
         self.assertEqual(result.returncode, 0, output)
         self.assertIn("1 passed", output)
@@ -119,21 +104,7 @@ class ReactorOptionOrderTests(SynchronousTestCase):
     def check(self, *options: str) -> None:
         tmp = Path(self.mktemp())
         tmp.mkdir()
-        (tmp / "test_child.py").write_text(textwrap.dedent(_REACTOR_TEST))
-        result = run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                "-q",
-                *options,
-                "--reactor=tornado",
-                "test_child.py",
-            ],
-            cwd=tmp,
-        )
+        result = runPytest(tmp, _REACTOR_TEST, *options, "--reactor=tornado")
         output = result.stdout + result.stderr
         self.assertEqual(result.returncode, 0, output)
         self.assertIn("1 passed", output)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.test._subprocess import run
+from txtornado.test._subprocess import run, runPytest
 
 _CHILD_TESTS = """
 import tempfile, os
@@ -152,21 +152,7 @@ class PytestFixtureTests(SynchronousTestCase):
     def _pytest(self, *options: str) -> str:
         tmp = Path(self.mktemp())
         tmp.mkdir()
-        (tmp / "test_child.py").write_text(textwrap.dedent(_PYTEST_CHILD))
-        result = run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                "-s",
-                "-q",
-                *options,
-                "test_child.py",
-            ],
-            cwd=tmp,
-        )
+        result = runPytest(tmp, _PYTEST_CHILD, "-s", *options)
         output = result.stdout + result.stderr
         self.assertEqual(result.returncode, 0, output)
         self.assertIn("2 passed", output)
