@@ -30,6 +30,16 @@ counting and test runner) after configuring the event loop:
     counts the loops of each kind; a run where no loop used the global
     reactor has not tested it, and is reported as not finished.
 
+Every configuration runs with an empty system CA store (C{SSL_CERT_FILE}
+and C{SSL_CERT_DIR} naming an empty file and directory).  Tornado's tests
+talk only to 127.0.0.1 with their own test certificate, and never verify
+against the system's CAs; but every HTTPS client context Tornado makes
+loads them, which takes OpenSSL 3.0 about 50 ms here (more under load),
+half of the 100 ms that C{SimpleHTTPSClientTestCase.test_request_timeout}
+allows for a handshake and a request, on stdlib asyncio and TwistedIOLoop
+alike.  Without the system store that test measures the loop, not the
+machine's CA bundle.
+
 The worker writes one JSON line per test outcome as it goes, so a worker
 that hangs (and is killed after C{--timeout}) or crashes still reports what
 ran and which test it was in; the parent reads those lines as they come
@@ -51,8 +61,10 @@ finish.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -405,6 +417,7 @@ def run_config(
     fd, path = tempfile.mkstemp(prefix=f"tornado-suite-{config}-", suffix=".jsonl")
     os.close(fd)
     env = dict(os.environ, **{WORKER_ENV: config, RESULT_ENV: path})
+    env.update(_empty_ca_store())
     env.setdefault("ASYNC_TEST_TIMEOUT", "10")
     start = time.monotonic()
     output = None if verbose else subprocess.DEVNULL
@@ -435,6 +448,27 @@ def run_config(
         return _summarise(config, path, returncode, time.monotonic() - start)
     finally:
         os.unlink(path)
+
+
+def _empty_ca_store() -> dict[str, str]:
+    """
+    Return the environment that gives OpenSSL an empty system CA store: an
+    empty file and an empty directory, made once per run and removed at
+    exit.
+    """
+    global _ca_store
+    if _ca_store is None:
+        directory = tempfile.mkdtemp(prefix="tornado-suite-ca-")
+        atexit.register(shutil.rmtree, directory, True)
+        cafile = os.path.join(directory, "empty.pem")
+        open(cafile, "w").close()
+        capath = os.path.join(directory, "certs")
+        os.mkdir(capath)
+        _ca_store = {"SSL_CERT_FILE": cafile, "SSL_CERT_DIR": capath}
+    return _ca_store
+
+
+_ca_store: dict[str, str] | None = None
 
 
 def _failing(result: dict[str, Any]) -> set[str]:
