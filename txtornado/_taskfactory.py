@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.python.failure import Failure
 
-from txtornado._asyncio_private import drop_creation_frame
+from txtornado._compat.asyncio import drop_creation_frame
 
 __all__ = [
     "DeferredAwaitingCoroutine",

@@ -252,7 +252,7 @@ def _twistdConfig() -> Any:
     twistd's own options for this process's command line, or C{None} when
     it is not twistd's (the plugin used from code).
     """
-    from txtornado._twisted_private import twistdServerOptions
+    from txtornado._compat.twisted import twistdServerOptions
 
     # Not --reactor again: that would install a second reactor.
     args: list[str] = []
@@ -401,7 +401,7 @@ class _Checked(service.MultiService):
         """
         from twisted.internet import reactor
 
-        from txtornado._twisted_private import forgetExitSignal
+        from txtornado._compat.twisted import forgetExitSignal
 
         def graceful(_: object) -> None:
             if self.tornado.failed is not None:

@@ -71,8 +71,8 @@ from twisted.internet.protocol import Factory
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from zope.interface import alsoProvides, implementer
 
-from txtornado._tornado_private import _HTTPConnection, _RequestProxy
-from txtornado._twisted_private import alpnAsksFactory
+from txtornado._compat.tornado import _HTTPConnection, _RequestProxy
+from txtornado._compat.twisted import alpnAsksFactory
 from txtornado.iostream import (
     StreamProtocol,
     TwistedIOStream,
@@ -231,7 +231,7 @@ def _is_idle(stream: TwistedIOStream, http: bool) -> bool:
     L{ListeningServer.stop}).  For HTTP, Tornado reads a request's headers,
     and only those, with C{read_until_regex}: C{_read_regex} is set while
     that read waits (a Tornado-private attribute, listed in
-    L{txtornado._tornado_private}).
+    L{txtornado._compat.tornado}).
     """
     if (
         stream.writing()

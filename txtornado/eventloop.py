@@ -8,7 +8,7 @@ for events is replaced:
 
   - file descriptors (C{add_reader}/C{add_writer}, and those of asyncio's
     transports) are kept, by default, in the loop's own native epoll
-    selector (L{txtornado._reactorselector.NestedSelector}), whose single
+    selector (L{txtornado._loop_on_reactor.selector.NestedSelector}), whose single
     descriptor the reactor watches as one reader: asyncio's per-event cost
     is stdlib asyncio's, and the reactor's is paid once per batch.  When
     the reactor reports it readable, a tick runs at once (from its
@@ -16,7 +16,7 @@ for events is replaced:
     as stdlib asyncio polls between every two iterations;
   - alternatively (C{nested_selector=False}, or where epoll is missing),
     each descriptor is registered on the reactor's C{IReactorFDSet}
-    through L{txtornado._reactorselector.ReactorSelector};
+    through L{txtornado._loop_on_reactor.selector.ReactorSelector};
   - the ready queue and the timers are run by a I{tick}: asyncio's own
     C{_run_once}, whose C{select()} returns at once what the reactor
     reported.  While C{reactor.run()} hosts the loop, ticks are reactor calls, and at
@@ -99,12 +99,11 @@ from twisted.internet.base import DelayedCall
 from twisted.internet.interfaces import IReactorCore, IReactorFDSet, IReactorTime
 from twisted.python import threadable
 
-from txtornado import _asyncio_private as _private
-from txtornado import _twisted_private
-
 # Imported so that coroutines Twisted runs can await this loop's futures.
 from txtornado import futures as _futures  # noqa: F401
-from txtornado._reactorselector import NestedSelector, ReactorSelector
+from txtornado._compat import asyncio as _private
+from txtornado._compat import twisted as _twisted_private
+from txtornado._loop_on_reactor.selector import NestedSelector, ReactorSelector
 from txtornado._taskfactory import Task, await_deferreds
 
 __all__ = ["TwistedEventLoop"]
@@ -594,7 +593,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         does what C{BaseEventLoop.call_soon} then does, without its two
         nested calls: append C{Handle(callback, args, loop, context)} to the
         ready queue (an assumption documented and checked with
-        L{txtornado._asyncio_private}).  Otherwise
+        L{txtornado._compat.asyncio}).  Otherwise
         (closed: raise; debug: thread and callback checks, source
         traceback) it calls asyncio's own.
         """

@@ -43,7 +43,7 @@ L{TwistedEventLoop} and L{TwistedIOLoop} program, and so does the first use
 of a bridge name from C{txtornado}) teaches the runner about futures (the
 mirror of
 L{enable_deferred_await}; Twisted has no public hook, see
-C{txtornado._twisted_private.install_future_await}): a future that a
+C{txtornado._compat.twisted.install_future_await}): a future that a
 coroutine awaits is converted with L{deferred_from_future}, and the
 coroutine is resumed with its outcome.  So:
 
@@ -177,7 +177,8 @@ from tornado import gen
 from twisted.internet.defer import CancelledError, Deferred, fail
 from twisted.python.failure import Failure
 
-from txtornado import _asyncio_private, _twisted_private
+from txtornado._compat import asyncio as _asyncio_private
+from txtornado._compat import twisted as _twisted_private
 from txtornado._taskfactory import (
     DeferredFuture,
     exception_of,

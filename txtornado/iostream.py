@@ -8,7 +8,7 @@ to it.  All of Tornado's reading, buffering and write-future logic is
 Tornado's own: the stream only implements BaseIOStream's subclass hooks
 (C{fileno}, C{close_fd}, C{write_to_fd}, C{read_from_fd}, C{get_fd_error})
 and replaces the way it waits for readiness (see
-L{txtornado._tornado_private}).
+L{txtornado._compat.tornado}).
 
 Flow control goes both ways through Twisted's producer/consumer API:
 

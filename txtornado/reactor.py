@@ -45,8 +45,8 @@ from twisted.logger import Logger
 from twisted.python.log import callWithLogger
 from zope.interface import implementer
 
-from txtornado._signals import AsyncioSignalHandling
-from txtornado._twisted_private import _NO_FILEDESC, _ContinuousPolling
+from txtornado._compat.twisted import _NO_FILEDESC, _ContinuousPolling
+from txtornado._reactor_on_loop.signals import AsyncioSignalHandling
 from txtornado.futures import _note_reactor_loop, enable_deferred_await
 
 __all__ = ["TornadoReactor", "install"]

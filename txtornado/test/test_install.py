@@ -270,7 +270,7 @@ class WheelTests(SynchronousTestCase):
 
 class SignalHandlingTests(SynchronousTestCase):
     """
-    L{txtornado._signals.AsyncioSignalHandling} in this process (whose main
+    L{txtornado._reactor_on_loop.signals.AsyncioSignalHandling} in this process (whose main
     thread runs the tests).
     """
 
@@ -282,7 +282,7 @@ class SignalHandlingTests(SynchronousTestCase):
         self.calls: list[int] = []
 
     def _handling(self) -> Any:
-        from txtornado._signals import AsyncioSignalHandling
+        from txtornado._reactor_on_loop.signals import AsyncioSignalHandling
 
         def handler(signum: int, frame: object) -> None:
             self.calls.append(signum)

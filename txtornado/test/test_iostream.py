@@ -31,7 +31,7 @@ from tornado.iostream import (
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado import _tornado_private
+from txtornado._compat import tornado as _tornado_private
 from txtornado.endpoints import EndpointHTTPClient, connect, listen
 from txtornado.iostream import (
     TRANSPORT_BUFFER_SIZE,
@@ -497,7 +497,7 @@ for _name, _factory in SETUPS.items():
 class TornadoPrivateNamesTests(SynchronousTestCase):
     """
     The private C{BaseIOStream} and HTTP client names listed in
-    L{txtornado._tornado_private} exist, with the parameters assumed.
+    L{txtornado._compat.tornado} exist, with the parameters assumed.
     """
 
     def test_base_iostream_methods(self) -> None:

@@ -28,7 +28,7 @@ from tornado.tcpserver import TCPServer
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado import _twisted_private
+from txtornado._compat import twisted as _twisted_private
 from txtornado.endpoints import ListeningServer, StreamServerFactory, connect, listen
 from txtornado.iostream import TwistedIOStream
 from txtornado.test.test_http_endpoints import (

@@ -5,7 +5,7 @@ A reactor is built by subclassing L{PosixReactorBase}, and that base class
 exposes its subclass API through underscore names (the same ones Twisted's
 own C{asyncioreactor} uses).  Everything txtornado needs of that kind is
 imported or named here, so that a Twisted release that changes one of them
-breaks one module, and C{txtornado.test.test_private_api} says which name.
+breaks one module, and C{txtornado.test.test_compat_twisted} says which name.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def forgetEPollDescriptor(reactor: object, fd: int) -> None:
     """
     Drop file descriptor C{fd} from an C{EPollReactor}'s bookkeeping: its
     C{_reads} and C{_writes} (sets of numbers) and C{_selectables} (number
-    to descriptor).  L{txtornado._reactorselector} calls it when epoll
+    to descriptor).  L{txtornado._loop_on_reactor.selector} calls it when epoll
     raised while removing a descriptor already closed, which leaves the
     reactor believing the number is still registered; other reactors have
     no such attributes and are left alone.

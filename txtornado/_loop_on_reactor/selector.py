@@ -36,7 +36,7 @@ from twisted.internet.interfaces import IReadDescriptor, IReadWriteDescriptor
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from txtornado import _twisted_private
+from txtornado._compat import twisted as _twisted_private
 
 __all__ = ["NestedSelector", "ReactorSelector"]
 

@@ -14,13 +14,13 @@ from typing import Any
 from twisted.internet.posixbase import PosixReactorBase
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado import _twisted_private
+from txtornado._compat import twisted as _twisted_private
 from txtornado.test.reactors import tornadoAsyncioReactor
 
 
 class TwistedPrivateNamesTests(SynchronousTestCase):
     """
-    L{txtornado._twisted_private}.
+    L{txtornado._compat.twisted}.
     """
 
     def test_continuousPolling(self) -> None:
@@ -71,7 +71,7 @@ class TwistedPrivateNamesTests(SynchronousTestCase):
         C{twisted.scripts.twistd.ServerOptions} is twistd's options class,
         with the C{pidfile} and C{nodaemon} options the plugin reads.
         """
-        from txtornado._twisted_private import twistdServerOptions
+        from txtornado._compat.twisted import twistdServerOptions
 
         config = twistdServerOptions()()
         config.parseOptions(["-n", "--pidfile=x.pid"])

@@ -8,7 +8,7 @@ next timer is due", so a handful of underscore names of
 C{asyncio.base_events.BaseEventLoop} are used.  Every one of them is read,
 written or called through a function in this module (never elsewhere), so a
 Python release that renames one breaks this module only, and
-C{txtornado.test.test_asyncio_private} says which name.
+C{txtornado.test.test_compat_asyncio} says which name.
 
 The names, and why each one is needed:
 
@@ -24,7 +24,7 @@ The names, and why each one is needed:
     And L{TwistedEventLoop.call_soon}'s fast path appends to it what
     C{BaseEventLoop.call_soon} (through C{_call_soon}) appends on an open
     loop outside debug mode: C{Handle(callback, args, loop, context)}.
-    C{test_asyncio_private} checks that this is still what C{call_soon}
+    C{test_compat_asyncio} checks that this is still what C{call_soon}
     does.
   - C{BaseEventLoop._scheduled} (a heap of C{TimerHandle}): when is the
     earliest timer due?
@@ -56,7 +56,7 @@ The names, and why each one is needed:
     C{__iter__}) sets it to C{True} right before yielding the future to
     whatever runs the coroutine, and asyncio's C{Task} sets it back to
     C{False} when it takes the future over.  Twisted's coroutine runner
-    (see C{txtornado._twisted_private.install_future_await}) reads it to
+    (see C{txtornado._compat.twisted.install_future_await}) reads it to
     tell a future a coroutine awaits from one an C{inlineCallbacks}
     generator yields as a plain value, and resets it as C{Task} does.
 """

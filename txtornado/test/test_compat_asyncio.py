@@ -1,6 +1,6 @@
 """
 Fail loudly, naming the name, if Python changes an asyncio private name
-that L{txtornado._asyncio_private} relies on.
+that L{txtornado._compat.asyncio} relies on.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado import _asyncio_private as private
+from txtornado._compat import asyncio as private
 
 
 class AsyncioPrivateNamesTests(SynchronousTestCase):
