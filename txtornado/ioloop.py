@@ -48,6 +48,7 @@ class TwistedIOLoop(AsyncIOLoop):
         reactor: Any = None,
         reactor_factory: ReactorFactory | None = None,
         asyncio_loop: TwistedEventLoop | None = None,
+        nested_selector: bool | None = None,
         **kwargs: Any,
     ) -> None:
         """
@@ -64,6 +65,10 @@ class TwistedIOLoop(AsyncIOLoop):
             (as C{AsyncIOLoop} accepts any asyncio loop); it takes precedence
             over C{reactor_factory} (which may come from
             C{IOLoop.configure}), and is not closed if this fails.
+        @param nested_selector: the new loop's selector mode, passed to
+            L{TwistedEventLoop} (C{None}: its default; C{False}: every
+            descriptor on the reactor, the mode where epoll is missing).
+            Ignored with C{asyncio_loop}, which has its mode already.
         @param kwargs: C{IOLoop.initialize}'s (C{make_current}).
         """
         if asyncio_loop is not None:
@@ -75,7 +80,9 @@ class TwistedIOLoop(AsyncIOLoop):
                 raise TypeError("asyncio_loop runs on another reactor than reactor")
             super().initialize(asyncio_loop=asyncio_loop, **kwargs)
             return
-        loop = TwistedEventLoop(reactor, reactor_factory=reactor_factory)
+        loop = TwistedEventLoop(
+            reactor, reactor_factory=reactor_factory, nested_selector=nested_selector
+        )
         try:
             super().initialize(asyncio_loop=loop, **kwargs)
         except BaseException:

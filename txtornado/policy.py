@@ -33,11 +33,23 @@ class TwistedEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
         A callable: every loop gets a I{new} reactor from it, which the loop
         owns and cleans up when closed, e.g.
         C{TwistedEventLoopPolicy(reactor_factory=EPollReactor)} in tests.
+    @param nested_selector: every loop's selector mode, passed to
+        L{TwistedEventLoop} (C{None}: its default; C{False}: every
+        descriptor on the reactor, the mode where epoll is missing).
+
+    @ivar _reactor_factory: C{reactor_factory}, for every new loop.
+    @ivar _nested_selector: C{nested_selector}, for every new loop.
     """
 
-    def __init__(self, reactor_factory: ReactorFactory | None = None) -> None:
+    def __init__(
+        self,
+        reactor_factory: ReactorFactory | None = None,
+        *,
+        nested_selector: bool | None = None,
+    ) -> None:
         super().__init__()
         self._reactor_factory = reactor_factory
+        self._nested_selector = nested_selector
 
     def new_event_loop(self) -> TwistedEventLoop:
         """
@@ -45,4 +57,7 @@ class TwistedEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
         has a C{reactor_factory}, else on the global reactor or a private
         one (see L{TwistedEventLoop}).  Any thread.
         """
-        return TwistedEventLoop(reactor_factory=self._reactor_factory)
+        return TwistedEventLoop(
+            reactor_factory=self._reactor_factory,
+            nested_selector=self._nested_selector,
+        )

@@ -401,6 +401,31 @@ class ConfigureTests(SynchronousTestCase):
             finally:
                 loop.close()
 
+    def test_configure_nested_selector(self) -> None:
+        """
+        IOLoop.configure passes nested_selector on to every new IOLoop's
+        event loop: with C{False}, a descriptor the IOLoop reads is itself
+        a reader of the reactor.
+        """
+        from twisted.internet.pollreactor import PollReactor
+
+        for nested in (False, True):
+            IOLoop.configure(
+                TwistedIOLoop, reactor_factory=PollReactor, nested_selector=nested
+            )
+            loop = IOLoop(make_current=False)
+            a, b = socket.socketpair()
+            try:
+                assert isinstance(loop, TwistedIOLoop)
+                loop.add_handler(a.fileno(), lambda fd, events: None, IOLoop.READ)
+                readers = [r.fileno() for r in loop.reactor.getReaders()]
+                self.assertEqual(a.fileno() in readers, not nested, readers)
+                loop.remove_handler(a.fileno())
+            finally:
+                loop.close()
+                a.close()
+                b.close()
+
     def test_import_does_not_install_reactor(self) -> None:
         """
         Importing txtornado (and creating nothing) leaves
