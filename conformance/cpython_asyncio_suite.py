@@ -4,8 +4,14 @@ C{test.test_asyncio} package, shipped with this Python) on TwistedEventLoop
 over Twisted's EPoll, Poll and Select reactors, and, side by side, on stdlib
 asyncio's own loop (the baseline) and on uvloop (a second reference).
 
-    python conformance/cpython_asyncio_suite.py [--config stdlib uvloop epoll poll select]
-        [--json FILE] [--stall SECONDS] [-- test ids...]
+    python conformance/cpython_asyncio_suite.py [--config stdlib uvloop epoll poll select
+        poll-per-fd select-per-fd] [--json FILE] [--stall SECONDS] [-- test ids...]
+
+C{poll-per-fd} and C{select-per-fd} are C{poll} and C{select} with
+C{nested_selector=False}: every descriptor of the loop is registered on
+the reactor itself (the per-descriptor mode, the only one where epoll is
+missing, on the reactors Twisted installs by default there: C{PollReactor}
+on the BSDs, C{SelectReactor} on macOS).
 
 Which tests judge the loop
 ==========================
@@ -84,8 +90,10 @@ ONLY_ENV = "TXTORNADO_ASYNCIO_SUITE_ONLY"
 GLOBAL_REACTOR_ENV = "TXTORNADO_ASYNCIO_SUITE_GLOBAL_REACTOR"
 
 BASELINE = "stdlib"
-CONFIGS = ("stdlib", "uvloop", "epoll", "poll", "select")
-TWISTED_CONFIGS = ("epoll", "poll", "select")
+#: Per-descriptor mode (nested_selector=False) on these reactors.
+PER_FD = ("poll-per-fd", "select-per-fd")
+CONFIGS = ("stdlib", "uvloop", "epoll", "poll", "select", *PER_FD)
+TWISTED_CONFIGS = ("epoll", "poll", "select", *PER_FD)
 
 _REACTORS = {
     "epoll": ("twisted.internet.epollreactor", "EPollReactor"),
@@ -145,7 +153,14 @@ HOOKS: dict[str, dict[str, str | None]] = {
 }
 
 #: uvloop is epoll-based: it takes the EPoll classes.
-_HOOK_CONFIG = {"uvloop": "epoll", "epoll": "epoll", "poll": "poll", "select": "select"}
+_HOOK_CONFIG = {
+    "uvloop": "epoll",
+    "epoll": "epoll",
+    "poll": "poll",
+    "select": "select",
+    "poll-per-fd": "poll",
+    "select-per-fd": "select",
+}
 
 
 def modules() -> list[str]:
@@ -185,7 +200,8 @@ def _policy_class(config: str) -> type:
 
     base: type
     expected: type
-    factory: Any = None
+    #: The policy's keyword arguments.
+    options: dict[str, Any] = {}
     if config == BASELINE:
         base = asyncio.DefaultEventLoopPolicy
         expected = asyncio.SelectorEventLoop
@@ -199,20 +215,19 @@ def _policy_class(config: str) -> type:
 
         from txtornado import TwistedEventLoop, TwistedEventLoopPolicy
 
-        module, name = _REACTORS[config]
+        module, name = _REACTORS[config.removesuffix("-per-fd")]
+        if config in PER_FD:
+            options["nested_selector"] = False
         if os.environ.get(GLOBAL_REACTOR_ENV):
             # Every loop on the one global reactor, of this type.
             importlib.import_module(module).install()  # type: ignore[attr-defined]
         else:
-            factory = getattr(importlib.import_module(module), name)
+            options["reactor_factory"] = getattr(importlib.import_module(module), name)
         base = TwistedEventLoopPolicy
         expected = TwistedEventLoop
 
     def __init__(self: Any) -> None:
-        if factory is None:
-            base.__init__(self)
-        else:
-            base.__init__(self, reactor_factory=factory)
+        base.__init__(self, **options)
 
     def new_event_loop(self: Any) -> Any:
         # Counted first: a test whose loop cannot be made is in scope.

@@ -5,7 +5,8 @@ baseline, and compare.
 Usage::
 
     python conformance/tornado_suite.py [--config asyncio epoll poll select
-        global-epoll global-poll global-select] [--json FILE]
+        global-epoll global-poll global-select poll-per-fd select-per-fd]
+        [--json FILE]
         [--timeout SECONDS] [-- test names...]
 
 Each configuration runs in its own subprocess (this file, with
@@ -29,6 +30,13 @@ counting and test runner) after configuring the event loop:
     otherwise (a second loop, or a loop in another thread).  The worker
     counts the loops of each kind; a run where no loop used the global
     reactor has not tested it, and is reported as not finished.
+  - C{poll-per-fd}/C{select-per-fd} (per-descriptor mode): as C{poll}/
+    C{select}, with C{nested_selector=False}, so that every descriptor of
+    every loop is registered on its reactor
+    (L{txtornado._loop_on_reactor.selector.ReactorSelector}) instead
+    of in a nested epoll selector.  That is the mode where epoll is
+    missing, on the reactors Twisted installs by default there:
+    C{PollReactor} on the BSDs, C{SelectReactor} on macOS.
 
 Every configuration runs with an empty system CA store (C{SSL_CERT_FILE}
 and C{SSL_CERT_DIR} naming an empty file and directory).  Tornado's tests
@@ -82,7 +90,9 @@ BASELINE = "asyncio"
 PER_LOOP = ("epoll", "poll", "select")
 #: The global reactor, installed as a user would.
 GLOBAL = tuple(f"global-{name}" for name in PER_LOOP)
-CONFIGS = (BASELINE, *PER_LOOP, *GLOBAL)
+#: A reactor per loop, every descriptor on it (nested_selector=False).
+PER_FD = ("poll-per-fd", "select-per-fd")
+CONFIGS = (BASELINE, *PER_LOOP, *GLOBAL, *PER_FD)
 
 _REACTORS = {
     "epoll": ("twisted.internet.epollreactor", "EPollReactor"),
@@ -137,10 +147,13 @@ def _configure(config: str) -> None:
         asyncio.set_event_loop_policy(CountingPolicy())
         IOLoop.configure(CountingIOLoop)
         return
-    module_name, name = _REACTORS[config]
+    nested = None if config in PER_LOOP else False
+    module_name, name = _REACTORS[config.removesuffix("-per-fd")]
     factory = getattr(importlib.import_module(module_name), name)
-    asyncio.set_event_loop_policy(TwistedEventLoopPolicy(reactor_factory=factory))
-    IOLoop.configure(TwistedIOLoop, reactor_factory=factory)
+    asyncio.set_event_loop_policy(
+        TwistedEventLoopPolicy(reactor_factory=factory, nested_selector=nested)
+    )
+    IOLoop.configure(TwistedIOLoop, reactor_factory=factory, nested_selector=nested)
 
 
 class _RecordingResult(unittest.TextTestResult):
@@ -290,6 +303,9 @@ def _label(config: str) -> str:
         return "stdlib asyncio"
     if config in GLOBAL:
         return f"TwistedIOLoop/{config.removeprefix('global-')}, global reactor"
+    if config in PER_FD:
+        name = config.removesuffix("-per-fd")
+        return f"TwistedIOLoop/{name}, reactor per loop, per-descriptor"
     return f"TwistedIOLoop/{config}, reactor per loop"
 
 

@@ -2,8 +2,11 @@
 The judge for TwistedEventLoop: CPython's own asyncio test suite (the
 standard library's C{test.test_asyncio}), run by
 C{conformance/cpython_asyncio_suite.py} on TwistedEventLoop over the EPoll,
-Poll and Select reactors (a new reactor per loop), on stdlib asyncio's own
-loop (the baseline) and on uvloop (a reference, not judged), in one run.
+Poll and Select reactors (a new reactor per loop), over the Poll and Select
+reactors in per-descriptor mode (C{nested_selector=False}: every descriptor
+on the reactor, the only mode where epoll is missing, on the reactors
+Twisted installs there), on stdlib asyncio's own loop (the baseline) and on
+uvloop (a reference, not judged), in one run.
 
 The scope is the runner's (see its docstring): the tests that make their
 loop through the event loop policy or through the per-loop hooks CPython
@@ -39,7 +42,13 @@ _T = "test.test_asyncio."
 KNOWN_ALL: dict[str, str] = {}
 
 #: The same, for one configuration only.
-KNOWN: dict[str, dict[str, str]] = {"epoll": {}, "poll": {}, "select": {}}
+KNOWN: dict[str, dict[str, str]] = {
+    "epoll": {},
+    "poll": {},
+    "select": {},
+    "poll-per-fd": {},
+    "select-per-fd": {},
+}
 
 
 def _known(config: str, test: str) -> bool:
@@ -125,6 +134,20 @@ class CPythonAsyncioSuiteTests(SynchronousTestCase):
         TwistedEventLoop on SelectReactor.
         """
         self._judge("select")
+
+    def test_poll_per_descriptor(self) -> None:
+        """
+        TwistedEventLoop on PollReactor, every descriptor on the reactor
+        (C{nested_selector=False}): the BSDs' default reactor and mode.
+        """
+        self._judge("poll-per-fd")
+
+    def test_select_per_descriptor(self) -> None:
+        """
+        TwistedEventLoop on SelectReactor, every descriptor on the reactor
+        (C{nested_selector=False}): macOS's default reactor and mode.
+        """
+        self._judge("select-per-fd")
 
     def test_known_still_fail(self) -> None:
         """

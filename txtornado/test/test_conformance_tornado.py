@@ -4,8 +4,9 @@ asyncio.
 
 Runs C{conformance/tornado_suite.py} (from the source checkout) once, for
 the stdlib asyncio baseline and TwistedIOLoop on the EPoll, Poll and Select
-reactors, each with a reactor per loop and with the global reactor, each in
-its own subprocess (about half a minute each on this project's CI
+reactors, each with a reactor per loop and with the global reactor, and on
+the Poll and Select reactors in per-descriptor mode (C{nested_selector=False},
+the mode where epoll is missing), each in its own subprocess (about half a minute each on this project's CI
 machines), showing the runner's progress as it goes.  Each test fails,
 naming the tests and their tracebacks, if its configurations show a
 failure or error that stdlib asyncio does not (after the runner's rerun:
@@ -28,6 +29,7 @@ from txtornado.test._subprocess import ROOT, runConformance
 
 PER_LOOP = ("epoll", "poll", "select")
 GLOBAL = ("global-epoll", "global-poll", "global-select")
+PER_FD = ("poll-per-fd", "select-per-fd")
 
 
 class TornadoSuiteConformanceTests(SynchronousTestCase):
@@ -43,14 +45,16 @@ class TornadoSuiteConformanceTests(SynchronousTestCase):
         cls = type(self)
         if cls._suiteRun is None:
             cls._suiteRun = runConformance(
-                "tornado_suite.py", ["--config", *PER_LOOP, *GLOBAL], progress=True
+                "tornado_suite.py",
+                ["--config", *PER_LOOP, *GLOBAL, *PER_FD],
+                progress=True,
             )
         return cls._suiteRun
 
     def _check(self, configs: tuple[str, ...]) -> None:
         proc, report = self._report()
         results = report["results"]
-        self.assertEqual(set(results), {"asyncio", *PER_LOOP, *GLOBAL})
+        self.assertEqual(set(results), {"asyncio", *PER_LOOP, *GLOBAL, *PER_FD})
         problems = []
         for config in ("asyncio", *configs):
             result = results[config]
@@ -88,6 +92,17 @@ class TornadoSuiteConformanceTests(SynchronousTestCase):
         errors in a test that passes on stdlib asyncio.
         """
         self._check(GLOBAL)
+
+    def test_per_descriptor(self) -> None:
+        """
+        With every descriptor registered on the reactor
+        (C{nested_selector=False}, the only mode where epoll is missing) on
+        the reactors Twisted installs there (C{PollReactor} on the BSDs,
+        C{SelectReactor} on macOS), a reactor per loop: every configuration
+        finishes, and none fails or errors in a test that passes on stdlib
+        asyncio.
+        """
+        self._check(PER_FD)
 
 
 def _runner() -> Any:
