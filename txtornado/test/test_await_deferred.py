@@ -22,11 +22,13 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from txtornado._taskfactory import DeferredAwaitingCoroutine
 from txtornado.futures import enable_deferred_await
+from txtornado.test._helpers import parametrize
 from txtornado.test.test_futures import (
+    LOOP_SETUPS,
     Boom,
     ErrorCatcher,
     LoopSetup,
-    per_setup,
+    LoopSetupMixin,
     raiseBoom,
 )
 
@@ -286,7 +288,7 @@ class _AwaitDeferredTests:
         self.assertIsInstance(made[0], DeferredAwaitingCoroutine)
 
 
-per_setup(_AwaitDeferredTests, globals())
+parametrize(globals(), (_AwaitDeferredTests, LoopSetupMixin), LOOP_SETUPS)
 
 
 class StandaloneLoopTests(SynchronousTestCase):

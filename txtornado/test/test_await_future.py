@@ -23,9 +23,10 @@ from twisted.internet.defer import CancelledError, Deferred
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
+from txtornado.test._helpers import parametrize
 from txtornado.test._subprocess import runPython
 from txtornado.test.reactors import tornadoAsyncioReactor, tornadoUvloopReactor
-from txtornado.test.test_futures import Boom, LoopSetup, per_setup
+from txtornado.test.test_futures import LOOP_SETUPS, Boom, LoopSetup, LoopSetupMixin
 
 
 def resolveSoon(value: object) -> asyncio.Future[Any]:
@@ -303,7 +304,7 @@ class _AwaitFutureTests:
         self.assertEqual(self.setup.run(main), [b"ensured", b"yielded"])
 
 
-per_setup(_AwaitFutureTests, globals())
+parametrize(globals(), (_AwaitFutureTests, LoopSetupMixin), LOOP_SETUPS)
 
 
 class BeforeRunTests(SynchronousTestCase):

@@ -31,8 +31,9 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from txtornado.endpoints import ListeningServer, listen
 from txtornado.test._browser_app import make_app
+from txtornado.test._helpers import parametrize
 from txtornado.test._subprocess import Child
-from txtornado.test.test_http_endpoints import SETUPS, certificates
+from txtornado.test.test_http_endpoints import LOOP_SETUPS, certificates
 from txtornado.test.test_tls import _ServerMixin, curl_path, python_client
 from txtornado.test.test_twistd import _servingURL, twistd
 
@@ -214,10 +215,4 @@ class _ListenBrowserTests(_Checks, _ServerMixin):
         self.assertBrowserShows(url, dump)
 
 
-for _name, _factory in SETUPS.items():
-    globals()[f"ListenBrowser{_name}Tests"] = type(
-        f"ListenBrowser{_name}Tests",
-        (_ListenBrowserTests, SynchronousTestCase),
-        {"setupFactory": staticmethod(_factory)},
-    )
-del _name, _factory
+parametrize(globals(), _ListenBrowserTests, LOOP_SETUPS)

@@ -3,7 +3,8 @@ Tests for L{txtornado.futures}: Deferreds and Tornado/asyncio futures in
 both directions, on a L{TornadoReactor} and on a L{TwistedIOLoop} over a new
 C{EPollReactor}.  Runs under pytest and trial.
 
-The loop set-up harness here (L{LoopSetup}, L{per_setup}) is shared with
+The loop set-up harness here (L{LoopSetup}, L{LoopSetupMixin},
+L{LOOP_SETUPS}) is shared with C{test_await_deferred}, C{test_await_future},
 C{test_resolver} and C{test_primitives}.
 """
 
@@ -34,6 +35,7 @@ from txtornado import (
     to_asyncio_future,
     to_tornado_future,
 )
+from txtornado.test._helpers import factory_variants, parametrize
 from txtornado.test.reactors import tornadoAsyncioReactor
 
 # --- Loop set-ups -----------------------------------------------------------
@@ -145,26 +147,22 @@ SETUPS: dict[str, Callable[[], LoopSetup]] = {
 }
 
 
-def per_setup(mixin: type, namespace: dict[str, Any]) -> None:
+class LoopSetupMixin:
     """
-    Add to C{namespace} (a test module's globals) one C{SynchronousTestCase}
-    subclass of C{mixin} per loop set-up, named
-    C{<mixin name without leading underscore><set-up>}.  Each test gets a
-    new set-up as C{self.setup}.
+    A new L{LoopSetup} per test, as C{self.setup}, from C{setupFactory}
+    (one of L{SETUPS}: see L{LOOP_SETUPS}); closed after the test.
     """
-    base = mixin.__name__.lstrip("_")
-    for name, factory in SETUPS.items():
-        cls_name = f"{base}{name}"
 
-        def setUp(self: Any, factory: Callable[[], LoopSetup] = factory) -> None:
-            self.setup = factory()
-            self.addCleanup(self.setup.close)
+    setupFactory: Callable[[], LoopSetup]
+    addCleanup: Callable[..., None]
 
-        namespace[cls_name] = type(
-            cls_name,
-            (mixin, SynchronousTestCase),
-            {"setUp": setUp, "__module__": namespace["__name__"]},
-        )
+    def setUp(self) -> None:
+        self.setup = self.setupFactory()
+        self.addCleanup(self.setup.close)
+
+
+#: The variants for L{parametrize}: one test class per loop set-up.
+LOOP_SETUPS = factory_variants("setupFactory", SETUPS)
 
 
 class ErrorCatcher:
@@ -753,4 +751,4 @@ class _BridgeTests:
         )
 
 
-per_setup(_BridgeTests, globals())
+parametrize(globals(), (_BridgeTests, LoopSetupMixin), LOOP_SETUPS)

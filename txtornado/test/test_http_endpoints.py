@@ -28,7 +28,6 @@ from tornado.httpclient import HTTPRequest
 from tornado.ioloop import IOLoop
 from tornado.platform.asyncio import AsyncIOLoop
 from twisted.internet.endpoints import TCP4ClientEndpoint, UNIXClientEndpoint
-from twisted.trial.unittest import SynchronousTestCase
 
 from txtornado.endpoints import (
     EndpointHTTPClient,
@@ -38,6 +37,7 @@ from txtornado.endpoints import (
     websocket_connect,
 )
 from txtornado.iostream import TwistedIOStream
+from txtornado.test._helpers import factory_variants, parametrize
 
 # Certificates
 
@@ -205,6 +205,10 @@ SETUPS: dict[str, Callable[[], tuple[IOLoop, Any]]] = {
     "TornadoReactor": tornado_reactor_setup,
     "TwistedIOLoop": twisted_ioloop_setup,
 }
+
+#: The variants for L{parametrize}: one test class per loop set-up in
+#: L{SETUPS}, as C{setupFactory} (for L{LoopTestMixin}).
+LOOP_SETUPS = factory_variants("setupFactory", SETUPS)
 
 
 class LoopTestMixin:
@@ -811,26 +815,17 @@ class _NativeWebSocketTests(_WebSocketTests):
         self.assertEqual(self.run_async(go), list(self.MESSAGES))
 
 
-def _make_classes() -> None:
-    for setup_name, factory in SETUPS.items():
-        for kind in ("tcp", "ssl", "unix"):
-            bases: tuple[type, ...] = (
-                _HTTPEndpointTests,
-                _StopTests,
-                _WebSocketTests if kind == "unix" else _NativeWebSocketTests,
-            )
-            name = f"HTTP_{kind}_{setup_name}Tests"
-            globals()[name] = type(
-                name,
-                (*bases, SynchronousTestCase),
-                {
-                    "kind": kind,
-                    "setupFactory": staticmethod(factory),
-                    "__module__": __name__,
-                },
-            )
-
-
-_make_classes()
+for _kind in ("tcp", "ssl", "unix"):
+    parametrize(
+        globals(),
+        (
+            _HTTPEndpointTests,
+            _StopTests,
+            _WebSocketTests if _kind == "unix" else _NativeWebSocketTests,
+        ),
+        {name: {**variant, "kind": _kind} for name, variant in LOOP_SETUPS.items()},
+        name=f"HTTP_{_kind}_{{variant}}Tests",
+    )
+del _kind
 
 __all__ = ["Certificates", "certificates"]

@@ -29,11 +29,11 @@ from tornado.httpserver import HTTPServer
 from tornado.iostream import BaseIOStream, IOStream
 from tornado.netutil import bind_sockets
 from twisted.internet.protocol import Factory
-from twisted.trial.unittest import SynchronousTestCase
 
 from txtornado.endpoints import listen
 from txtornado.iostream import StreamProtocol, TwistedIOStream, stream_for_protocol
-from txtornado.test.test_http_endpoints import SETUPS, LoopTestMixin
+from txtornado.test._helpers import parametrize
+from txtornado.test.test_http_endpoints import LOOP_SETUPS, LoopTestMixin
 
 #: How long a read may take before the scenario records it as pending (a
 #: guard that only a failing run waits for).
@@ -392,11 +392,5 @@ class _OversizedHeaderTests(LoopTestMixin):
         self.assertEqual(ours(), expected)
 
 
-for _name, _factory in SETUPS.items():
-    for _mixin in (_ReadLimitTests, _OversizedHeaderTests):
-        _cls_name = _mixin.__name__.lstrip("_") + _name
-        globals()[_cls_name] = type(
-            _cls_name,
-            (_mixin, SynchronousTestCase),
-            {"setupFactory": staticmethod(_factory), "__module__": __name__},
-        )
+parametrize(globals(), _ReadLimitTests, LOOP_SETUPS)
+parametrize(globals(), _OversizedHeaderTests, LOOP_SETUPS)

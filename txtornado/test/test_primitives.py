@@ -1,7 +1,6 @@
 """
 Tornado's coroutine primitives (locks, queues, timers, chain_future) mixed
-with Deferreds, and the shared thread pool (L{ReactorThreadPoolExecutor}),
-on a L{TornadoReactor} and on a L{TwistedIOLoop} over a new
+with Deferreds, on a L{TornadoReactor} and on a L{TwistedIOLoop} over a new
 C{EPollReactor}.  Runs under pytest and trial.
 """
 
@@ -10,25 +9,27 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from tornado import gen, locks, queues
-from tornado.concurrent import chain_future, run_on_executor
+from tornado.concurrent import chain_future
 from tornado.ioloop import PeriodicCallback
 from tornado.util import TimeoutError as TornadoTimeoutError
-from twisted.internet import defer, task, threads
+from twisted.internet import defer, task
 from twisted.internet.defer import Deferred
-from twisted.trial.unittest import SynchronousTestCase
 
 from txtornado import (
-    ReactorThreadPoolExecutor,
     deferred_from_future,
     future_from_deferred,
     to_asyncio_future,
 )
-from txtornado.test.test_futures import LoopSetup, TwistedIOLoopSetup, per_setup
+from txtornado.test._helpers import parametrize
+from txtornado.test.test_futures import (
+    LOOP_SETUPS,
+    LoopSetup,
+    LoopSetupMixin,
+)
 
 
 class _PrimitiveTests:
@@ -251,98 +252,5 @@ class _PrimitiveTests:
 
         self.assertEqual(self.setup.run(main), ["from deferred", "to concurrent"])
 
-    # The shared thread pool
 
-    def test_sharedThreadPool(self) -> None:
-        """
-        run_on_executor, IOLoop.run_in_executor and deferToThread all run in
-        the reactor's pool, whose size suggestThreadPoolSize governs for
-        all of them.
-        """
-        reactor = self.setup.reactor
-        reactor.suggestThreadPoolSize(1)
-        executor = ReactorThreadPoolExecutor(reactor)
-        self.setup.io_loop.set_default_executor(executor)
-        pool = reactor.getThreadPool()
-
-        class Worker:
-            def __init__(self) -> None:
-                self.executor = executor
-
-            @run_on_executor
-            def ident(self) -> int:
-                return threading.get_ident()
-
-        def main() -> Deferred[list[int]]:
-            return defer.gatherResults(
-                [
-                    deferred_from_future(Worker().ident()),
-                    deferred_from_future(
-                        self.setup.io_loop.run_in_executor(None, threading.get_ident)
-                    ),
-                    threads.deferToThreadPool(reactor, pool, threading.get_ident),
-                ]
-            )
-
-        idents = self.setup.run(main)
-        self.assertEqual(len(set(idents)), 1, idents)
-        self.assertIn(idents[0], {t.ident for t in pool.threads})
-
-    def test_executorErrorsAndShutdown(self) -> None:
-        """
-        An exception in the pool reaches the awaiting coroutine; after
-        shutdown, submit raises; so it does once the reactor stopped the
-        pool.
-        """
-        executor = ReactorThreadPoolExecutor(self.setup.reactor)
-
-        def fail() -> None:
-            raise KeyError("in thread")
-
-        async def main() -> str:
-            try:
-                await self.setup.io_loop.run_in_executor(executor, fail)
-            except KeyError as e:
-                return str(e)
-            return "no error"
-
-        self.assertEqual(self.setup.run(main), "'in thread'")
-        with self.assertRaises(RuntimeError):
-            executor.submit(fail)
-        executor.shutdown()
-        with self.assertRaises(RuntimeError):
-            executor.submit(fail)
-
-
-class ExecutorDrivingTwistedIOLoopTests(SynchronousTestCase):
-    """
-    A TwistedIOLoop driven by run_sync does not start its reactor (nor the
-    reactor's pool); the executor starts the pool, and stops it on
-    shutdown (as IOLoop.close does for the default executor).
-    """
-
-    def test_runSyncStartsAndStopsPool(self) -> None:
-        setup = TwistedIOLoopSetup()
-        self.addCleanup(setup.close)
-        executor = ReactorThreadPoolExecutor(setup.reactor)
-        setup.io_loop.set_default_executor(executor)
-        pool = setup.reactor.getThreadPool()
-        self.assertEqual(pool.started, False)
-
-        async def main() -> int:
-            return await setup.io_loop.run_in_executor(None, threading.get_ident)
-
-        ident = setup.io_loop.run_sync(main, timeout=10)
-        self.assertIn(ident, {t.ident for t in pool.threads})
-        self.assertEqual(setup.reactor.running, False)
-        threadsUsed = list(pool.threads)
-        setup.io_loop.close(all_fds=True)
-        self.assertEqual(pool.started, False)
-        self.assertEqual(
-            [t.is_alive() for t in threadsUsed], [False] * len(threadsUsed)
-        )
-        with self.assertRaises(RuntimeError):
-            executor.submit(threading.get_ident)
-
-
-per_setup(_PrimitiveTests, globals())
+parametrize(globals(), (_PrimitiveTests, LoopSetupMixin), LOOP_SETUPS)

@@ -25,7 +25,8 @@ from twisted.web.server import Site
 from zope.interface import implementer
 
 from txtornado import TwistedResolver
-from txtornado.test.test_futures import LoopSetup, per_setup
+from txtornado.test._helpers import parametrize
+from txtornado.test.test_futures import LOOP_SETUPS, LoopSetup, LoopSetupMixin
 
 #: The zone the test DNS server answers for.
 ZONE: dict[bytes, list[Any]] = {
@@ -445,4 +446,4 @@ class _Echo(protocol.Protocol):
         self.transport.write(data)  # type: ignore[union-attr]
 
 
-per_setup(_ResolverTests, globals())
+parametrize(globals(), (_ResolverTests, LoopSetupMixin), LOOP_SETUPS)

@@ -26,13 +26,13 @@ from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 from tornado.tcpserver import TCPServer
 from twisted.internet.endpoints import TCP4ClientEndpoint
-from twisted.trial.unittest import SynchronousTestCase
 
 from txtornado._compat import twisted as _twisted_private
 from txtornado.endpoints import ListeningServer, StreamServerFactory, connect, listen
 from txtornado.iostream import TwistedIOStream
+from txtornado.test._helpers import parametrize
 from txtornado.test.test_http_endpoints import (
-    SETUPS,
+    LOOP_SETUPS,
     LoopTestMixin,
     certificates,
     make_app,
@@ -607,12 +607,6 @@ class _ClientSettingsTests(_ServerMixin):
         self.assertEqual(server.seen, [])
 
 
-for _name, _factory in SETUPS.items():
-    for _base in (_ALPNTests, _ServerSettingsTests, _ClientSettingsTests):
-        _test = _base.__name__.strip("_").replace("Tests", f"{_name}Tests")
-        globals()[_test] = type(
-            _test,
-            (_base, SynchronousTestCase),
-            {"setupFactory": staticmethod(_factory)},
-        )
-del _name, _factory, _base, _test
+for _mixin in (_ALPNTests, _ServerSettingsTests, _ClientSettingsTests):
+    parametrize(globals(), _mixin, LOOP_SETUPS)
+del _mixin
