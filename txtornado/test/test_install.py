@@ -6,10 +6,8 @@ reactor.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -17,7 +15,6 @@ import tarfile
 import textwrap
 import zipfile
 from pathlib import Path
-from typing import Any
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
@@ -266,68 +263,6 @@ class WheelTests(SynchronousTestCase):
         self.assertNotIn("twisted/plugins/__init__.py", names)
         self.assertIn("txtornado/py.typed", names)
         self.assertIn("txtornado/reactor.py", names)
-
-
-class SignalHandlingTests(SynchronousTestCase):
-    """
-    L{txtornado._reactor_on_loop.signals.AsyncioSignalHandling} in this process (whose main
-    thread runs the tests).
-    """
-
-    def setUp(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.addCleanup(self.loop.close)
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            self.addCleanup(signal.signal, signum, signal.getsignal(signum))
-        self.calls: list[int] = []
-
-    def _handling(self) -> Any:
-        from txtornado._reactor_on_loop.signals import AsyncioSignalHandling
-
-        def handler(signum: int, frame: object) -> None:
-            self.calls.append(signum)
-
-        return AsyncioSignalHandling(self.loop, handler, handler, None)
-
-    def test_installAndUninstall(self) -> None:
-        """
-        C{install} puts the reactor's handlers in place with
-        C{signal.signal} (SIGINT only over Python's default one);
-        C{uninstall} puts back the ones they replaced, once.
-        """
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        handling = self._handling()
-        handling.install()
-        self.assertIs(signal.getsignal(signal.SIGINT), handling._sigInt)
-        self.assertIs(signal.getsignal(signal.SIGTERM), handling._sigTerm)
-        handling.uninstall()
-        handling.uninstall()
-        self.assertIs(signal.getsignal(signal.SIGINT), signal.default_int_handler)
-        self.assertIs(signal.getsignal(signal.SIGTERM), signal.SIG_IGN)
-
-    def test_applicationHandlersStay(self) -> None:
-        """
-        A SIGINT handler in place before C{install} is left alone; handlers
-        the application installs after C{install} stay after
-        C{uninstall}.
-        """
-
-        def mine(signum: int, frame: object) -> None:
-            pass
-
-        def mineToo(signum: int, frame: object) -> None:
-            pass
-
-        signal.signal(signal.SIGINT, mine)
-        handling = self._handling()
-        handling.install()
-        self.assertIs(signal.getsignal(signal.SIGINT), mine)
-        previous = signal.signal(signal.SIGTERM, mineToo)
-        self.assertIs(previous, handling._sigTerm)
-        handling.uninstall()
-        self.assertIs(signal.getsignal(signal.SIGINT), mine)
-        self.assertIs(signal.getsignal(signal.SIGTERM), mineToo)
 
 
 class SdistTests(SynchronousTestCase):
