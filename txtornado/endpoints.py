@@ -636,7 +636,7 @@ class _EndpointWebSocketClientConnection(
     it; both go through the C{tcp_client} attribute, which this class
     turns into a property that keeps the endpoint client (and closes the
     one Tornado made).  The UNIX-socket websocket tests in
-    C{test_http_endpoints} fail if Tornado stops connecting through that
+    C{test_endpoints} fail if Tornado stops connecting through that
     attribute.
     """
 

@@ -33,7 +33,7 @@ from txtornado.endpoints import ListeningServer, listen
 from txtornado.test._browser_app import make_app
 from txtornado.test._helpers import parametrize
 from txtornado.test._subprocess import Child
-from txtornado.test.test_http_endpoints import LOOP_SETUPS, certificates
+from txtornado.test.test_endpoints import LOOP_SETUPS, certificates
 from txtornado.test.test_tls import _ServerMixin, curl_path, python_client
 from txtornado.test.test_twistd import _servingURL, twistd
 

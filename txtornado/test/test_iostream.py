@@ -3,7 +3,7 @@ L{txtornado.iostream} beyond Tornado's own mixin: flow control both ways,
 bad input (unsatisfiable reads, resets mid-read and mid-write), TLS
 (verification on by default, C{start_tls}, client certificates), and the
 private Tornado names the stream relies on.  Every case runs on both loop
-set-ups (see L{txtornado.test.test_http_endpoints}).
+set-ups (see L{txtornado.test.test_endpoints}).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from txtornado.iostream import (
     TwistedIOStream,
     TwistedSSLIOStream,
 )
-from txtornado.test.test_http_endpoints import (
+from txtornado.test.test_endpoints import (
     SETUPS,
     LoopTestMixin,
     certificates,

@@ -14,7 +14,7 @@ Tornado C{IOStream} writes to; a write that fits the socket's buffer is
 in the reader's queue when C{write} returns, so Tornado's stream finds it
 all readable at once and Twisted's transport reads it in one
 C{dataReceived}.  Every case runs on both loop set-ups (see
-L{txtornado.test.test_http_endpoints}).
+L{txtornado.test.test_endpoints}).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from twisted.internet.protocol import Factory
 from txtornado.endpoints import listen
 from txtornado.iostream import StreamProtocol, TwistedIOStream, stream_for_protocol
 from txtornado.test._helpers import parametrize
-from txtornado.test.test_http_endpoints import LOOP_SETUPS, LoopTestMixin
+from txtornado.test.test_endpoints import LOOP_SETUPS, LoopTestMixin
 
 #: How long a read may take before the scenario records it as pending (a
 #: guard that only a failing run waits for).

@@ -4,7 +4,7 @@ and C{http/1.1}, curl), the TLS versions and cipher suites servers and
 clients allow, and C{ssl_options} that cannot be honoured being refused.
 
 Every test case class runs on both loop set-ups of
-L{txtornado.test.test_http_endpoints}; blocking clients (Python's C{ssl},
+L{txtornado.test.test_endpoints}; blocking clients (Python's C{ssl},
 curl) run in the loop's executor while the loop serves.  curl is a
 required tool here (Debian package C{curl}): without it these tests fail,
 they are not skipped.
@@ -31,7 +31,7 @@ from txtornado._compat import twisted as _twisted_private
 from txtornado.endpoints import ListeningServer, StreamServerFactory, connect, listen
 from txtornado.iostream import TwistedIOStream
 from txtornado.test._helpers import parametrize
-from txtornado.test.test_http_endpoints import (
+from txtornado.test.test_endpoints import (
     LOOP_SETUPS,
     LoopTestMixin,
     certificates,
