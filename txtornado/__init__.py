@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_install -*-
 """
 txtornado: Twisted and Tornado on one event loop, in both directions.
 

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_install -*-
 """
 C{python -m txtornado}: what is installed and where to go next.
 

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_await_deferred,txtornado.test.test_taskfactory_cycles -*-
 """
 Bare C{await deferred} in asyncio tasks: the coroutine adapter behind
 L{txtornado.futures.enable_deferred_await} and L{TwistedEventLoop}'s

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_twistd -*-
 """
 The C{twistd tornado} plugin: command-line options and the service maker
 (the dropin is C{twisted/plugins/txtornado_twistd.py}).

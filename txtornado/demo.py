@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_install,txtornado.test.test_twistd -*-
 """
 The txtornado demo: Tornado and Twisted in one process, on one loop.
 

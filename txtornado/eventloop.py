@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_eventloop,txtornado.test.test_eventloop_timers,txtornado.test.test_eventloop_debug,txtornado.test.test_multiloop,txtornado.test.test_hosted_crash -*-
 """
 An asyncio event loop driven by a Twisted reactor.
 

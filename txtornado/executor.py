@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_executor -*-
 """
 One thread pool for Twisted and Tornado: a C{concurrent.futures.Executor}
 over the reactor's thread pool.

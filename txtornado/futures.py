@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_futures,txtornado.test.test_await_deferred,txtornado.test.test_await_future -*-
 """
 Deferreds and Tornado/asyncio futures, in both directions.
 

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_ioloop -*-
 """
 Tornado's IOLoop on a Twisted reactor.
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: txtornado.test.test_iostream -*-
+# -*- test-case-name: txtornado.test.test_iostream,txtornado.test.test_iostream_conformance,txtornado.test.test_iostream_limits -*-
 """
 Tornado IOStreams over Twisted transports.
 

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_logbridge -*-
 """
 Tornado's loggers into Twisted's logging system.
 

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_policy -*-
 """
 An asyncio event loop policy whose loops are L{TwistedEventLoop}s.
 """

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_pytest_plugin -*-
 """
 pytest plugin (entry point C{pytest11}): adds C{tornado} to pytest-twisted's
 C{--reactor} choices, so C{pytest --reactor=tornado} runs the tests on a

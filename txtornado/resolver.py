@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_resolver -*-
 """
 A Tornado C{Resolver} that resolves host names with Twisted.
 

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_twistd -*-
 """
 L{TornadoService}: a Twisted C{IService} that hosts a Tornado application
 on Twisted server endpoints, for C{.tac} files, C{MultiService}s and the

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_testing -*-
 """
 Testing Tornado applications with trial and with pytest-twisted.
 

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_tls -*-
 """
 Tornado's C{ssl_options} as Twisted TLS options.
 

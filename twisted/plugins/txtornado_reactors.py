@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_install -*-
 """
 Twisted dropin: makes C{--reactor=tornado} available to twistd and trial.
 

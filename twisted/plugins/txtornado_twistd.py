@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_twistd -*-
 """
 Twisted dropin: the C{twistd tornado} subcommand, hosting a Tornado
 application.  Imports nothing of tornado or txtornado until chosen.

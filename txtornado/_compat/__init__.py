@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_compat_twisted,txtornado.test.test_compat_asyncio -*-
 """
 The private-API fence: every use of a private name of Twisted, Tornado or
 asyncio that txtornado cannot avoid lives in this package, one module per

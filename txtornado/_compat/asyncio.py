@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_compat_asyncio -*-
 """
 The one place where txtornado touches asyncio names that are not public API.
 

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_compat_twisted,txtornado.test.test_iostream -*-
 """
 The one place where txtornado names Tornado attributes that are not public
 API.

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_compat_twisted -*-
 """
 The one place where txtornado touches Twisted names that are not public API.
 

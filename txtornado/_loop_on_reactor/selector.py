@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_selector -*-
 """
 C{selectors.BaseSelector}s whose file descriptors are watched by a Twisted
 reactor.

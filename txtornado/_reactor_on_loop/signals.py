@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_signals -*-
 """
 Reactor signal handling that leaves asyncio the only owner of
 C{signal.set_wakeup_fd}.
