@@ -1,7 +1,7 @@
 """
-Tests for L{txtornado.eventloop.TwistedEventLoop} and
-L{txtornado.policy.TwistedEventLoopPolicy}, on a new EPoll, Poll and Select
-reactor per test.  Runs under pytest and trial.
+Tests for L{txtornado.eventloop.TwistedEventLoop}, on a new EPoll, Poll and
+Select reactor per test (L{txtornado.policy.TwistedEventLoopPolicy}'s are
+in C{test_policy}).  Runs under pytest and trial.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReadDescriptor
 from twisted.internet.protocol import ProcessProtocol
 from twisted.python.failure import Failure
-from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
-from txtornado import TwistedEventLoop, TwistedEventLoopPolicy
+from txtornado import TwistedEventLoop
 from txtornado.test._helpers import open_fds, per_reactor
 
 _CERT_DIR = os.path.dirname(tornado.test.__file__)
@@ -1001,33 +1000,3 @@ class _EventLoopTests:
 
 
 per_reactor(_EventLoopTests, globals(), per_fd=True)
-
-
-class PolicyTestCase(SynchronousTestCase):
-    """
-    L{TwistedEventLoopPolicy}.
-    """
-
-    def setUp(self) -> None:
-        self.previous = asyncio.get_event_loop_policy()
-        self.addCleanup(asyncio.set_event_loop_policy, self.previous)
-
-    def test_new_event_loop_new_reactor(self) -> None:
-        """
-        With a reactor_factory, every new loop gets a new reactor and owns
-        it.
-        """
-        from twisted.internet.pollreactor import PollReactor
-
-        asyncio.set_event_loop_policy(
-            TwistedEventLoopPolicy(reactor_factory=PollReactor)
-        )
-        one = asyncio.new_event_loop()
-        two = asyncio.new_event_loop()
-        self.addCleanup(one.close)
-        self.addCleanup(two.close)
-        self.assertIsInstance(one, TwistedEventLoop)
-        assert isinstance(one, TwistedEventLoop) and isinstance(two, TwistedEventLoop)
-        self.assertIsInstance(one.reactor, PollReactor)
-        self.assertIsNot(one.reactor, two.reactor)
-        self.assertEqual(one.run_until_complete(asyncio.sleep(0, "one")), "one")
