@@ -1,8 +1,10 @@
 """
-The layout rule that tests mirror the modules: every library module (and
-dropin) names its test modules in a C{test-case-name} header on its first
-line (Twisted's convention, read by C{trial --testmodule} and editors), and
-each test module named there exists.  Runs under pytest and trial.
+The layout rules of the tests.  Tests mirror the modules: every library
+module (and dropin) names its test modules in a C{test-case-name} header on
+its first line (Twisted's convention, read by C{trial --testmodule} and
+editors), and each test module named there exists.  Tests that run per
+reactor or per loop set-up get their classes from the one parametrizer,
+L{txtornado.test._helpers.parametrize}.  Runs under pytest and trial.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from twisted.trial.unittest import SynchronousTestCase
 
 import txtornado
+from txtornado.test._helpers import parametrize
 
 PACKAGE = Path(txtornado.__file__).parent
 ROOT = PACKAGE.parent
@@ -105,3 +108,70 @@ class TestCaseNameTests(SynchronousTestCase):
         """
         for name in NO_TESTS:
             self.assertTrue((ROOT / name).exists(), name)
+
+
+class _Sample:
+    """
+    A mixin for L{ParametrizeTests}.
+    """
+
+    value: int
+
+    def test_value(self) -> None:
+        pass
+
+
+class ParametrizeTests(SynchronousTestCase):
+    """
+    L{txtornado.test._helpers.parametrize}, the one way the tests make one
+    test class per reactor or loop set-up.
+    """
+
+    def namespace(self) -> dict[str, object]:
+        return {"__name__": "txtornado.test.sample"}
+
+    def test_classes(self) -> None:
+        """
+        One C{SynchronousTestCase} subclass of the mixins per variant, named
+        by the pattern, with the variant's attributes, in the namespace's
+        module, and found by trial's loader there.
+        """
+        import types
+
+        from twisted.trial.runner import TestLoader
+
+        namespace = self.namespace()
+        made = parametrize(
+            namespace, _Sample, {"One": {"value": 1}, "Two": {"value": 2}}
+        )
+        self.assertEqual(
+            [c.__name__ for c in made], ["SampleOneTests", "SampleTwoTests"]
+        )
+        for cls, value in zip(made, (1, 2), strict=True):
+            self.assertIs(namespace[cls.__name__], cls)
+            self.assertTrue(issubclass(cls, (_Sample)))
+            self.assertTrue(issubclass(cls, SynchronousTestCase))
+            self.assertEqual(
+                (cls.value, cls.__module__), (value, "txtornado.test.sample")
+            )  # type: ignore[attr-defined]
+        module = types.ModuleType("txtornado.test.sample")
+        vars(module).update(namespace)
+        suite = TestLoader().loadModule(module)
+        self.assertEqual(suite.countTestCases(), 2)
+
+    def test_name_pattern(self) -> None:
+        """
+        The pattern may use the mixin's name with or without C{Tests}.
+        """
+        namespace = self.namespace()
+        made = parametrize(namespace, _Sample, {"X": {}}, name="{mixin}_{variant}")
+        self.assertEqual(made[0].__name__, "Sample_X")
+
+    def test_duplicate_refused(self) -> None:
+        """
+        A class name already in the namespace is refused, not replaced.
+        """
+        namespace = self.namespace()
+        parametrize(namespace, _Sample, {"X": {}})
+        with self.assertRaises(ValueError):
+            parametrize(namespace, _Sample, {"X": {}})
