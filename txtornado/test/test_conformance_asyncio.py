@@ -19,8 +19,8 @@ figures are printed beside them: many of these tests reach into stdlib's
 loop (C{test_utils.TestCase.close_loop} reads C{loop._default_executor}),
 so uvloop fails them.
 
-The whole run takes about 15 minutes (stdlib runs every test, about 5;
-each other configuration the ~830 in scope, about 2).
+The whole run takes about 19 minutes (stdlib runs every test, about 5;
+each of the six other configurations the ~830 in scope, about 2).
 """
 
 from __future__ import annotations
