@@ -46,12 +46,14 @@ from twisted.python.log import callWithLogger
 from zope.interface import implementer
 
 from txtornado._compat.twisted import _NO_FILEDESC, _ContinuousPolling
+from txtornado._reactor_on_loop.runstate import Phase, RunState
 from txtornado._reactor_on_loop.signals import AsyncioSignalHandling
 from txtornado.futures import _note_reactor_loop, enable_deferred_await
 
 __all__ = ["TornadoReactor", "install"]
 
 _NO_TIMER = float("inf")
+_ITERATING = Phase.ITERATING
 _monotonic = time.monotonic
 _baseCallLater = PosixReactorBase.callLater
 
@@ -197,14 +199,9 @@ class TornadoReactor(PosixReactorBase):
         # True while _onTimer runs timed calls: it re-arms the timer from
         # timeout() afterwards, so calls scheduled meanwhile need no check.
         self._inTimer = False
-        # run()'s installSignalHandlers until its startup has fired.
-        self._pendingStart: bool | None = None
-        # True while run() is on the stack; _iterating while iterate() is.
-        self._inRun = False
-        self._iterating = False
-        # True when the reactor was started because someone else started
-        # the loop (see _startIfNecessary).
-        self._autoStarted = False
+        #: who drives the loop for the reactor, and whether run()'s startup
+        #: is still to fire
+        self._runState = RunState(self.startRunning)
         self._sweepHandle: asyncio.TimerHandle | None = None
         # pid -> pidfd of spawnProcess children being watched.
         self._childWatchers: dict[int, int] = {}
@@ -230,9 +227,11 @@ class TornadoReactor(PosixReactorBase):
         C{run_until_complete}), start the reactor now, without installing
         signal handlers: the loop's owner keeps Ctrl-C.
         """
-        if self._started or self._startedBefore or self._iterating or self._inRun:
+        if self._runState.phase is not Phase.IDLE:
             return
-        self._autoStarted = True
+        if self._started or self._startedBefore:
+            return
+        self._runState.host()
         self.startRunning(installSignalHandlers=False)
 
     # --- IReactorCore ----------------------------------------------------
@@ -266,40 +265,36 @@ class TornadoReactor(PosixReactorBase):
         C{ReactorAlreadyRunning} and C{ReactorNotRestartable} are raised by
         this call, as on every reactor.
         """
-        if self._autoStarted and self._started and not self._driver.isRunning():
+        runState = self._runState
+        if (
+            runState.phase is Phase.HOSTED
+            and self._started
+            and not self._driver.isRunning()
+        ):
             # Started by an earlier run of the loop that was not ours;
             # carry on with that run of the reactor.
-            self._autoStarted = False
+            runState.resumeHosted()
             self._runLoop()
             return
         if self._started:
             raise ReactorAlreadyRunning()
         if self._startedBefore:
             raise ReactorNotRestartable()
-        self._pendingStart = installSignalHandlers
-        self._driver.callSoon(self._startFromRun)
+        runState.beginRun(installSignalHandlers)
+        # The loop's first callback, unless another reactor entry point
+        # comes first (uvloop, for one, runs a due timer before the
+        # callbacks): each of them calls fireStartup.
+        self._driver.callSoon(runState.fireStartup)
         try:
             self._runLoop()
         finally:
             self._signals.uninstall()
 
-    def _startFromRun(self) -> None:
-        """
-        Fire startup for L{run}, once, if it has not fired yet: from the
-        loop's first callback, or from whatever reactor entry point the loop
-        reaches first (see L{run}); uvloop, for one, runs a due timer before
-        the callbacks.
-        """
-        pending, self._pendingStart = self._pendingStart, None
-        if pending is not None:
-            self.startRunning(installSignalHandlers=pending)
-
     def _runLoop(self) -> None:
-        self._inRun = True
         try:
             self.mainLoop()
         finally:
-            self._inRun = False
+            self._runState.endRun()
 
     def mainLoop(self) -> None:
         """
@@ -313,8 +308,7 @@ class TornadoReactor(PosixReactorBase):
         See L{IReactorCore.stop}: the shutdown event fires on the next pass
         of the loop, and its 'during' phase stops the loop.
         """
-        if self._pendingStart is not None:
-            self._startFromRun()
+        self._runState.fireStartup()
         super().stop()
         self._scheduleTimer(0.0)
 
@@ -322,13 +316,12 @@ class TornadoReactor(PosixReactorBase):
         """
         See L{IReactorCore.crash}: stop the loop without shutdown events.
         """
-        if self._pendingStart is not None:
-            # Crashed by a callback that ran before run()'s startup: fire it
-            # first, or it would fire as the loop stops and leave the
-            # reactor started after run() returned.
-            self._startFromRun()
+        # Crashed by a callback that ran before run()'s startup: fire it
+        # first, or it would fire as the loop stops and leave the reactor
+        # started after run() returned.
+        self._runState.fireStartup()
         super().crash()
-        if self._inRun or self._driver.isRunning():
+        if self._runState.inRun or self._driver.isRunning():
             self._driver.stop()
 
     def iterate(self, delay: float = 0.0) -> None:
@@ -340,15 +333,15 @@ class TornadoReactor(PosixReactorBase):
         self.runUntilCurrent()
         self._rescheduleTimer()
         stopper = self._driver.callLater(delay, self._driver.stop)
-        self._iterating = True
+        previous = self._runState.beginIterate()
         try:
             self._driver.run()
         finally:
-            self._iterating = False
+            self._runState.endIterate(previous)
             stopper.cancel()
 
     def _eventHandled(self) -> None:
-        if self._iterating:
+        if self._runState.phase is _ITERATING:
             self._driver.stop()
 
     def _signalsFactory(self) -> AsyncioSignalHandling:
@@ -457,8 +450,7 @@ class TornadoReactor(PosixReactorBase):
     def _onTimer(self) -> None:
         self._timerHandle = None
         self._timerDue = _NO_TIMER
-        if self._pendingStart is not None:
-            self._startFromRun()
+        self._runState.fireStartup()
         self._inTimer = True
         try:
             self.runUntilCurrent()
@@ -499,8 +491,7 @@ class TornadoReactor(PosixReactorBase):
         wake the loop again.
         """
         self._threadCallsWoken = False
-        if self._pendingStart is not None:
-            self._startFromRun()
+        self._runState.fireStartup()
         calls = self._threadCalls
         for _ in range(len(calls)):
             f, args, kwargs = calls.popleft()
@@ -529,7 +520,7 @@ class TornadoReactor(PosixReactorBase):
                 )
             if why:
                 self._disconnectSelectable(selectable, why, isRead)  # type: ignore[no-untyped-call]
-        if self._iterating:
+        if self._runState.phase is _ITERATING:
             self._driver.stop()
 
     def addReader(self, reader: IReadDescriptor) -> None:
@@ -595,8 +586,7 @@ class TornadoReactor(PosixReactorBase):
         that still have data to write afterwards.  One loop callback serves
         every writer added since the last.
         """
-        if self._pendingStart is not None:
-            self._startFromRun()
+        self._runState.fireStartup()
         writers, self._writeSoon = self._writeSoon, []
         for writer in writers:
             if self._writers.get(writer) != _UNREGISTERED:
