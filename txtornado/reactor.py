@@ -28,7 +28,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, cast
-from weakref import WeakSet
 
 from tornado.ioloop import IOLoop
 from twisted.internet import process
@@ -40,7 +39,6 @@ from twisted.internet.interfaces import (
     IWriteDescriptor,
 )
 from twisted.internet.posixbase import PosixReactorBase
-from twisted.internet.tcp import Connection
 from twisted.logger import Logger
 from twisted.python.log import callWithLogger
 from zope.interface import implementer
@@ -48,6 +46,8 @@ from zope.interface import implementer
 from txtornado._compat.twisted import _NO_FILEDESC, _ContinuousPolling
 from txtornado._reactor_on_loop.runstate import Phase, RunState
 from txtornado._reactor_on_loop.signals import AsyncioSignalHandling
+from txtornado._reactor_on_loop.sweep import LostDescriptorSweep
+from txtornado._reactor_on_loop.writesoon import WriteSoon
 from txtornado.futures import _note_reactor_loop, enable_deferred_await
 
 __all__ = ["TornadoReactor", "install"]
@@ -57,10 +57,6 @@ _ITERATING = Phase.ITERATING
 _monotonic = time.monotonic
 _baseCallLater = PosixReactorBase.callLater
 
-
-#: The fd recorded for a writer that L{TornadoReactor.addWriter} has not
-#: registered with the loop (yet).
-_UNREGISTERED = -1
 
 #: The fd recorded for a descriptor whose file descriptor number another
 #: descriptor has taken over (see L{TornadoReactor._claimDescriptorNumber}):
@@ -174,7 +170,7 @@ class TornadoReactor(PosixReactorBase):
         enable_deferred_await(self._driver.loop)
         _note_reactor_loop(self._driver.loop)
         #: descriptor -> the fd it is registered with in the loop, or
-        #: _UNREGISTERED (writers only) or _DETACHED
+        #: UNREGISTERED (writers only) or _DETACHED
         self._readers: dict[IReadDescriptor, int] = {}
         self._writers: dict[IWriteDescriptor, int] = {}
         #: fd -> the descriptor the loop's registration of that fd is for
@@ -186,11 +182,17 @@ class TornadoReactor(PosixReactorBase):
             tuple[Callable[..., Any], tuple[object, ...], dict[str, object]]
         ] = deque()
         self._threadCallsWoken = False
-        #: connected TCP transports whose doWrite runs at the next loop
-        #: callback (see addWriter)
-        self._writeSoon: list[Any] = []
-        #: transports registered at once for all writes (see addWriter)
-        self._bulkWriters: WeakSet[Any] = WeakSet()
+        #: who drives the loop for the reactor, and whether run()'s startup
+        #: is still to fire
+        self._runState = RunState(self.startRunning)
+        #: the early writes of connected transports (see addWriter)
+        self._writeSoon = WriteSoon(
+            self._driver.callSoon,
+            self._writers,
+            self._readOrWrite,
+            self._registerWriter,
+            self._runState.fireStartup,
+        )
         self._continuousPolling = _ContinuousPolling(self)
         # The loop timer for the earliest timed call, and when it is due on
         # the monotonic clock (infinity: no timer).
@@ -199,10 +201,14 @@ class TornadoReactor(PosixReactorBase):
         # True while _onTimer runs timed calls: it re-arms the timer from
         # timeout() afterwards, so calls scheduled meanwhile need no check.
         self._inTimer = False
-        #: who drives the loop for the reactor, and whether run()'s startup
-        #: is still to fire
-        self._runState = RunState(self.startRunning)
-        self._sweepHandle: asyncio.TimerHandle | None = None
+        #: checks the registered descriptors for lost ones, now and then
+        self._sweep = LostDescriptorSweep(
+            self._driver.callLater,
+            lambda: self.lostDescriptorInterval,
+            self._readers,
+            self._writers,
+            self._disconnectLost,
+        )
         # pid -> pidfd of spawnProcess children being watched.
         self._childWatchers: dict[int, int] = {}
         super().__init__()
@@ -545,8 +551,7 @@ class TornadoReactor(PosixReactorBase):
         else:
             self._readers[reader] = fd
             self._readerByFd[fd] = reader
-            if self._sweepHandle is None:
-                self._armSweep()
+            self._sweep.arm()
 
     def addWriter(self, writer: IWriteDescriptor) -> None:
         """
@@ -554,51 +559,14 @@ class TornadoReactor(PosixReactorBase):
 
         A connected TCP or UNIX transport (C{twisted.internet.tcp.Connection})
         is not registered with the loop at once: its C{doWrite} runs as the
-        loop's next callback, and only if that leaves data unsent (the
-        socket's buffer is full) is it registered to wait for writability.
-        Such a socket is writable nearly always, and a transport's
-        C{doWrite} handles C{EAGAIN}; this saves the loop two registration
-        changes per write, which are most of the cost of small writes.
-        A transport whose early C{doWrite} once left data unsent (a bulk
-        transfer) is registered at once from then on: for bulk transfers
-        the early writes were measured much slower (even one in seventeen).
-        Other descriptors' C{doWrite} may assume writability, and are
-        registered at once.
+        loop's next callback, and only if that leaves data unsent is it
+        registered to wait for writability (see L{WriteSoon}).  Other
+        descriptors are registered at once.
         """
         if writer in self._writers or self._continuousPolling.isWriting(writer):
             return
-        if (
-            isinstance(writer, Connection)
-            and writer.connected
-            and writer not in self._bulkWriters
-        ):
-            self._writers[writer] = _UNREGISTERED
-            if not self._writeSoon:
-                self._driver.callSoon(self._flushWriteSoon)
-            self._writeSoon.append(writer)
-            return
-        self._registerWriter(writer)
-
-    def _flushWriteSoon(self) -> None:
-        """
-        Run C{doWrite} of each writer added by L{addWriter} without
-        registering it, if it still is such a writer; register the ones
-        that still have data to write afterwards.  One loop callback serves
-        every writer added since the last.
-        """
-        self._runState.fireStartup()
-        writers, self._writeSoon = self._writeSoon, []
-        for writer in writers:
-            if self._writers.get(writer) != _UNREGISTERED:
-                continue  # removed (and perhaps added again) since
-            callWithLogger(writer, self._readOrWrite, writer, False)
-            if self._writers.get(writer) == _UNREGISTERED:
-                del self._writers[writer]
-                self._bulkWriters.add(writer)
-                try:
-                    self._registerWriter(writer)
-                except Exception:
-                    self._log.failure("while registering {writer}", writer=writer)
+        if not self._writeSoon.offer(writer):
+            self._registerWriter(writer)
 
     def _registerWriter(self, writer: IWriteDescriptor) -> None:
         fd: int = cast(Any, writer).fileno()
@@ -618,8 +586,7 @@ class TornadoReactor(PosixReactorBase):
         else:
             self._writers[writer] = fd
             self._writerByFd[fd] = writer
-            if self._sweepHandle is None:
-                self._armSweep()
+            self._sweep.arm()
 
     def _claimDescriptorNumber(self, fd: int, descriptor: object) -> None:
         """
@@ -652,37 +619,12 @@ class TornadoReactor(PosixReactorBase):
             # is gone all the same.
             pass
 
-    def _armSweep(self) -> None:
-        self._sweepHandle = self._driver.callLater(
-            self.lostDescriptorInterval, self._sweepLostDescriptors
-        )
-
-    def _sweepLostDescriptors(self) -> None:
+    def _disconnectLost(self, selectable: Any, isRead: bool) -> None:
         """
-        Disconnect, once, every registered descriptor whose C{fileno()} now
-        says its file descriptor is gone (-1, or raises), as the select and
-        poll reactors do when the kernel reports the bad descriptor.
+        Disconnect a descriptor the sweep found lost, as the select and poll
+        reactors do when the kernel reports a bad descriptor.
         """
-        if self._sweepHandle is not None:
-            # Called directly rather than by its timer: one timer at a time.
-            self._sweepHandle.cancel()
-        self._sweepHandle = None
-        registered: tuple[tuple[dict[Any, int], bool], ...] = (
-            (self._readers, True),
-            (self._writers, False),
-        )
-        for selectables, isRead in registered:
-            for selectable in list(selectables):
-                if selectable not in selectables:
-                    continue  # disconnected by an earlier one
-                try:
-                    lost = selectable.fileno() == -1
-                except Exception:
-                    lost = True
-                if lost:
-                    self._disconnectSelectable(selectable, _NO_FILEDESC, isRead)  # type: ignore[no-untyped-call]
-        if self._readers or self._writers:
-            self._armSweep()
+        self._disconnectSelectable(selectable, _NO_FILEDESC, isRead)  # type: ignore[no-untyped-call]
 
     def removeReader(self, reader: IReadDescriptor) -> None:
         """

@@ -425,7 +425,7 @@ class ReactorTestsMixin:
                 if data == b"first":
                     # The check finds the old descriptor lost: it must not
                     # take the new one's registration with it.
-                    reactor._sweepLostDescriptors()
+                    reactor._sweep.sweep()
                     events.append(f"listed {self in reactor.getReaders()}")
                     sockets[1].send(b"second")
                 else:
