@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -45,7 +44,10 @@ from zope.interface import implementer
 
 from txtornado._compat.twisted import _NO_FILEDESC, _ContinuousPolling
 from txtornado._reactor_on_loop.runstate import Phase, RunState
-from txtornado._reactor_on_loop.signals import AsyncioSignalHandling
+from txtornado._reactor_on_loop.signals import (
+    AsyncioSignalHandling,
+    PidfdChildWatcher,
+)
 from txtornado._reactor_on_loop.sweep import LostDescriptorSweep
 from txtornado._reactor_on_loop.writesoon import WriteSoon
 from txtornado.futures import _note_reactor_loop, enable_deferred_await
@@ -209,8 +211,12 @@ class TornadoReactor(PosixReactorBase):
             self._writers,
             self._disconnectLost,
         )
-        # pid -> pidfd of spawnProcess children being watched.
-        self._childWatchers: dict[int, int] = {}
+        #: reaps spawnProcess children where SIGCHLD does not reach us
+        self._childWatcher = PidfdChildWatcher(
+            self._driver.loop,
+            lambda fd: self._claimDescriptorNumber(fd, None),
+            process.reapAllProcesses,
+        )
         super().__init__()
         self._driver.callSoon(self._startIfNecessary)
 
@@ -378,30 +384,8 @@ class TornadoReactor(PosixReactorBase):
         transport = super().spawnProcess(*args, **kwargs)  # type: ignore[no-untyped-call]
         pid = getattr(transport, "pid", None)
         if pid is not None:
-            self._watchChild(pid)
+            self._childWatcher.watch(pid)
         return transport
-
-    def _watchChild(self, pid: int) -> None:
-        try:
-            pidfd = os.pidfd_open(pid)
-        except (AttributeError, OSError):
-            # No pidfd support, or the child is already gone (and reaped by
-            # SIGCHLD handling or on the next one).
-            return
-        self._claimDescriptorNumber(pidfd, None)
-        self._childWatchers[pid] = pidfd
-        self._driver.addReader(pidfd, self._childExited, pid)
-
-    def _childExited(self, pid: int) -> None:
-        self._forgetChild(pid)
-        process.reapAllProcesses()
-
-    def _forgetChild(self, pid: int) -> None:
-        pidfd = self._childWatchers.pop(pid, None)
-        if pidfd is not None:
-            if not self._driver.isClosed():
-                self._driver.removeReader(pidfd)
-            os.close(pidfd)
 
     def disconnectAll(self) -> None:
         """
@@ -409,8 +393,7 @@ class TornadoReactor(PosixReactorBase):
         and stop watching child processes.
         """
         super().disconnectAll()
-        for pid in list(self._childWatchers):
-            self._forgetChild(pid)
+        self._childWatcher.forgetAll()
 
     # --- IReactorTime ----------------------------------------------------
 

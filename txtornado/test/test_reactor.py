@@ -722,7 +722,7 @@ class ReactorTestsMixin:
         reactor.callWhenRunning(spawn)
         self.runUntil(reactor)
         self.assertEqual(ended, [7])
-        self.assertEqual(reactor._childWatchers, {})
+        self.assertEqual(reactor._childWatcher.watching(), [])
 
     def test_crashBeforeStartupThenRunAgain(self) -> None:
         """
