@@ -42,7 +42,16 @@ from twisted.logger import Logger
 from twisted.python.log import callWithLogger
 from zope.interface import implementer
 
-from txtornado._compat.twisted import _NO_FILEDESC, _ContinuousPolling
+from txtornado._compat.twisted import (
+    _NO_FILEDESC,
+    PosixReactorHooks,
+    _ContinuousPolling,
+    disconnect_selectable,
+    reactor_has_started,
+    reactor_started_before,
+    remove_all_descriptors,
+    uninstall_signal_handling,
+)
 from txtornado._reactor_on_loop.runstate import Phase, RunState
 from txtornado._reactor_on_loop.signals import (
     AsyncioSignalHandling,
@@ -120,7 +129,7 @@ class _LoopDriver:
 
 
 @implementer(IReactorFDSet)
-class TornadoReactor(PosixReactorBase):
+class TornadoReactor(PosixReactorHooks):
     """
     A Twisted reactor built on a Tornado IOLoop.
 
@@ -241,7 +250,7 @@ class TornadoReactor(PosixReactorBase):
         """
         if self._runState.phase is not Phase.IDLE:
             return
-        if self._started or self._startedBefore:
+        if reactor_has_started(self) or reactor_started_before(self):
             return
         self._runState.host()
         self.startRunning(installSignalHandlers=False)
@@ -280,7 +289,7 @@ class TornadoReactor(PosixReactorBase):
         runState = self._runState
         if (
             runState.phase is Phase.HOSTED
-            and self._started
+            and reactor_has_started(self)
             and not self._driver.isRunning()
         ):
             # Started by an earlier run of the loop that was not ours;
@@ -288,9 +297,9 @@ class TornadoReactor(PosixReactorBase):
             runState.resumeHosted()
             self._runLoop()
             return
-        if self._started:
+        if reactor_has_started(self):
             raise ReactorAlreadyRunning()
-        if self._startedBefore:
+        if reactor_started_before(self):
             raise ReactorNotRestartable()
         runState.beginRun(installSignalHandlers)
         # The loop's first callback, unless another reactor entry point
@@ -300,7 +309,7 @@ class TornadoReactor(PosixReactorBase):
         try:
             self._runLoop()
         finally:
-            self._signals.uninstall()
+            uninstall_signal_handling(self)
 
     def _runLoop(self) -> None:
         try:
@@ -356,7 +365,7 @@ class TornadoReactor(PosixReactorBase):
         if self._runState.phase is _ITERATING:
             self._driver.stop()
 
-    def _signalsFactory(self) -> AsyncioSignalHandling:
+    def makeSignalHandling(self) -> AsyncioSignalHandling:
         """
         SIGINT and SIGTERM stop the reactor (through C{signal.signal}, so an
         application's own handler replaces them, as on every reactor),
@@ -409,8 +418,10 @@ class TornadoReactor(PosixReactorBase):
             self._scheduleTimer(delay)
         return delayedCall
 
-    def _moveCallLaterSooner(self, delayedCall: DelayedCall) -> None:
-        super()._moveCallLaterSooner(delayedCall)
+    def timedCallMovedSooner(self, delayedCall: DelayedCall) -> None:
+        """
+        A pending timed call moved sooner: the loop's timer follows it.
+        """
         self._scheduleTimer(max(0.0, delayedCall.getTime() - self.seconds()))
 
     def _scheduleTimer(self, delay: float) -> None:
@@ -498,7 +509,7 @@ class TornadoReactor(PosixReactorBase):
         # Typed Any: IReadDescriptor/IWriteDescriptor are zope interfaces,
         # whose methods mypy cannot call without the zope plugin.
         if selectable.fileno() == -1:
-            self._disconnectSelectable(selectable, _NO_FILEDESC, isRead)  # type: ignore[no-untyped-call]
+            disconnect_selectable(self, selectable, _NO_FILEDESC, isRead)
         else:
             try:
                 why = selectable.doRead() if isRead else selectable.doWrite()
@@ -508,7 +519,7 @@ class TornadoReactor(PosixReactorBase):
                     "while handling I/O on {selectable}", selectable=selectable
                 )
             if why:
-                self._disconnectSelectable(selectable, why, isRead)  # type: ignore[no-untyped-call]
+                disconnect_selectable(self, selectable, why, isRead)
         if self._runState.phase is _ITERATING:
             self._driver.stop()
 
@@ -607,7 +618,7 @@ class TornadoReactor(PosixReactorBase):
         Disconnect a descriptor the sweep found lost, as the select and poll
         reactors do when the kernel reports a bad descriptor.
         """
-        self._disconnectSelectable(selectable, _NO_FILEDESC, isRead)  # type: ignore[no-untyped-call]
+        disconnect_selectable(self, selectable, _NO_FILEDESC, isRead)
 
     def removeReader(self, reader: IReadDescriptor) -> None:
         """
@@ -637,8 +648,8 @@ class TornadoReactor(PosixReactorBase):
         """
         See L{IReactorFDSet.removeAll}.
         """
-        removed: list[IReadDescriptor | IWriteDescriptor] = self._removeAll(  # type: ignore[no-untyped-call]
-            self._readers.keys(), self._writers.keys()
+        removed: list[IReadDescriptor | IWriteDescriptor] = remove_all_descriptors(
+            self, self._readers.keys(), self._writers.keys()
         )
         polled: list[IReadDescriptor | IWriteDescriptor] = (
             self._continuousPolling.removeAll()

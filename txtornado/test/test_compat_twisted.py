@@ -66,6 +66,110 @@ class TwistedPrivateNamesTests(SynchronousTestCase):
         finally:
             reactor.io_loop.close()
 
+    def test_startedAccessors(self) -> None:
+        """
+        C{reactor_has_started} is true from C{startRunning} until a
+        C{crash}; C{reactor_started_before} is true from C{stop} on, for
+        good.
+        """
+        reactor = tornadoAsyncioReactor()
+        try:
+            self.assertFalse(_twisted_private.reactor_has_started(reactor))
+            self.assertFalse(_twisted_private.reactor_started_before(reactor))
+            reactor.startRunning(installSignalHandlers=False)
+            self.assertTrue(_twisted_private.reactor_has_started(reactor))
+            self.assertFalse(_twisted_private.reactor_started_before(reactor))
+            reactor.crash()
+            self.assertFalse(_twisted_private.reactor_has_started(reactor))
+            reactor.startRunning(installSignalHandlers=False)
+            reactor.stop()
+            self.assertTrue(_twisted_private.reactor_started_before(reactor))
+        finally:
+            reactor.io_loop.close()
+
+    def test_hooks(self) -> None:
+        """
+        L{PosixReactorHooks}: C{startRunning(installSignalHandlers=True)}
+        installs what C{makeSignalHandling} returns, and
+        C{uninstall_signal_handling} uninstalls it; a timed call moved
+        sooner reaches C{timedCallMovedSooner}, a later one does not.
+        """
+        from twisted.internet.selectreactor import SelectReactor
+
+        events: list[object] = []
+
+        class Handling:
+            def install(self) -> None:
+                events.append("install")
+
+            def uninstall(self) -> None:
+                events.append("uninstall")
+
+        class Reactor(_twisted_private.PosixReactorHooks, SelectReactor):
+            def makeSignalHandling(self) -> Any:
+                return Handling()
+
+            def timedCallMovedSooner(self, delayedCall: Any) -> None:
+                events.append(delayedCall)
+
+        reactor = Reactor()
+        try:
+            call = reactor.callLater(10, lambda: None)
+            reactor.runUntilCurrent()  # into the heap
+            call.delay(5)
+            self.assertEqual(events, [])
+            call.reset(1)
+            self.assertEqual(events, [call])
+            del events[:]
+            reactor.startRunning(installSignalHandlers=True)
+            self.assertEqual(events, ["install"])
+            _twisted_private.uninstall_signal_handling(reactor)
+            self.assertEqual(events, ["install", "uninstall"])
+            call.cancel()
+        finally:
+            reactor.removeReader(reactor.waker)
+            reactor.waker.connectionLost(None)
+
+    def test_descriptorAccessors(self) -> None:
+        """
+        C{disconnect_selectable} removes a descriptor and calls its
+        C{connectionLost} with the reason; C{remove_all_descriptors} removes
+        and returns the given readers and writers.
+        """
+        from twisted.internet.error import ConnectionDone
+        from twisted.internet.selectreactor import SelectReactor
+
+        reactor = SelectReactor()
+        r, w = os.pipe()
+        lost: list[Any] = []
+
+        class Descriptor:
+            def fileno(self) -> int:
+                return r
+
+            def logPrefix(self) -> str:
+                return "Descriptor"
+
+            def connectionLost(self, reason: Any) -> None:
+                lost.append(reason)
+
+        try:
+            one, two = Descriptor(), Descriptor()
+            reactor.addReader(one)  # type: ignore[arg-type]
+            _twisted_private.disconnect_selectable(reactor, one, ConnectionDone(), True)
+            self.assertNotIn(one, reactor.getReaders())
+            self.assertEqual(len(lost), 1)
+            lost[0].trap(ConnectionDone)
+            reactor.addWriter(two)  # type: ignore[arg-type]
+            removed = _twisted_private.remove_all_descriptors(reactor, [], [two])
+            self.assertEqual(removed, [two])
+            self.assertNotIn(two, reactor.getWriters())
+        finally:
+            os.close(r)
+            os.close(w)
+            reactor.removeReader(reactor.waker)
+            reactor.waker.connectionLost(None)
+
     def test_twistdServerOptions(self) -> None:
         """
         C{twisted.scripts.twistd.ServerOptions} is twistd's options class,

@@ -846,6 +846,7 @@ class DefaultIOLoopTests(SynchronousTestCase):
 _SHARED_LOOP_SIGCHLD = r"""
 import os, signal, sys
 from twisted.internet import protocol
+from txtornado._compat.twisted import uninstall_signal_handling
 from txtornado.reactor import TornadoReactor
 
 a = TornadoReactor()
@@ -856,7 +857,7 @@ def lastCallback():
 
 a.callWhenRunning(lastCallback)
 a.run()
-a._uninstallHandler()
+uninstall_signal_handling(a)
 a.disconnectAll()
 
 b = TornadoReactor()
