@@ -11,12 +11,9 @@ then start either side: C{reactor.run()} starts the IOLoop, and starting the
 IOLoop yourself (C{IOLoop.current().start()}, C{asyncio}'s
 C{run_until_complete}) drives the reactor too.
 
-Tornado 6 IOLoops are all built on an asyncio event loop, published as the
-IOLoop's C{asyncio_loop} attribute.  The reactor hands its file descriptors,
-its single timer and its thread wake-ups straight to that loop: going
-through C{IOLoop.add_handler}/C{call_later}/C{add_callback} would add a
-dispatch layer and a C{functools.partial} per event for nothing (see
-C{benchmarks/}).  L{_LoopDriver} is the one place that talks to it.
+The reactor runs on the asyncio loop under the IOLoop (C{asyncio_loop}),
+through L{LoopDriver<txtornado._reactor_on_loop.driver.LoopDriver>}; its
+other collaborators are in L{txtornado._reactor_on_loop}.
 """
 
 from __future__ import annotations
@@ -52,6 +49,8 @@ from txtornado._compat.twisted import (
     remove_all_descriptors,
     uninstall_signal_handling,
 )
+from txtornado._reactor_on_loop.driver import LoopDriver
+from txtornado._reactor_on_loop.registrations import LoopRegistrations
 from txtornado._reactor_on_loop.runstate import Phase, RunState
 from txtornado._reactor_on_loop.signals import (
     AsyncioSignalHandling,
@@ -67,65 +66,6 @@ _NO_TIMER = float("inf")
 _ITERATING = Phase.ITERATING
 _monotonic = time.monotonic
 _baseCallLater = PosixReactorBase.callLater
-
-
-#: The fd recorded for a descriptor whose file descriptor number another
-#: descriptor has taken over (see L{TornadoReactor._claimDescriptorNumber}):
-#: the loop's registration for that number is no longer its own.
-_DETACHED = -2
-
-
-class _LoopDriver:
-    """
-    The reactor's view of the asyncio loop under a Tornado IOLoop.
-
-    Everything the reactor asks of the loop goes through here: registering
-    descriptors, the one timer for the earliest Twisted timed call, thread
-    wake-ups, running and stopping.  All methods but L{callSoonThreadsafe}
-    must be called in the loop's thread.
-    """
-
-    def __init__(self, ioLoop: IOLoop) -> None:
-        self.ioLoop = ioLoop
-        self.loop: asyncio.AbstractEventLoop = ioLoop.asyncio_loop  # type: ignore[attr-defined]
-        self.callSoon = self.loop.call_soon
-        self.callSoonThreadsafe = self.loop.call_soon_threadsafe
-        self.callLater = self.loop.call_later
-        self.time = self.loop.time
-        self.addReader = self.loop.add_reader
-        self.addWriter = self.loop.add_writer
-        self.removeReader = self.loop.remove_reader
-        self.removeWriter = self.loop.remove_writer
-
-    def isRunning(self) -> bool:
-        return self.loop.is_running()
-
-    def isClosed(self) -> bool:
-        return self.loop.is_closed()
-
-    def run(self) -> None:
-        """
-        Run the IOLoop until it is stopped.
-        """
-        self.ioLoop.start()
-
-    def stop(self) -> None:
-        self.ioLoop.stop()
-
-    def forgetDescriptor(self, fd: int) -> None:
-        """
-        Undo a registration the loop refused half way.
-
-        asyncio's selector event loops record an fd in their selector
-        before asking the kernel, and do not forget it when the kernel
-        refuses (epoll refuses regular files with EPERM).  The public
-        C{remove_reader}/C{remove_writer} clean that record up.
-        """
-        for remove in (self.loop.remove_reader, self.loop.remove_writer):
-            try:
-                remove(fd)
-            except (OSError, ValueError):
-                pass
 
 
 @implementer(IReactorFDSet)
@@ -175,18 +115,14 @@ class TornadoReactor(PosixReactorHooks):
         if io_loop is None:
             io_loop = IOLoop.current()
         self._io_loop = io_loop
-        self._driver = _LoopDriver(io_loop)
+        self._driver = LoopDriver(io_loop)
         # A bare "await deferred" in the loop's tasks, and "await future" in
         # Twisted's coroutines before run() (txtornado.futures).
         enable_deferred_await(self._driver.loop)
         _note_reactor_loop(self._driver.loop)
-        #: descriptor -> the fd it is registered with in the loop, or
-        #: UNREGISTERED (writers only) or _DETACHED
-        self._readers: dict[IReadDescriptor, int] = {}
-        self._writers: dict[IWriteDescriptor, int] = {}
-        #: fd -> the descriptor the loop's registration of that fd is for
-        self._readerByFd: dict[int, IReadDescriptor] = {}
-        self._writerByFd: dict[int, IWriteDescriptor] = {}
+        self._registrations = LoopRegistrations(self._driver)
+        self._readers = self._registrations.readers
+        self._writers = self._registrations.writers
         #: callFromThread's calls, and whether a loop wake-up is on its way
         #: for them
         self._threadCalls: deque[
@@ -223,7 +159,7 @@ class TornadoReactor(PosixReactorHooks):
         #: reaps spawnProcess children where SIGCHLD does not reach us
         self._childWatcher = PidfdChildWatcher(
             self._driver.loop,
-            lambda fd: self._claimDescriptorNumber(fd, None),
+            lambda fd: self._registrations.claim(fd, None),
             process.reapAllProcesses,
         )
         super().__init__()
@@ -531,20 +467,16 @@ class TornadoReactor(PosixReactorHooks):
         if reader in self._readers or self._continuousPolling.isReading(reader):
             return
         fd: int = cast(Any, reader).fileno()
-        self._claimDescriptorNumber(fd, reader)
         try:
-            self._driver.addReader(
-                fd, callWithLogger, reader, self._readOrWrite, reader, True
+            self._registrations.addReader(
+                reader, fd, callWithLogger, reader, self._readOrWrite, reader, True
             )
         except OSError as e:
-            self._driver.forgetDescriptor(fd)
             if e.errno != errno.EPERM:
                 raise
             # epoll(7) refuses regular files: poll them continuously.
             self._continuousPolling.addReader(reader)
         else:
-            self._readers[reader] = fd
-            self._readerByFd[fd] = reader
             self._sweep.arm()
 
     def addWriter(self, writer: IWriteDescriptor) -> None:
@@ -564,54 +496,16 @@ class TornadoReactor(PosixReactorHooks):
 
     def _registerWriter(self, writer: IWriteDescriptor) -> None:
         fd: int = cast(Any, writer).fileno()
-        self._claimDescriptorNumber(fd, writer)
         try:
-            self._driver.addWriter(
-                fd, callWithLogger, writer, self._readOrWrite, writer, False
+            self._registrations.addWriter(
+                writer, fd, callWithLogger, writer, self._readOrWrite, writer, False
             )
         except PermissionError:
-            self._driver.forgetDescriptor(fd)
             self._continuousPolling.addWriter(writer)
         except BrokenPipeError:
-            self._driver.forgetDescriptor(fd)
-        except BaseException:
-            self._driver.forgetDescriptor(fd)
-            raise
-        else:
-            self._writers[writer] = fd
-            self._writerByFd[fd] = writer
-            self._sweep.arm()
-
-    def _claimDescriptorNumber(self, fd: int, descriptor: object) -> None:
-        """
-        Make the loop's registrations of C{fd} free for C{descriptor} (or,
-        with C{None}, for the reactor's own use) before it registers C{fd}.
-
-        A reader or writer registered on C{fd} that is not C{descriptor}
-        holds a number the kernel has given to a new file, so its own fd was
-        closed behind the reactor's back: the loop may still hold a record of
-        it that the kernel has forgotten, and adding to that record would
-        never reach the kernel.  Its registrations are removed from the loop
-        and it is detached (see the class docstring).
-        """
-        reader = self._readerByFd.get(fd)
-        if reader is not None and reader is not descriptor:
-            del self._readerByFd[fd]
-            self._readers[reader] = _DETACHED
-            self._forgetRegistration(self._driver.removeReader, fd)
-        writer = self._writerByFd.get(fd)
-        if writer is not None and writer is not descriptor:
-            del self._writerByFd[fd]
-            self._writers[writer] = _DETACHED
-            self._forgetRegistration(self._driver.removeWriter, fd)
-
-    def _forgetRegistration(self, remove: Callable[[int], object], fd: int) -> None:
-        try:
-            remove(fd)
-        except (OSError, ValueError):
-            # The kernel forgot the old file already; the loop's record of it
-            # is gone all the same.
             pass
+        else:
+            self._sweep.arm()
 
     def _disconnectLost(self, selectable: Any, isRead: bool) -> None:
         """
@@ -624,25 +518,17 @@ class TornadoReactor(PosixReactorHooks):
         """
         See L{IReactorFDSet.removeReader}.
         """
-        fd = self._readers.pop(reader, None)
-        if fd is not None:
-            if fd >= 0:
-                del self._readerByFd[fd]
-                self._driver.removeReader(fd)
-        elif self._continuousPolling.isReading(reader):
-            self._continuousPolling.removeReader(reader)
+        if not self._registrations.removeReader(reader):
+            if self._continuousPolling.isReading(reader):
+                self._continuousPolling.removeReader(reader)
 
     def removeWriter(self, writer: IWriteDescriptor) -> None:
         """
         See L{IReactorFDSet.removeWriter}.
         """
-        fd = self._writers.pop(writer, None)
-        if fd is not None:
-            if fd >= 0:
-                del self._writerByFd[fd]
-                self._driver.removeWriter(fd)
-        elif self._continuousPolling.isWriting(writer):
-            self._continuousPolling.removeWriter(writer)
+        if not self._registrations.removeWriter(writer):
+            if self._continuousPolling.isWriting(writer):
+                self._continuousPolling.removeWriter(writer)
 
     def removeAll(self) -> list[IReadDescriptor | IWriteDescriptor]:
         """
