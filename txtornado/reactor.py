@@ -18,7 +18,6 @@ other collaborators are in L{txtornado._reactor_on_loop}.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import time
 from collections import deque
@@ -57,12 +56,12 @@ from txtornado._reactor_on_loop.signals import (
     PidfdChildWatcher,
 )
 from txtornado._reactor_on_loop.sweep import LostDescriptorSweep
+from txtornado._reactor_on_loop.timer import LoopTimer
 from txtornado._reactor_on_loop.writesoon import WriteSoon
 from txtornado.futures import _note_reactor_loop, enable_deferred_await
 
 __all__ = ["TornadoReactor", "install"]
 
-_NO_TIMER = float("inf")
 _ITERATING = Phase.ITERATING
 _monotonic = time.monotonic
 _baseCallLater = PosixReactorBase.callLater
@@ -141,10 +140,7 @@ class TornadoReactor(PosixReactorHooks):
             self._runState.fireStartup,
         )
         self._continuousPolling = _ContinuousPolling(self)
-        # The loop timer for the earliest timed call, and when it is due on
-        # the monotonic clock (infinity: no timer).
-        self._timerHandle: asyncio.TimerHandle | None = None
-        self._timerDue = _NO_TIMER
+        self._timer = LoopTimer(self._driver.callLater, self._onTimer)
         # True while _onTimer runs timed calls: it re-arms the timer from
         # timeout() afterwards, so calls scheduled meanwhile need no check.
         self._inTimer = False
@@ -203,7 +199,7 @@ class TornadoReactor(PosixReactorHooks):
         """
         Wake the loop up and run L{runUntilCurrent} soon; thread-safe.
         """
-        self._driver.callSoonThreadsafe(self._scheduleTimer, 0.0)
+        self._driver.callSoonThreadsafe(self._timer.schedule, 0.0)
 
     def run(self, installSignalHandlers: bool = True) -> None:
         """
@@ -267,7 +263,7 @@ class TornadoReactor(PosixReactorHooks):
         """
         self._runState.fireStartup()
         super().stop()
-        self._scheduleTimer(0.0)
+        self._timer.schedule(0.0)
 
     def crash(self) -> None:
         """
@@ -350,42 +346,26 @@ class TornadoReactor(PosixReactorHooks):
         loop's timer moves only when this call is earlier than it.
         """
         delayedCall = _baseCallLater(self, delay, callable, *args, **kw)
-        if not self._inTimer and _monotonic() + delay < self._timerDue:
-            self._scheduleTimer(delay)
+        if not self._inTimer and _monotonic() + delay < self._timer.due:
+            self._timer.schedule(delay)
         return delayedCall
 
     def timedCallMovedSooner(self, delayedCall: DelayedCall) -> None:
         """
         A pending timed call moved sooner: the loop's timer follows it.
         """
-        self._scheduleTimer(max(0.0, delayedCall.getTime() - self.seconds()))
-
-    def _scheduleTimer(self, delay: float) -> None:
-        """
-        Make the loop call L{_onTimer} in C{delay} seconds unless it will
-        already do so sooner.
-
-        Delays, never absolute times, cross between Twisted's clock (wall
-        time) and the loop's: the loop is only ever told "in C{delay}
-        seconds", and the due time kept here, to compare delays, is on the
-        monotonic clock.  A wall-clock jump therefore moves no loop timer.
-        """
-        due = _monotonic() + delay
-        if self._timerDue <= due:
-            return
-        if self._timerHandle is not None:
-            self._timerHandle.cancel()
-        self._timerDue = due
-        self._timerHandle = self._driver.callLater(delay, self._onTimer)
+        self._timer.schedule(max(0.0, delayedCall.getTime() - self.seconds()))
 
     def _rescheduleTimer(self) -> None:
         timeout = self.timeout()
         if timeout is not None:
-            self._scheduleTimer(timeout)
+            self._timer.schedule(timeout)
 
     def _onTimer(self) -> None:
-        self._timerHandle = None
-        self._timerDue = _NO_TIMER
+        """
+        Run the due timed calls (the loop's timer fired) and arm the timer
+        for the next.
+        """
         self._runState.fireStartup()
         self._inTimer = True
         try:
@@ -435,9 +415,7 @@ class TornadoReactor(PosixReactorHooks):
                 f(*args, **kwargs)
             except BaseException:
                 self._log.failure("while calling from thread")
-        if self._timerDue <= _monotonic() and self._timerHandle is not None:
-            self._timerHandle.cancel()
-            self._onTimer()
+        self._timer.fireIfDue()
 
     # --- IReactorFDSet ---------------------------------------------------
 

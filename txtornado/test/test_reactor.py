@@ -546,13 +546,13 @@ class ReactorTestsMixin:
         realSeconds = reactor.seconds
         reactor.seconds = lambda: realSeconds() + offset[0]  # type: ignore[method-assign]
         wakeUps = [0]
-        realOnTimer = reactor._onTimer
+        realFire = reactor._timer.fire
 
-        def countingOnTimer() -> None:
+        def countingFire() -> None:
             wakeUps[0] += 1
-            realOnTimer()
+            realFire()
 
-        reactor._onTimer = countingOnTimer  # type: ignore[method-assign]
+        reactor._timer.fire = countingFire  # type: ignore[method-assign]
         fired: list[str] = []
         call = reactor.callLater(0.02, fired.append, "early")
 
