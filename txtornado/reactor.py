@@ -84,23 +84,43 @@ class TornadoReactor(PosixReactorHooks):
     A descriptor whose file descriptor is closed behind the reactor's back
     (without C{removeReader}/C{removeWriter}) is disconnected once with
     L{ConnectionFdescWentAway<twisted.internet.error.ConnectionFdescWentAway>}
-    within L{lostDescriptorInterval} seconds.  On uvloop there is one case
-    nothing above libuv can catch: libuv registers descriptors with epoll
-    lazily, at its next poll, and aborts the process if the fd was closed
-    before then; so under uvloop never close a registered fd in the same
-    loop iteration that registered it.
+    within L{lostDescriptorInterval} seconds, and a descriptor registered on
+    a number such a descriptor still holds takes the number over (see
+    L{LoopRegistrations}).  On uvloop there is one case nothing above libuv
+    can catch: libuv registers descriptors with epoll lazily, at its next
+    poll, and aborts the process if the fd was closed before then; so under
+    uvloop never close a registered fd in the same loop iteration that
+    registered it.
 
-    File descriptor numbers are reused: once a lost descriptor's fd is
-    closed, the next socket may get the same number.  Registering a
-    descriptor on a number that another registered descriptor holds gives
-    the number to the new one: the loop's registration (the loop's record
-    and the kernel's) is made afresh for the new descriptor, the other one
-    gets no more events from the loop (it is still listed by
-    C{getReaders}/C{getWriters}), and if its C{fileno()} says its fd is gone
-    it is disconnected by the next check, which leaves the new descriptor's
-    registration alone.
+    The class is the reactor's interfaces (core, time, FD set, threads,
+    process), each method a short delegation to the collaborators in
+    L{txtornado._reactor_on_loop} or to L{PosixReactorBase}; its length is
+    mostly their contracts.
 
     @param io_loop: The IOLoop to run on; by default C{IOLoop.current()}.
+
+    @ivar _io_loop: The IOLoop (L{io_loop}).
+    @ivar _driver: The L{LoopDriver}: all the reactor asks of the loop.
+    @ivar _registrations: The L{LoopRegistrations} of the readers and
+        writers registered with the loop.
+    @ivar _readers: C{_registrations.readers}: reader to fd.
+    @ivar _writers: C{_registrations.writers}: writer to fd.
+    @ivar _threadCalls: C{callFromThread}'s calls, in order, not yet run.
+    @ivar _threadCallsWoken: Whether a loop wake-up is on its way for
+        C{_threadCalls}.
+    @ivar _runState: The L{RunState}: who drives the loop for the reactor,
+        and whether C{run()}'s startup is still to fire.
+    @ivar _writeSoon: The L{WriteSoon} path of connected transports'
+        writes.
+    @ivar _continuousPolling: Polls the descriptors the loop's selector
+        refuses (regular files under epoll).
+    @ivar _timer: The L{LoopTimer} for the earliest timed call.
+    @ivar _inTimer: True while L{_onTimer} runs timed calls: it arms the
+        timer from C{timeout()} afterwards, so calls scheduled meanwhile
+        need no check.
+    @ivar _sweep: The L{LostDescriptorSweep}.
+    @ivar _childWatcher: The L{PidfdChildWatcher} of C{spawnProcess}
+        children.
     """
 
     _log = Logger()
@@ -122,16 +142,11 @@ class TornadoReactor(PosixReactorHooks):
         self._registrations = LoopRegistrations(self._driver)
         self._readers = self._registrations.readers
         self._writers = self._registrations.writers
-        #: callFromThread's calls, and whether a loop wake-up is on its way
-        #: for them
         self._threadCalls: deque[
             tuple[Callable[..., Any], tuple[object, ...], dict[str, object]]
         ] = deque()
         self._threadCallsWoken = False
-        #: who drives the loop for the reactor, and whether run()'s startup
-        #: is still to fire
         self._runState = RunState(self.startRunning)
-        #: the early writes of connected transports (see addWriter)
         self._writeSoon = WriteSoon(
             self._driver.callSoon,
             self._writers,
@@ -141,10 +156,7 @@ class TornadoReactor(PosixReactorHooks):
         )
         self._continuousPolling = _ContinuousPolling(self)
         self._timer = LoopTimer(self._driver.callLater, self._onTimer)
-        # True while _onTimer runs timed calls: it re-arms the timer from
-        # timeout() afterwards, so calls scheduled meanwhile need no check.
         self._inTimer = False
-        #: checks the registered descriptors for lost ones, now and then
         self._sweep = LostDescriptorSweep(
             self._driver.callLater,
             lambda: self.lostDescriptorInterval,
@@ -152,7 +164,6 @@ class TornadoReactor(PosixReactorHooks):
             self._writers,
             self._disconnectLost,
         )
-        #: reaps spawnProcess children where SIGCHLD does not reach us
         self._childWatcher = PidfdChildWatcher(
             self._driver.loop,
             lambda fd: self._registrations.claim(fd, None),
