@@ -13,6 +13,7 @@ from typing import Any
 
 from tornado.platform.asyncio import AsyncIOLoop
 
+from txtornado._compat.tornado import make_current
 from txtornado.eventloop import ReactorFactory, TwistedEventLoop
 
 __all__ = ["TwistedIOLoop"]
@@ -100,4 +101,4 @@ class TwistedIOLoop(AsyncIOLoop):
         warn: a TwistedIOLoop is meant to be made current before the
         reactor runs.
         """
-        self._make_current()
+        make_current(self)

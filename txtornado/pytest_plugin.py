@@ -7,9 +7,9 @@ pytest-twisted has no hook for third-party reactors: it keeps a module-level
 C{reactor_installers} mapping and turns its keys into the option's choices.
 This plugin adds its entry to that mapping when its C{pytest_addoption}
 runs and, if pytest-twisted registered its option first, to the option's
-choices too.  Both are the one place txtornado relies on pytest-twisted
-internals; C{txtornado.test.test_install} runs pytest in a subprocess to
-check that the whole path still works.
+choices too; the installer calls pytest-twisted's private helper through
+L{txtornado._compat.pytest_twisted}.  C{txtornado.test.test_install} runs
+pytest in a subprocess to check that the whole path still works.
 
 It also provides the C{tornado_server} fixture; see L{tornado_server}.
 
@@ -38,15 +38,10 @@ def _installTornadoReactor() -> None:
     """
     pytest-twisted's installer for C{--reactor=tornado}.
     """
-    import pytest_twisted
-
+    from txtornado._compat.pytest_twisted import install_reactor
     from txtornado.reactor import TornadoReactor, install
 
-    # A private helper of pytest-twisted: installs, checks the type of an
-    # already installed reactor, and starts the reactor greenlet.
-    pytest_twisted._install_reactor(
-        reactor_installer=install, reactor_type=TornadoReactor
-    )
+    install_reactor(install, TornadoReactor)
 
 
 def _register() -> bool:
