@@ -60,9 +60,9 @@ class ReactorThreadPoolExecutor(concurrent.futures.ThreadPoolExecutor):
 
     def __init__(self, reactor: Any = None) -> None:
         if reactor is None:
-            from twisted.internet import reactor as globalReactor
+            from twisted.internet import reactor as global_reactor
 
-            reactor = globalReactor
+            reactor = global_reactor
         super().__init__(max_workers=1)
         self._reactor = reactor
         self._pool = reactor.getThreadPool()

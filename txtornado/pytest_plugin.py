@@ -34,7 +34,7 @@ REACTOR_NAME = "tornado"
 PYTEST_TWISTED = "twisted"
 
 
-def _installTornadoReactor() -> None:
+def _install_tornado_reactor() -> None:
     """
     pytest-twisted's installer for C{--reactor=tornado}.
     """
@@ -53,7 +53,7 @@ def _register() -> bool:
         import pytest_twisted
     except ImportError:  # pytest-twisted not installed: nothing to extend
         return False
-    pytest_twisted.reactor_installers.setdefault(REACTOR_NAME, _installTornadoReactor)
+    pytest_twisted.reactor_installers.setdefault(REACTOR_NAME, _install_tornado_reactor)
     return True
 
 

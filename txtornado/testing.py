@@ -87,24 +87,24 @@ def tornado_io_loop(reactor: Any = None) -> IOLoop:
     made current.
     """
     if reactor is None:
-        from twisted.internet import reactor as globalReactor
+        from twisted.internet import reactor as global_reactor
 
-        reactor = globalReactor
+        reactor = global_reactor
     from txtornado.reactor import TornadoReactor
 
     if isinstance(reactor, TornadoReactor):
         return reactor.io_loop
-    existing = _ioLoops.get(reactor)
+    existing = _io_loops.get(reactor)
     if existing is None or existing.asyncio_loop.is_closed():  # type: ignore[attr-defined]
         from txtornado.ioloop import TwistedIOLoop
 
-        existing = _ioLoops[reactor] = TwistedIOLoop(reactor=reactor)
+        existing = _io_loops[reactor] = TwistedIOLoop(reactor=reactor)
     existing.install()
     return existing
 
 
 #: reactor -> the TwistedIOLoop made for it by tornado_io_loop.
-_ioLoops: weakref.WeakKeyDictionary[Any, IOLoop] = weakref.WeakKeyDictionary()
+_io_loops: weakref.WeakKeyDictionary[Any, IOLoop] = weakref.WeakKeyDictionary()
 
 
 class ServedApp:
@@ -123,9 +123,9 @@ class ServedApp:
         **server_options: Any,
     ) -> None:
         if reactor is None:
-            from twisted.internet import reactor as globalReactor
+            from twisted.internet import reactor as global_reactor
 
-            reactor = globalReactor
+            reactor = global_reactor
         self.reactor = reactor
         self.app = app
         self.endpoint = endpoint
