@@ -400,25 +400,33 @@ def listen(
     factory = StreamServerFactory(server)
     listening_factory: Any = factory
     if server.ssl_options is not None:
-        listening_factory = TLSMemoryBIOFactory(
-            server_options(server.ssl_options),
-            False,
-            factory,  # type: ignore[arg-type]
-            clock=reactor,
+        listening_factory = _tls_factory(
+            server_options(server.ssl_options), False, factory, reactor
         )
     d: Deferred[Any] = server_endpoint.listen(listening_factory)
     return d.addCallback(lambda port: ListeningServer(port, server, factory, reactor))
 
 
+def _tls_factory(
+    options: Any, is_client: bool, wrapped: Any, reactor: Any
+) -> TLSMemoryBIOFactory:
+    """
+    Twisted's TLS over the protocols of factory C{wrapped}, with
+    C{reactor}, the one the connections run on, as the TLS layer's clock.
+    Without a clock C{TLSMemoryBIOFactory} takes the global reactor's,
+    installing the default reactor if none is; what the clock times (small
+    writes held back until its next call) never delays a stream's writes,
+    which bypass that buffer (see L{StreamProtocol.refresh_writer}).
+    """
+    return TLSMemoryBIOFactory(options, is_client, wrapped, clock=reactor)
+
+
 @implementer(IStreamClientEndpoint)
 class TLSClientEndpoint:
     """
-    TLS over another client endpoint, as Twisted's C{wrapClientTLS}, but
-    with the TLS layer's timing on C{reactor}: C{wrapClientTLS} uses the
-    global reactor's clock, which does not run when the connection runs
-    on another reactor (a L{TornadoReactor} or L{TwistedIOLoop} that is
-    not the installed one), and then small writes never leave (Twisted's
-    C{BufferingTLSTransport} holds them until that clock's next call).
+    TLS over another client endpoint, as Twisted's C{wrapClientTLS}, with
+    C{reactor} as the TLS layer's clock (see L{_tls_factory}), where
+    C{wrapClientTLS} would take, and install, the global reactor.
     """
 
     def __init__(self, wrapped: Any, connection_creator: Any, reactor: Any) -> None:
@@ -436,8 +444,8 @@ class TLSClientEndpoint:
         """
         Connect C{protocolFactory}'s protocol over TLS; fires with it.
         """
-        factory = TLSMemoryBIOFactory(
-            self.connection_creator, True, protocolFactory, clock=self.reactor
+        factory = _tls_factory(
+            self.connection_creator, True, protocolFactory, self.reactor
         )
         d: Deferred[Any] = self.wrapped.connect(factory)
         return d.addCallback(lambda tls: tls.wrappedProtocol)
