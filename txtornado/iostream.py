@@ -75,10 +75,8 @@ _READ = ioloop.IOLoop.READ
 _WRITE = ioloop.IOLoop.WRITE
 
 #: What L{StreamProtocol} sets a plain Twisted TCP or UNIX transport's
-#: C{bufferSize} to: the most one C{recv} returns.  Twisted's default
-#: (64 KiB) costs bulk transfers a loop iteration per 64 KiB, where
-#: Tornado's own streams read straight into the caller's buffer.  Reads
-#: of 1 MiB and more were slower again here (each allocates its size).
+#: C{bufferSize} to: the most one C{recv} returns (Twisted's default is
+#: 64 KiB), so that a bulk transfer takes fewer loop iterations.
 TRANSPORT_BUFFER_SIZE = 512 * 1024
 
 #: What L{StreamProtocol} sets such a transport's C{SEND_LIMIT} to: the most
@@ -277,12 +275,14 @@ class StreamProtocol(Protocol):
     def handshakeCompleted(self) -> None:
         """
         The TLS handshake completed, unless the TLS layer has aborted the
-        connection already: Twisted up to at least 25.5.0 checks the host
-        name only once the handshake is done (in an info callback) and, on a
-        mismatch, calls C{failVerification} (C{abortConnection}) and then
-        still C{handshakeCompleted}.  C{connectionLost} follows with the
+        connection already: Twisted's TLS checks the host name once the
+        handshake is done (in an info callback) and, on a mismatch, calls
+        C{failVerification} (C{abortConnection}) and then still
+        C{handshakeCompleted}.  C{connectionLost} follows with the
         C{VerificationError}, which fails C{wait_for_handshake} with
-        C{ssl.SSLCertVerificationError}.
+        C{ssl.SSLCertVerificationError}.  The C{disconnecting} check can go
+        once the oldest supported Twisted no longer reports a handshake
+        after failing its verification.
         """
         tls = self._tls_layer()
         if tls is not None and tls.disconnecting:
@@ -330,9 +330,11 @@ class StreamProtocol(Protocol):
         Find how to write to the transport (again, after C{startTLS}):
         C{write}, or, for Twisted's C{BufferingTLSTransport}, the TLS
         layer's unbuffered C{write}.  That transport holds small writes back
-        until the next iteration of the I{global} reactor (its factory's
-        default clock), which never comes when the connection runs on
-        another reactor; Tornado's write buffer already coalesces writes.
+        until its factory's clock next calls, and a TLS layer that Twisted
+        made (C{startTLS}, C{ssl:}/C{tls:} endpoint strings) has the
+        I{global} reactor's, which never calls when the connection runs on
+        another reactor.  This is the one place that problem is solved, for
+        every TLS layer; Tornado's write buffer already coalesces writes.
         """
         tls = self._tls_layer()
         if isinstance(tls, BufferingTLSTransport):
