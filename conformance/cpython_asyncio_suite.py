@@ -208,7 +208,7 @@ def _policy_class(config: str) -> type:
         base = TwistedEventLoopPolicy
         expected = TwistedEventLoop
 
-    def __init__(self: Any) -> None:
+    def __init__(self: Any) -> None:  # noqa: N807 (becomes a method below)
         if factory is None:
             base.__init__(self)
         else:

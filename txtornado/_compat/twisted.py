@@ -10,6 +10,7 @@ breaks one module, and C{txtornado.test.test_compat_twisted} says which name.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,6 +33,8 @@ __all__ = [
     "reactor_has_started",
     "reactor_started_before",
     "remove_all_descriptors",
+    "started_tls_protocol",
+    "transport_socket",
     "uninstall_signal_handling",
 ]
 
@@ -139,6 +142,39 @@ def remove_all_descriptors(
     """
     removed: list[Any] = reactor._removeAll(readers, writers)
     return removed
+
+
+def started_tls_protocol(transport: object) -> object:
+    """
+    The protocol a TCP transport delivers to after C{startTLS} (Twisted's
+    C{TLSMemoryBIOProtocol}, kept as the transport's C{protocol} instance
+    attribute; the transport's C{TLS} is then true), or C{None} for a
+    transport that has not started TLS.
+    """
+    if not getattr(transport, "TLS", False):
+        return None
+    attributes: dict[str, Any] = getattr(transport, "__dict__", {})
+    return attributes.get("protocol")
+
+
+def transport_socket(transport: object) -> socket.socket | None:
+    """
+    The socket under C{transport}, looking through wrapping transports
+    (Twisted's TLS, C{ProtocolWrapper}s): a file descriptor transport's
+    C{socket} instance attribute, else that of the wrapper's C{transport},
+    at most eight levels deep; C{None} if there is none.  Instance
+    attributes only: a C{ProtocolWrapper} answers other attribute lookups
+    from the protocol it wraps.
+    """
+    for _ in range(8):
+        if transport is None:
+            return None
+        attributes: dict[str, Any] = getattr(transport, "__dict__", {})
+        sock = attributes.get("socket")
+        if isinstance(sock, socket.socket):
+            return sock
+        transport = attributes.get("transport")
+    return None
 
 
 def forgetExitSignal(reactor: object) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import socket
 from typing import Any
 
 from twisted.internet.posixbase import PosixReactorBase
@@ -282,9 +283,9 @@ class FutureAwaitTests(SynchronousTestCase):
         self.assertEqual(loop.run_until_complete(run()), "result")
 
 
-class TornadoPrivateNamesTests(SynchronousTestCase):
+class ReactorPrivateNamesTests(SynchronousTestCase):
     """
-    The Tornado attribute the reactor's loop driver uses.
+    The private reactor, TLS and transport names used.
     """
 
     def test_stopThreadPool(self) -> None:
@@ -358,39 +359,72 @@ class TornadoPrivateNamesTests(SynchronousTestCase):
             reactor.removeReader(reactor.waker)
             reactor.waker.connectionLost(None)
 
-    def test_asyncioLoopAttribute(self) -> None:
-        """
-        A Tornado IOLoop publishes its asyncio loop as C{asyncio_loop}.
-        """
-        import asyncio
 
-        from tornado.platform.asyncio import AsyncIOLoop
-
-        loop = asyncio.new_event_loop()
-        ioLoop = AsyncIOLoop(asyncio_loop=loop)
-        try:
-            self.assertIs(ioLoop.asyncio_loop, loop)  # type: ignore[attr-defined]
-        finally:
-            ioLoop.close()
-
-
-class PytestTwistedPrivateNamesTests(SynchronousTestCase):
+class TransportAttributeTests(SynchronousTestCase):
     """
-    The pytest-twisted names L{txtornado.pytest_plugin} uses.
+    The instance attributes of Twisted's TCP transport and TLS wrapper that
+    L{txtornado._compat.twisted.transport_socket} and
+    L{started_tls_protocol} read.
     """
 
-    def test_installers(self) -> None:
-        """
-        pytest-twisted keeps its reactor installers in a dict, and has the
-        C{_install_reactor(reactor_installer, reactor_type)} helper.
-        """
-        import pytest_twisted
+    def setUp(self) -> None:
+        from twisted.internet.selectreactor import SelectReactor
 
-        import txtornado.pytest_plugin  # noqa: F401  (registers "tornado")
+        self.reactor = SelectReactor()
+        self.sockets = socket.socketpair()
 
-        self.assertIsInstance(pytest_twisted.reactor_installers, dict)
-        self.assertEqual(
-            list(inspect.signature(pytest_twisted._install_reactor).parameters),
-            ["reactor_installer", "reactor_type"],
+    def tearDown(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        self.reactor.removeAll()
+
+    def test_tcp(self) -> None:
+        """
+        A TCP transport's socket is its C{socket}; it has started no TLS.
+        """
+        from twisted.internet import tcp
+        from twisted.internet.protocol import Protocol
+
+        connection = tcp.Connection(self.sockets[0], Protocol(), self.reactor)
+        self.assertIs(_twisted_private.transport_socket(connection), self.sockets[0])
+        self.assertIsNone(_twisted_private.started_tls_protocol(connection))
+
+    def test_startTLS(self) -> None:
+        """
+        After C{startTLS}, a TCP transport keeps its socket and delivers to
+        a C{TLSMemoryBIOProtocol}, its C{protocol}.
+        """
+        from twisted.internet import tcp
+        from twisted.internet.protocol import Protocol
+        from twisted.internet.ssl import optionsForClientTLS
+        from twisted.protocols.tls import TLSMemoryBIOProtocol
+
+        connection = tcp.Connection(self.sockets[0], Protocol(), self.reactor)
+        connection._tlsClientDefault = True  # as tcp.Client has it
+        connection.startTLS(optionsForClientTLS("example.com"))
+        self.assertIsInstance(
+            _twisted_private.started_tls_protocol(connection), TLSMemoryBIOProtocol
         )
-        self.assertIn("tornado", pytest_twisted.reactor_installers)
+        self.assertIs(_twisted_private.transport_socket(connection), self.sockets[0])
+
+    def test_tlsWrapper(self) -> None:
+        """
+        Through a C{TLSMemoryBIOProtocol} over a TCP transport (a C{tls:}
+        endpoint), the socket is the TCP transport's.
+        """
+        from twisted.internet import tcp
+        from twisted.internet.protocol import Factory, Protocol
+        from twisted.internet.ssl import optionsForClientTLS
+        from twisted.protocols.tls import TLSMemoryBIOFactory
+
+        factory = TLSMemoryBIOFactory(
+            optionsForClientTLS("example.com"),
+            True,
+            Factory.forProtocol(Protocol),
+            clock=self.reactor,
+        )
+        tls = factory.buildProtocol(None)
+        connection = tcp.Connection(self.sockets[0], tls, self.reactor)
+        tls.makeConnection(connection)
+        self.assertIs(_twisted_private.transport_socket(tls), self.sockets[0])
+        self.assertIsNone(_twisted_private.started_tls_protocol(tls))
