@@ -226,7 +226,7 @@ def _policy_class(config: str) -> type:
         base = TwistedEventLoopPolicy
         expected = TwistedEventLoop
 
-    def __init__(self: Any) -> None:
+    def __init__(self: Any) -> None:  # noqa: N807 (becomes a method below)
         base.__init__(self, **options)
 
     def new_event_loop(self: Any) -> Any:

@@ -22,6 +22,13 @@ from typing import TYPE_CHECKING
 from txtornado._version import __version__
 
 if TYPE_CHECKING:
+    from txtornado.endpoints import (
+        EndpointHTTPClient,
+        EndpointTCPClient,
+        connect,
+        listen,
+        websocket_connect,
+    )
     from txtornado.eventloop import TwistedEventLoop
     from txtornado.executor import ReactorThreadPoolExecutor
     from txtornado.futures import (
@@ -32,32 +39,44 @@ if TYPE_CHECKING:
         to_tornado_future,
     )
     from txtornado.ioloop import TwistedIOLoop
+    from txtornado.iostream import TwistedIOStream, TwistedSSLIOStream
     from txtornado.policy import TwistedEventLoopPolicy
     from txtornado.reactor import TornadoReactor, install
     from txtornado.resolver import TwistedResolver
     from txtornado.service import TornadoService
+    from txtornado.tls import SNIServerOptions
 
 __all__ = [
+    "EndpointHTTPClient",
+    "EndpointTCPClient",
     "ReactorThreadPoolExecutor",
+    "SNIServerOptions",
     "TornadoReactor",
     "TornadoService",
     "TwistedEventLoop",
     "TwistedEventLoopPolicy",
     "TwistedIOLoop",
+    "TwistedIOStream",
     "TwistedResolver",
+    "TwistedSSLIOStream",
     "__version__",
+    "connect",
     "deferred_from_future",
     "enable_deferred_await",
     "future_from_deferred",
     "install",
+    "listen",
     "to_asyncio_future",
     "to_tornado_future",
+    "websocket_connect",
 ]
 
-#: Every name above, and those of txtornado.endpoints / txtornado.iostream /
-#: txtornado.tls, is imported from its module on first use, so that
-#: importing the package (as pytest does for the C{pytest11} entry point,
-#: L{txtornado.pytest_plugin}) imports neither Twisted nor Tornado.
+#: Every name of C{__all__} but C{__version__} is imported from its module
+#: on first use, so that importing the package (as pytest does for the
+#: C{pytest11} entry point, L{txtornado.pytest_plugin}) imports neither
+#: Twisted nor Tornado; C{txtornado.test.test_package} checks that this
+#: table, C{__all__} and the C{TYPE_CHECKING} imports (what type checkers
+#: see) name the same objects.
 _LAZY = {
     "EndpointHTTPClient": "txtornado.endpoints",
     "EndpointTCPClient": "txtornado.endpoints",
@@ -82,8 +101,8 @@ _LAZY = {
     "websocket_connect": "txtornado.endpoints",
 }
 
-#: Submodules that importing the package used to import, so that
-#: C{import txtornado} then C{txtornado.reactor...} keeps working.
+#: Submodules reachable as attributes of the package, imported on first
+#: use: C{import txtornado} then C{txtornado.reactor...} works.
 _SUBMODULES = frozenset(
     {
         "endpoints",

@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
                 port, explicit = int(value), True
                 break
         port = _pick_port(port, "Tornado page", explicit)
-        twistedPort = _pick_port(_DEFAULT_TWISTED_PORT, "twisted.web site", False)
+        twisted_port = _pick_port(_DEFAULT_TWISTED_PORT, "twisted.web site", False)
         args += [
             "tornado",
             "--app",
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
             "--listen",
             f"tcp:{port}:interface=127.0.0.1",
             "--setting",
-            f"twisted_endpoint=tcp:{twistedPort}:interface=127.0.0.1",
+            f"twisted_endpoint=tcp:{twisted_port}:interface=127.0.0.1",
         ]
     sys.argv = ["twistd", "-n", "--pidfile=", *args]
     print(f"$ {' '.join(sys.argv)}", file=sys.stderr, flush=True)

@@ -35,7 +35,6 @@ from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPHeaders
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream
-from tornado.simple_httpclient import SimpleAsyncHTTPClient
 from tornado.tcpclient import TCPClient
 from tornado.tcpserver import TCPServer
 from tornado.websocket import WebSocketClientConnection, WebSocketHandler
@@ -71,7 +70,12 @@ from twisted.internet.protocol import Factory
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from zope.interface import alsoProvides, implementer
 
-from txtornado._compat.tornado import _HTTPConnection, _RequestProxy
+from txtornado._compat import tornado as _tornado_private
+from txtornado._compat.tornado import (
+    ConnectionClassHTTPClient,
+    SSLOptionsHTTPConnection,
+    request_with_defaults,
+)
 from txtornado._compat.twisted import alpnAsksFactory
 from txtornado.iostream import (
     StreamProtocol,
@@ -229,18 +233,17 @@ def _is_idle(stream: TwistedIOStream, http: bool) -> bool:
     """
     Whether C{stream} can be closed without cutting an exchange short (see
     L{ListeningServer.stop}).  For HTTP, Tornado reads a request's headers,
-    and only those, with C{read_until_regex}: C{_read_regex} is set while
-    that read waits (a Tornado-private attribute, listed in
-    L{txtornado._compat.tornado}).
+    and only those, with C{read_until_regex}
+    (L{txtornado._compat.tornado.read_regex_pending}).
     """
     if (
         stream.writing()
         or not stream.reading()
-        or stream._read_buffer_size
+        or _tornado_private.read_buffer_size(stream)
         or stream.protocol.pending_size
     ):
         return False
-    return not http or stream._read_regex is not None
+    return not http or _tornado_private.read_regex_pending(stream)
 
 
 @implementer(IListeningPort)
@@ -397,25 +400,33 @@ def listen(
     factory = StreamServerFactory(server)
     listening_factory: Any = factory
     if server.ssl_options is not None:
-        listening_factory = TLSMemoryBIOFactory(
-            server_options(server.ssl_options),
-            False,
-            factory,  # type: ignore[arg-type]
-            clock=reactor,
+        listening_factory = _tls_factory(
+            server_options(server.ssl_options), False, factory, reactor
         )
     d: Deferred[Any] = server_endpoint.listen(listening_factory)
     return d.addCallback(lambda port: ListeningServer(port, server, factory, reactor))
 
 
+def _tls_factory(
+    options: Any, is_client: bool, wrapped: Any, reactor: Any
+) -> TLSMemoryBIOFactory:
+    """
+    Twisted's TLS over the protocols of factory C{wrapped}, with
+    C{reactor}, the one the connections run on, as the TLS layer's clock.
+    Without a clock C{TLSMemoryBIOFactory} takes the global reactor's,
+    installing the default reactor if none is; what the clock times (small
+    writes held back until its next call) never delays a stream's writes,
+    which bypass that buffer (see L{StreamProtocol.refresh_writer}).
+    """
+    return TLSMemoryBIOFactory(options, is_client, wrapped, clock=reactor)
+
+
 @implementer(IStreamClientEndpoint)
 class TLSClientEndpoint:
     """
-    TLS over another client endpoint, as Twisted's C{wrapClientTLS}, but
-    with the TLS layer's timing on C{reactor}: C{wrapClientTLS} uses the
-    global reactor's clock, which does not run when the connection runs
-    on another reactor (a L{TornadoReactor} or L{TwistedIOLoop} that is
-    not the installed one), and then small writes never leave (Twisted's
-    C{BufferingTLSTransport} holds them until that clock's next call).
+    TLS over another client endpoint, as Twisted's C{wrapClientTLS}, with
+    C{reactor} as the TLS layer's clock (see L{_tls_factory}), where
+    C{wrapClientTLS} would take, and install, the global reactor.
     """
 
     def __init__(self, wrapped: Any, connection_creator: Any, reactor: Any) -> None:
@@ -433,8 +444,8 @@ class TLSClientEndpoint:
         """
         Connect C{protocolFactory}'s protocol over TLS; fires with it.
         """
-        factory = TLSMemoryBIOFactory(
-            self.connection_creator, True, protocolFactory, clock=self.reactor
+        factory = _tls_factory(
+            self.connection_creator, True, protocolFactory, self.reactor
         )
         d: Deferred[Any] = self.wrapped.connect(factory)
         return d.addCallback(lambda tls: tls.wrappedProtocol)
@@ -610,18 +621,20 @@ def _dict_ssl_options(request: HTTPRequest) -> dict[str, Any] | None:
     return options
 
 
-class _EndpointHTTPConnection(_HTTPConnection):
+class _EndpointHTTPConnection(SSLOptionsHTTPConnection):
     """
     Tornado's HTTP client connection, giving TLS settings in the dict form
     when a request names a client certificate or CA file (also for
     websockets: L{_EndpointWebSocketClientConnection}).
     """
 
-    def _get_ssl_options(self, scheme: str) -> Any:
-        options = _dict_ssl_options(self.request) if scheme == "https" else None
-        if options is not None:
-            return options
-        return super()._get_ssl_options(scheme)
+    def ssl_options_for(self, scheme: str) -> Any:
+        """
+        For https, the request's TLS settings in the dict form if it names
+        a client certificate or CA file (L{_dict_ssl_options}); else
+        C{None}, Tornado's.
+        """
+        return _dict_ssl_options(self.request) if scheme == "https" else None
 
 
 class _EndpointWebSocketClientConnection(
@@ -632,7 +645,7 @@ class _EndpointWebSocketClientConnection(
     L{EndpointTCPClient}, with L{_EndpointHTTPConnection}'s TLS settings.
 
     C{WebSocketClientConnection.__init__} makes its own C{TCPClient} and
-    hands it to C{_HTTPConnection.__init__}, which starts connecting with
+    hands it to C{SSLOptionsHTTPConnection.__init__} (Tornado's), which starts connecting with
     it; both go through the C{tcp_client} attribute, which this class
     turns into a property that keeps the endpoint client (and closes the
     one Tornado made).  The UNIX-socket websocket tests in
@@ -685,14 +698,15 @@ def websocket_connect(
         request.headers = HTTPHeaders(request.headers)
     else:
         request = HTTPRequest(url, connect_timeout=connect_timeout)
-    proxied = cast(HTTPRequest, _RequestProxy(request, HTTPRequest._DEFAULTS))
     connection = _EndpointWebSocketClientConnection(
-        proxied, EndpointTCPClient(endpoint_factory, reactor), **kwargs
+        request_with_defaults(request),
+        EndpointTCPClient(endpoint_factory, reactor),
+        **kwargs,
     )
     return connection.connect_future
 
 
-class EndpointHTTPClient(SimpleAsyncHTTPClient):
+class EndpointHTTPClient(ConnectionClassHTTPClient):
     """
     Tornado's C{SimpleAsyncHTTPClient}, connecting through Twisted client
     endpoints (see L{EndpointTCPClient})::
@@ -706,7 +720,12 @@ class EndpointHTTPClient(SimpleAsyncHTTPClient):
     HTTPS is Twisted's TLS: a request's C{validate_cert}, C{ca_certs},
     C{client_cert}/C{client_key} and C{ssl_options} are honoured as
     L{txtornado.tls} says.
+
+    @cvar connection_class: the connections' class, which gives Twisted's
+        TLS a request's client certificate.
     """
+
+    connection_class = _EndpointHTTPConnection
 
     def initialize(  # type: ignore[override]
         self,
@@ -717,6 +736,3 @@ class EndpointHTTPClient(SimpleAsyncHTTPClient):
         super().initialize(**kwargs)
         self.tcp_client.close()
         self.tcp_client = EndpointTCPClient(endpoint_factory, reactor)
-
-    def _connection_class(self) -> type:
-        return _EndpointHTTPConnection

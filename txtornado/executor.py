@@ -61,14 +61,14 @@ class ReactorThreadPoolExecutor(concurrent.futures.ThreadPoolExecutor):
 
     def __init__(self, reactor: Any = None) -> None:
         if reactor is None:
-            from twisted.internet import reactor as globalReactor
+            from twisted.internet import reactor as global_reactor
 
-            reactor = globalReactor
+            reactor = global_reactor
         super().__init__(max_workers=1)
         self._reactor = reactor
         self._pool = reactor.getThreadPool()
         self._lock = threading.Lock()
-        self._shutdown = False
+        self._refusing = False
         self._started_pool = False
         self._pending: set[concurrent.futures.Future[Any]] = set()
 
@@ -85,7 +85,7 @@ class ReactorThreadPoolExecutor(concurrent.futures.ThreadPoolExecutor):
         """
         future: concurrent.futures.Future[_T] = concurrent.futures.Future()
         with self._lock:
-            if self._shutdown:
+            if self._refusing:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             if self._pool.joined:
                 raise RuntimeError(
@@ -111,7 +111,7 @@ class ReactorThreadPoolExecutor(concurrent.futures.ThreadPoolExecutor):
         running (waiting for the calls in progress, whatever C{wait} says).
         """
         with self._lock:
-            self._shutdown = True
+            self._refusing = True
             pending = list(self._pending)
             stop = self._started_pool and not self._reactor.running
             self._started_pool = False

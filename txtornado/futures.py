@@ -384,13 +384,10 @@ def to_asyncio_future(yielded: Any) -> asyncio.Future[Any]:
     return _to_future(yielded, None)
 
 
-def to_tornado_future(yielded: Any) -> asyncio.Future[Any]:
-    """
-    Convert a L{Deferred}, an C{asyncio.Future}, a coroutine or any Tornado
-    yieldable to a Tornado future.  Tornado futures are C{asyncio.Future}s
-    since Tornado 5, so this is L{to_asyncio_future}.
-    """
-    return _to_future(yielded, None)
+#: Convert a L{Deferred}, an C{asyncio.Future}, a coroutine or any Tornado
+#: yieldable to a Tornado future: Tornado futures are C{asyncio.Future}s,
+#: so this is L{to_asyncio_future}.
+to_tornado_future = to_asyncio_future
 
 
 def _convert_deferred(deferred: Deferred[Any]) -> Awaitable[Any]:

@@ -10,13 +10,16 @@ own implementation on top of that loop.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
+from tornado.ioloop import IOLoop
 from tornado.platform.asyncio import AsyncIOLoop
 
+from txtornado._compat.tornado import make_current
 from txtornado.eventloop import ReactorFactory, TwistedEventLoop
 
-__all__ = ["TwistedIOLoop"]
+__all__ = ["TwistedIOLoop", "io_loop_for_reactor"]
 
 
 class TwistedIOLoop(AsyncIOLoop):
@@ -108,4 +111,31 @@ class TwistedIOLoop(AsyncIOLoop):
         warn: a TwistedIOLoop is meant to be made current before the
         reactor runs.
         """
-        self._make_current()
+        make_current(self)
+
+
+#: reactor -> the TwistedIOLoop L{io_loop_for_reactor} made for it
+_io_loops: weakref.WeakKeyDictionary[Any, TwistedIOLoop] = weakref.WeakKeyDictionary()
+
+
+def io_loop_for_reactor(reactor: Any = None) -> IOLoop:
+    """
+    The Tornado IOLoop that runs on C{reactor} (by default the installed
+    global one), made current for this thread: a
+    L{TornadoReactor<txtornado.TornadoReactor>}'s own IOLoop, or else the
+    one L{TwistedIOLoop} on C{reactor}, made on the first call (and again
+    once it is closed).  Call it in the reactor's thread.
+    """
+    if reactor is None:
+        from twisted.internet import reactor as global_reactor
+
+        reactor = global_reactor
+    from txtornado.reactor import TornadoReactor
+
+    if isinstance(reactor, TornadoReactor):
+        return reactor.io_loop
+    existing = _io_loops.get(reactor)
+    if existing is None or existing.asyncio_loop.is_closed():
+        existing = _io_loops[reactor] = TwistedIOLoop(reactor=reactor)
+    existing.install()
+    return existing

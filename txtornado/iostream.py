@@ -7,8 +7,8 @@ from and go to a Twisted transport, through a L{StreamProtocol} connected
 to it.  All of Tornado's reading, buffering and write-future logic is
 Tornado's own: the stream only implements BaseIOStream's subclass hooks
 (C{fileno}, C{close_fd}, C{write_to_fd}, C{read_from_fd}, C{get_fd_error})
-and replaces the way it waits for readiness (see
-L{txtornado._compat.tornado}).
+and is told of readiness by its protocol (a
+L{txtornado._compat.tornado.PushedIOStream}).
 
 Flow control goes both ways through Twisted's producer/consumer API:
 
@@ -59,6 +59,10 @@ from twisted.protocols.tls import BufferingTLSTransport, TLSMemoryBIOProtocol
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from txtornado._compat import tornado as _tornado_private
+from txtornado._compat.tornado import PushedIOStream
+from txtornado._compat.twisted import started_tls_protocol, transport_socket
+
 __all__ = [
     "StreamProtocol",
     "TwistedIOStream",
@@ -71,10 +75,8 @@ _READ = ioloop.IOLoop.READ
 _WRITE = ioloop.IOLoop.WRITE
 
 #: What L{StreamProtocol} sets a plain Twisted TCP or UNIX transport's
-#: C{bufferSize} to: the most one C{recv} returns.  Twisted's default
-#: (64 KiB) costs bulk transfers a loop iteration per 64 KiB, where
-#: Tornado's own streams read straight into the caller's buffer.  Reads
-#: of 1 MiB and more were slower again here (each allocates its size).
+#: C{bufferSize} to: the most one C{recv} returns (Twisted's default is
+#: 64 KiB), so that a bulk transfer takes fewer loop iterations.
 TRANSPORT_BUFFER_SIZE = 512 * 1024
 
 #: What L{StreamProtocol} sets such a transport's C{SEND_LIMIT} to: the most
@@ -224,7 +226,7 @@ class StreamProtocol(Protocol):
         if stream is not None:
             if (
                 not self.read_paused
-                and self._pending_size + stream._read_buffer_size
+                and self._pending_size + _tornado_private.read_buffer_size(stream)
                 > stream.max_buffer_size
             ):
                 self.read_paused = True
@@ -273,12 +275,14 @@ class StreamProtocol(Protocol):
     def handshakeCompleted(self) -> None:
         """
         The TLS handshake completed, unless the TLS layer has aborted the
-        connection already: Twisted up to at least 25.5.0 checks the host
-        name only once the handshake is done (in an info callback) and, on a
-        mismatch, calls C{failVerification} (C{abortConnection}) and then
-        still C{handshakeCompleted}.  C{connectionLost} follows with the
+        connection already: Twisted's TLS checks the host name once the
+        handshake is done (in an info callback) and, on a mismatch, calls
+        C{failVerification} (C{abortConnection}) and then still
+        C{handshakeCompleted}.  C{connectionLost} follows with the
         C{VerificationError}, which fails C{wait_for_handshake} with
-        C{ssl.SSLCertVerificationError}.
+        C{ssl.SSLCertVerificationError}.  The C{disconnecting} check can go
+        once the oldest supported Twisted no longer reports a handshake
+        after failing its verification.
         """
         tls = self._tls_layer()
         if tls is not None and tls.disconnecting:
@@ -326,9 +330,11 @@ class StreamProtocol(Protocol):
         Find how to write to the transport (again, after C{startTLS}):
         C{write}, or, for Twisted's C{BufferingTLSTransport}, the TLS
         layer's unbuffered C{write}.  That transport holds small writes back
-        until the next iteration of the I{global} reactor (its factory's
-        default clock), which never comes when the connection runs on
-        another reactor; Tornado's write buffer already coalesces writes.
+        until its factory's clock next calls, and a TLS layer that Twisted
+        made (C{startTLS}, C{ssl:}/C{tls:} endpoint strings) has the
+        I{global} reactor's, which never calls when the connection runs on
+        another reactor.  This is the one place that problem is solved, for
+        every TLS layer; Tornado's write buffer already coalesces writes.
         """
         tls = self._tls_layer()
         if isinstance(tls, BufferingTLSTransport):
@@ -341,12 +347,9 @@ class StreamProtocol(Protocol):
         The transport's TLS layer: the transport itself, or, for a TCP
         transport after C{startTLS}, its protocol; C{None} without TLS.
         """
-        transport = self.transport
-        tls = transport
-        if not isinstance(tls, TLSMemoryBIOProtocol) and getattr(
-            transport, "TLS", False
-        ):
-            tls = transport.__dict__.get("protocol")
+        tls = self.transport
+        if not isinstance(tls, TLSMemoryBIOProtocol):
+            tls = started_tls_protocol(tls)
         return tls if isinstance(tls, TLSMemoryBIOProtocol) else None
 
     def read_into(self, buf: bytearray | memoryview, max_buffer_size: int) -> int:
@@ -398,7 +401,7 @@ def stream_for_protocol(protocol: StreamProtocol, **kwargs: Any) -> TwistedIOStr
     return TwistedIOStream(protocol, **kwargs)
 
 
-class TwistedIOStream(BaseIOStream):
+class TwistedIOStream(PushedIOStream):
     """
     A Tornado C{BaseIOStream} over a Twisted transport.
 
@@ -455,17 +458,9 @@ class TwistedIOStream(BaseIOStream):
         The socket under the transport (looking through wrapping transports
         such as TLS), or C{None} if it has none or the stream is closed.
         """
-        if self._closed:
+        if self.closed():
             return None
-        transport = self._protocol.transport
-        for _ in range(8):
-            if transport is None:
-                return None
-            sock = transport.__dict__.get("socket")
-            if isinstance(sock, socket.socket):
-                return sock
-            transport = transport.__dict__.get("transport")
-        return None
+        return transport_socket(self._protocol.transport)
 
     # BaseIOStream's subclass hooks
 
@@ -545,16 +540,14 @@ class TwistedIOStream(BaseIOStream):
         """
         return _map_loss(self._protocol.lost, writing=False)
 
-    # readiness: replaces BaseIOStream's registration with the IOLoop
+    # readiness: told by the protocol, not by the IOLoop
 
-    def _add_io_state(self, state: int) -> None:
+    def _wait_for_events(self, state: int) -> None:
         """
-        Wait for C{state} (C{IOLoop.READ}/C{WRITE}).  Overrides
-        C{BaseIOStream._add_io_state}, which would register a file
-        descriptor with the IOLoop: the protocol's events come to
-        L{_ready} instead.
+        Wait for C{state} (C{IOLoop.READ}/C{WRITE}): the protocol's events
+        come to L{_ready}.
         """
-        if self._closed:
+        if self.closed():
             return
         wanted = (self._wanted or 0) | state
         self._wanted = wanted
@@ -581,7 +574,7 @@ class TwistedIOStream(BaseIOStream):
         more data to arrive.
         """
         wanted = self._wanted
-        if self._closed or wanted is None:
+        if self.closed() or wanted is None:
             return
         if self._dispatching:
             self._again |= events
@@ -591,19 +584,19 @@ class TwistedIOStream(BaseIOStream):
         try:
             while True:
                 if events & _READ and wanted & _READ:
-                    self._handle_read()
-                    if self._closed:
+                    _tornado_private.handle_read(self)
+                    if self.closed():
                         return
                 if events & _WRITE and wanted & _WRITE:
-                    self._handle_write()
-                    if self._closed:
+                    _tornado_private.handle_write(self)
+                    if self.closed():
                         return
                 state = 0
                 if self.reading():
                     state |= _READ
                 if self.writing():
                     state |= _WRITE
-                if state == 0 and self._read_buffer_size == 0:
+                if state == 0 and _tornado_private.read_buffer_size(self) == 0:
                     # Idle: listen for reads to notice a close.
                     state = _READ
                 self._wanted = wanted = state
@@ -632,10 +625,10 @@ class TwistedIOStream(BaseIOStream):
         The transport lost the connection: wake whatever waits, and close a
         registered stream that will not otherwise find out about a reset.
         """
-        if self._closed or self._wanted is None:
+        if self.closed() or self._wanted is None:
             return
         self._ready(_READ | _WRITE)
-        if not self._closed and self.get_fd_error() is not None:
+        if not self.closed() and self.get_fd_error() is not None:
             self.error = self.get_fd_error()
             self.io_loop.add_callback(self.close)
 
@@ -654,7 +647,9 @@ class TwistedIOStream(BaseIOStream):
             except OSError as e:
                 # Sometimes setsockopt will fail if the socket is closed
                 # at the wrong time; Tornado ignores EINVAL here too.
-                if e.errno != errno.EINVAL and not self._is_connreset(e):
+                if e.errno != errno.EINVAL and not _tornado_private.is_connreset(
+                    self, e
+                ):
                     raise
 
     def start_tls(
@@ -677,13 +672,7 @@ class TwistedIOStream(BaseIOStream):
         """
         from txtornado.tls import client_creator, serve_alpn, server_options
 
-        if (
-            self._read_future
-            or self._write_futures
-            or self._closed
-            or self._read_buffer_size
-            or self.writing()
-        ):
+        if _tornado_private.has_pending_io(self):
             raise ValueError("IOStream is not idle; cannot convert to SSL")
         protocol = self._protocol
         transport = protocol.transport
@@ -693,8 +682,7 @@ class TwistedIOStream(BaseIOStream):
             options: Any = server_options(ssl_options)
         else:
             options = client_creator(ssl_options, server_hostname)
-        close_callback = self._close_callback
-        self._close_callback = None
+        close_callback = _tornado_private.take_close_callback(self)
         protocol.stream = None
         # startTLS re-registers the producer with the TLS layer as it was
         # registered; register afresh instead (see register_producer).
@@ -712,9 +700,7 @@ class TwistedIOStream(BaseIOStream):
         )
         ssl_stream.set_close_callback(close_callback)
         # This stream no longer owns the connection.
-        self._closed = True
-        self._close_callback = None
-        self._signal_closed()
+        _tornado_private.hand_over(self)
         return ssl_stream.wait_for_handshake()
 
 
@@ -739,15 +725,6 @@ class TwistedSSLIOStream(TwistedIOStream, SSLIOStream):  # type: ignore[misc]
 
     def writing(self) -> bool:
         return BaseIOStream.writing(self)
-
-    def _handle_read(self) -> None:
-        BaseIOStream._handle_read(self)
-
-    def _handle_write(self) -> None:
-        BaseIOStream._handle_write(self)
-
-    def _is_connreset(self, exc: BaseException) -> bool:
-        return BaseIOStream._is_connreset(self, exc)
 
     def connect(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -784,24 +761,24 @@ class TwistedSSLIOStream(TwistedIOStream, SSLIOStream):  # type: ignore[misc]
         protocol = self._protocol
         if protocol.handshake_done:
             future_set_result_unless_cancelled(future, self)
-        elif self._closed or protocol.lost is not None:
+        elif self.closed() or protocol.lost is not None:
             future.set_exception(
                 _map_loss(protocol.lost, writing=True) or self.error or OSError()
             )
         else:
             protocol.on_handshake = self._handshake_completed
             # a connection lost before the handshake fails the future
-            self._ssl_connect_future = future
+            _tornado_private.set_ssl_connect_future(self, future)
         return future
 
     def _handshake_completed(self) -> None:
-        self._ssl_connect_future = None
+        _tornado_private.set_ssl_connect_future(self, None)
         future = self._handshake_future
         if future is not None and not future.done():
             future_set_result_unless_cancelled(future, self)
 
     def _connection_lost(self) -> None:
-        if self._ssl_connect_future is not None and not self._closed:
+        if _tornado_private.ssl_connect_future(self) is not None and not self.closed():
             # Report the TLS error itself to wait_for_handshake, as
             # Tornado's SSLIOStream does, and close.
             self.close(exc_info=self.get_fd_error() or _map_loss(None, True))

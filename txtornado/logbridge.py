@@ -29,7 +29,7 @@ _LEVELS: tuple[tuple[int, LogLevel], ...] = (
 )
 
 
-def _twistedLevel(levelno: int) -> LogLevel:
+def _twisted_level(levelno: int) -> LogLevel:
     for threshold, level in _LEVELS:
         if levelno >= threshold:
             return level
@@ -50,7 +50,7 @@ class TwistedLogHandler(logging.Handler):
         try:
             log = Logger(namespace=record.name)
             message = record.getMessage()
-            level = _twistedLevel(record.levelno)
+            level = _twisted_level(record.levelno)
             if record.exc_info and record.exc_info[1] is not None:
                 _, value, tb = record.exc_info
                 failure = Failure(value, type(value), tb)

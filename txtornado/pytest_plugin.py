@@ -8,9 +8,9 @@ pytest-twisted has no hook for third-party reactors: it keeps a module-level
 C{reactor_installers} mapping and turns its keys into the option's choices.
 This plugin adds its entry to that mapping when its C{pytest_addoption}
 runs and, if pytest-twisted registered its option first, to the option's
-choices too.  Both are the one place txtornado relies on pytest-twisted
-internals; C{txtornado.test.test_install} runs pytest in a subprocess to
-check that the whole path still works.
+choices too; the installer calls pytest-twisted's private helper through
+L{txtornado._compat.pytest_twisted}.  C{txtornado.test.test_install} runs
+pytest in a subprocess to check that the whole path still works.
 
 It also provides the C{tornado_server} fixture; see L{tornado_server}.
 
@@ -35,19 +35,14 @@ REACTOR_NAME = "tornado"
 PYTEST_TWISTED = "twisted"
 
 
-def _installTornadoReactor() -> None:
+def _install_tornado_reactor() -> None:
     """
     pytest-twisted's installer for C{--reactor=tornado}.
     """
-    import pytest_twisted
-
+    from txtornado._compat.pytest_twisted import install_reactor
     from txtornado.reactor import TornadoReactor, install
 
-    # A private helper of pytest-twisted: installs, checks the type of an
-    # already installed reactor, and starts the reactor greenlet.
-    pytest_twisted._install_reactor(
-        reactor_installer=install, reactor_type=TornadoReactor
-    )
+    install_reactor(install, TornadoReactor)
 
 
 def _register() -> bool:
@@ -59,7 +54,7 @@ def _register() -> bool:
         import pytest_twisted
     except ImportError:  # pytest-twisted not installed: nothing to extend
         return False
-    pytest_twisted.reactor_installers.setdefault(REACTOR_NAME, _installTornadoReactor)
+    pytest_twisted.reactor_installers.setdefault(REACTOR_NAME, _install_tornado_reactor)
     return True
 
 

@@ -11,24 +11,18 @@ then start either side: C{reactor.run()} starts the IOLoop, and starting the
 IOLoop yourself (C{IOLoop.current().start()}, C{asyncio}'s
 C{run_until_complete}) drives the reactor too.
 
-Tornado 6 IOLoops are all built on an asyncio event loop, published as the
-IOLoop's C{asyncio_loop} attribute.  The reactor hands its file descriptors,
-its single timer and its thread wake-ups straight to that loop: going
-through C{IOLoop.add_handler}/C{call_later}/C{add_callback} would add a
-dispatch layer and a C{functools.partial} per event for nothing (see
-C{benchmarks/}).  L{_LoopDriver} is the one place that talks to it.
+The reactor runs on the asyncio loop under the IOLoop (C{asyncio_loop}),
+through L{LoopDriver<txtornado._reactor_on_loop.driver.LoopDriver>}; its
+other collaborators are in L{txtornado._reactor_on_loop}.
 """
 
 from __future__ import annotations
 
-import asyncio
 import errno
-import os
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, cast
-from weakref import WeakSet
 
 from tornado.ioloop import IOLoop
 from twisted.internet import process
@@ -40,87 +34,41 @@ from twisted.internet.interfaces import (
     IWriteDescriptor,
 )
 from twisted.internet.posixbase import PosixReactorBase
-from twisted.internet.tcp import Connection
 from twisted.logger import Logger
 from twisted.python.log import callWithLogger
 from zope.interface import implementer
 
-from txtornado._compat.twisted import _NO_FILEDESC, _ContinuousPolling
-from txtornado._reactor_on_loop.signals import AsyncioSignalHandling
+from txtornado._compat.twisted import (
+    _NO_FILEDESC,
+    PosixReactorHooks,
+    _ContinuousPolling,
+    disconnect_selectable,
+    reactor_has_started,
+    reactor_started_before,
+    remove_all_descriptors,
+    uninstall_signal_handling,
+)
+from txtornado._reactor_on_loop.driver import LoopDriver
+from txtornado._reactor_on_loop.registrations import LoopRegistrations
+from txtornado._reactor_on_loop.runstate import Phase, RunState
+from txtornado._reactor_on_loop.signals import (
+    AsyncioSignalHandling,
+    PidfdChildWatcher,
+)
+from txtornado._reactor_on_loop.sweep import LostDescriptorSweep
+from txtornado._reactor_on_loop.timer import LoopTimer
+from txtornado._reactor_on_loop.writesoon import WriteSoon
 from txtornado.futures import _note_reactor_loop, enable_deferred_await
 
 __all__ = ["TornadoReactor", "install"]
 
-_NO_TIMER = float("inf")
+_ITERATING = Phase.ITERATING
 _monotonic = time.monotonic
 _baseCallLater = PosixReactorBase.callLater
 
 
-#: The fd recorded for a writer that L{TornadoReactor.addWriter} has not
-#: registered with the loop (yet).
-_UNREGISTERED = -1
-
-#: The fd recorded for a descriptor whose file descriptor number another
-#: descriptor has taken over (see L{TornadoReactor._claimDescriptorNumber}):
-#: the loop's registration for that number is no longer its own.
-_DETACHED = -2
-
-
-class _LoopDriver:
-    """
-    The reactor's view of the asyncio loop under a Tornado IOLoop.
-
-    Everything the reactor asks of the loop goes through here: registering
-    descriptors, the one timer for the earliest Twisted timed call, thread
-    wake-ups, running and stopping.  All methods but L{callSoonThreadsafe}
-    must be called in the loop's thread.
-    """
-
-    def __init__(self, ioLoop: IOLoop) -> None:
-        self.ioLoop = ioLoop
-        self.loop: asyncio.AbstractEventLoop = ioLoop.asyncio_loop  # type: ignore[attr-defined]
-        self.callSoon = self.loop.call_soon
-        self.callSoonThreadsafe = self.loop.call_soon_threadsafe
-        self.callLater = self.loop.call_later
-        self.time = self.loop.time
-        self.addReader = self.loop.add_reader
-        self.addWriter = self.loop.add_writer
-        self.removeReader = self.loop.remove_reader
-        self.removeWriter = self.loop.remove_writer
-
-    def isRunning(self) -> bool:
-        return self.loop.is_running()
-
-    def isClosed(self) -> bool:
-        return self.loop.is_closed()
-
-    def run(self) -> None:
-        """
-        Run the IOLoop until it is stopped.
-        """
-        self.ioLoop.start()
-
-    def stop(self) -> None:
-        self.ioLoop.stop()
-
-    def forgetDescriptor(self, fd: int) -> None:
-        """
-        Undo a registration the loop refused half way.
-
-        asyncio's selector event loops record an fd in their selector
-        before asking the kernel, and do not forget it when the kernel
-        refuses (epoll refuses regular files with EPERM).  The public
-        C{remove_reader}/C{remove_writer} clean that record up.
-        """
-        for remove in (self.loop.remove_reader, self.loop.remove_writer):
-            try:
-                remove(fd)
-            except (OSError, ValueError):
-                pass
-
-
 @implementer(IReactorFDSet)
-class TornadoReactor(PosixReactorBase):
+class TornadoReactor(PosixReactorHooks):
     """
     A Twisted reactor built on a Tornado IOLoop.
 
@@ -136,23 +84,43 @@ class TornadoReactor(PosixReactorBase):
     A descriptor whose file descriptor is closed behind the reactor's back
     (without C{removeReader}/C{removeWriter}) is disconnected once with
     L{ConnectionFdescWentAway<twisted.internet.error.ConnectionFdescWentAway>}
-    within L{lostDescriptorInterval} seconds.  On uvloop there is one case
-    nothing above libuv can catch: libuv registers descriptors with epoll
-    lazily, at its next poll, and aborts the process if the fd was closed
-    before then; so under uvloop never close a registered fd in the same
-    loop iteration that registered it.
+    within L{lostDescriptorInterval} seconds, and a descriptor registered on
+    a number such a descriptor still holds takes the number over (see
+    L{LoopRegistrations}).  On uvloop there is one case nothing above libuv
+    can catch: libuv registers descriptors with epoll lazily, at its next
+    poll, and aborts the process if the fd was closed before then; so under
+    uvloop never close a registered fd in the same loop iteration that
+    registered it.
 
-    File descriptor numbers are reused: once a lost descriptor's fd is
-    closed, the next socket may get the same number.  Registering a
-    descriptor on a number that another registered descriptor holds gives
-    the number to the new one: the loop's registration (the loop's record
-    and the kernel's) is made afresh for the new descriptor, the other one
-    gets no more events from the loop (it is still listed by
-    C{getReaders}/C{getWriters}), and if its C{fileno()} says its fd is gone
-    it is disconnected by the next check, which leaves the new descriptor's
-    registration alone.
+    The class is the reactor's interfaces (core, time, FD set, threads,
+    process), each method a short delegation to the collaborators in
+    L{txtornado._reactor_on_loop} or to L{PosixReactorBase}; its length is
+    mostly their contracts.
 
     @param io_loop: The IOLoop to run on; by default C{IOLoop.current()}.
+
+    @ivar _io_loop: The IOLoop (L{io_loop}).
+    @ivar _driver: The L{LoopDriver}: all the reactor asks of the loop.
+    @ivar _registrations: The L{LoopRegistrations} of the readers and
+        writers registered with the loop.
+    @ivar _readers: C{_registrations.readers}: reader to fd.
+    @ivar _writers: C{_registrations.writers}: writer to fd.
+    @ivar _threadCalls: C{callFromThread}'s calls, in order, not yet run.
+    @ivar _threadCallsWoken: Whether a loop wake-up is on its way for
+        C{_threadCalls}.
+    @ivar _runState: The L{RunState}: who drives the loop for the reactor,
+        and whether C{run()}'s startup is still to fire.
+    @ivar _writeSoon: The L{WriteSoon} path of connected transports'
+        writes.
+    @ivar _continuousPolling: Polls the descriptors the loop's selector
+        refuses (regular files under epoll).
+    @ivar _timer: The L{LoopTimer} for the earliest timed call.
+    @ivar _inTimer: True while L{_onTimer} runs timed calls: it arms the
+        timer from C{timeout()} afterwards, so calls scheduled meanwhile
+        need no check.
+    @ivar _sweep: The L{LostDescriptorSweep}.
+    @ivar _childWatcher: The L{PidfdChildWatcher} of C{spawnProcess}
+        children.
     """
 
     _log = Logger()
@@ -166,48 +134,41 @@ class TornadoReactor(PosixReactorBase):
         if io_loop is None:
             io_loop = IOLoop.current()
         self._io_loop = io_loop
-        self._driver = _LoopDriver(io_loop)
+        self._driver = LoopDriver(io_loop)
         # A bare "await deferred" in the loop's tasks, and "await future" in
         # Twisted's coroutines before run() (txtornado.futures).
         enable_deferred_await(self._driver.loop)
         _note_reactor_loop(self._driver.loop)
-        #: descriptor -> the fd it is registered with in the loop, or
-        #: _UNREGISTERED (writers only) or _DETACHED
-        self._readers: dict[IReadDescriptor, int] = {}
-        self._writers: dict[IWriteDescriptor, int] = {}
-        #: fd -> the descriptor the loop's registration of that fd is for
-        self._readerByFd: dict[int, IReadDescriptor] = {}
-        self._writerByFd: dict[int, IWriteDescriptor] = {}
-        #: callFromThread's calls, and whether a loop wake-up is on its way
-        #: for them
+        self._registrations = LoopRegistrations(self._driver)
+        self._readers = self._registrations.readers
+        self._writers = self._registrations.writers
         self._threadCalls: deque[
             tuple[Callable[..., Any], tuple[object, ...], dict[str, object]]
         ] = deque()
         self._threadCallsWoken = False
-        #: connected TCP transports whose doWrite runs at the next loop
-        #: callback (see addWriter)
-        self._writeSoon: list[Any] = []
-        #: transports registered at once for all writes (see addWriter)
-        self._bulkWriters: WeakSet[Any] = WeakSet()
+        self._runState = RunState(self.startRunning)
+        self._writeSoon = WriteSoon(
+            self._driver.callSoon,
+            self._writers,
+            self._readOrWrite,
+            self._registerWriter,
+            self._runState.fireStartup,
+        )
         self._continuousPolling = _ContinuousPolling(self)
-        # The loop timer for the earliest timed call, and when it is due on
-        # the monotonic clock (infinity: no timer).
-        self._timerHandle: asyncio.TimerHandle | None = None
-        self._timerDue = _NO_TIMER
-        # True while _onTimer runs timed calls: it re-arms the timer from
-        # timeout() afterwards, so calls scheduled meanwhile need no check.
+        self._timer = LoopTimer(self._driver.callLater, self._onTimer)
         self._inTimer = False
-        # run()'s installSignalHandlers until its startup has fired.
-        self._pendingStart: bool | None = None
-        # True while run() is on the stack; _iterating while iterate() is.
-        self._inRun = False
-        self._iterating = False
-        # True when the reactor was started because someone else started
-        # the loop (see _startIfNecessary).
-        self._autoStarted = False
-        self._sweepHandle: asyncio.TimerHandle | None = None
-        # pid -> pidfd of spawnProcess children being watched.
-        self._childWatchers: dict[int, int] = {}
+        self._sweep = LostDescriptorSweep(
+            self._driver.callLater,
+            lambda: self.lostDescriptorInterval,
+            self._readers,
+            self._writers,
+            self._disconnectLost,
+        )
+        self._childWatcher = PidfdChildWatcher(
+            self._driver.loop,
+            lambda fd: self._registrations.claim(fd, None),
+            process.reapAllProcesses,
+        )
         super().__init__()
         self._driver.callSoon(self._startIfNecessary)
 
@@ -230,9 +191,11 @@ class TornadoReactor(PosixReactorBase):
         C{run_until_complete}), start the reactor now, without installing
         signal handlers: the loop's owner keeps Ctrl-C.
         """
-        if self._started or self._startedBefore or self._iterating or self._inRun:
+        if self._runState.phase is not Phase.IDLE:
             return
-        self._autoStarted = True
+        if reactor_has_started(self) or reactor_started_before(self):
+            return
+        self._runState.host()
         self.startRunning(installSignalHandlers=False)
 
     # --- IReactorCore ----------------------------------------------------
@@ -247,7 +210,7 @@ class TornadoReactor(PosixReactorBase):
         """
         Wake the loop up and run L{runUntilCurrent} soon; thread-safe.
         """
-        self._driver.callSoonThreadsafe(self._scheduleTimer, 0.0)
+        self._driver.callSoonThreadsafe(self._timer.schedule, 0.0)
 
     def run(self, installSignalHandlers: bool = True) -> None:
         """
@@ -266,40 +229,36 @@ class TornadoReactor(PosixReactorBase):
         C{ReactorAlreadyRunning} and C{ReactorNotRestartable} are raised by
         this call, as on every reactor.
         """
-        if self._autoStarted and self._started and not self._driver.isRunning():
+        runState = self._runState
+        if (
+            runState.phase is Phase.HOSTED
+            and reactor_has_started(self)
+            and not self._driver.isRunning()
+        ):
             # Started by an earlier run of the loop that was not ours;
             # carry on with that run of the reactor.
-            self._autoStarted = False
+            runState.resumeHosted()
             self._runLoop()
             return
-        if self._started:
+        if reactor_has_started(self):
             raise ReactorAlreadyRunning()
-        if self._startedBefore:
+        if reactor_started_before(self):
             raise ReactorNotRestartable()
-        self._pendingStart = installSignalHandlers
-        self._driver.callSoon(self._startFromRun)
+        runState.beginRun(installSignalHandlers)
+        # The loop's first callback, unless another reactor entry point
+        # comes first (uvloop, for one, runs a due timer before the
+        # callbacks): each of them calls fireStartup.
+        self._driver.callSoon(runState.fireStartup)
         try:
             self._runLoop()
         finally:
-            self._signals.uninstall()
-
-    def _startFromRun(self) -> None:
-        """
-        Fire startup for L{run}, once, if it has not fired yet: from the
-        loop's first callback, or from whatever reactor entry point the loop
-        reaches first (see L{run}); uvloop, for one, runs a due timer before
-        the callbacks.
-        """
-        pending, self._pendingStart = self._pendingStart, None
-        if pending is not None:
-            self.startRunning(installSignalHandlers=pending)
+            uninstall_signal_handling(self)
 
     def _runLoop(self) -> None:
-        self._inRun = True
         try:
             self.mainLoop()
         finally:
-            self._inRun = False
+            self._runState.endRun()
 
     def mainLoop(self) -> None:
         """
@@ -313,22 +272,20 @@ class TornadoReactor(PosixReactorBase):
         See L{IReactorCore.stop}: the shutdown event fires on the next pass
         of the loop, and its 'during' phase stops the loop.
         """
-        if self._pendingStart is not None:
-            self._startFromRun()
+        self._runState.fireStartup()
         super().stop()
-        self._scheduleTimer(0.0)
+        self._timer.schedule(0.0)
 
     def crash(self) -> None:
         """
         See L{IReactorCore.crash}: stop the loop without shutdown events.
         """
-        if self._pendingStart is not None:
-            # Crashed by a callback that ran before run()'s startup: fire it
-            # first, or it would fire as the loop stops and leave the
-            # reactor started after run() returned.
-            self._startFromRun()
+        # Crashed by a callback that ran before run()'s startup: fire it
+        # first, or it would fire as the loop stops and leave the reactor
+        # started after run() returned.
+        self._runState.fireStartup()
         super().crash()
-        if self._inRun or self._driver.isRunning():
+        if self._runState.inRun or self._driver.isRunning():
             self._driver.stop()
 
     def iterate(self, delay: float = 0.0) -> None:
@@ -340,18 +297,18 @@ class TornadoReactor(PosixReactorBase):
         self.runUntilCurrent()
         self._rescheduleTimer()
         stopper = self._driver.callLater(delay, self._driver.stop)
-        self._iterating = True
+        previous = self._runState.beginIterate()
         try:
             self._driver.run()
         finally:
-            self._iterating = False
+            self._runState.endIterate(previous)
             stopper.cancel()
 
     def _eventHandled(self) -> None:
-        if self._iterating:
+        if self._runState.phase is _ITERATING:
             self._driver.stop()
 
-    def _signalsFactory(self) -> AsyncioSignalHandling:
+    def makeSignalHandling(self) -> AsyncioSignalHandling:
         """
         SIGINT and SIGTERM stop the reactor (through C{signal.signal}, so an
         application's own handler replaces them, as on every reactor),
@@ -379,30 +336,8 @@ class TornadoReactor(PosixReactorBase):
         transport = super().spawnProcess(*args, **kwargs)  # type: ignore[no-untyped-call]
         pid = getattr(transport, "pid", None)
         if pid is not None:
-            self._watchChild(pid)
+            self._childWatcher.watch(pid)
         return transport
-
-    def _watchChild(self, pid: int) -> None:
-        try:
-            pidfd = os.pidfd_open(pid)
-        except (AttributeError, OSError):
-            # No pidfd support, or the child is already gone (and reaped by
-            # SIGCHLD handling or on the next one).
-            return
-        self._claimDescriptorNumber(pidfd, None)
-        self._childWatchers[pid] = pidfd
-        self._driver.addReader(pidfd, self._childExited, pid)
-
-    def _childExited(self, pid: int) -> None:
-        self._forgetChild(pid)
-        process.reapAllProcesses()
-
-    def _forgetChild(self, pid: int) -> None:
-        pidfd = self._childWatchers.pop(pid, None)
-        if pidfd is not None:
-            if not self._driver.isClosed():
-                self._driver.removeReader(pidfd)
-            os.close(pidfd)
 
     def disconnectAll(self) -> None:
         """
@@ -410,8 +345,7 @@ class TornadoReactor(PosixReactorBase):
         and stop watching child processes.
         """
         super().disconnectAll()
-        for pid in list(self._childWatchers):
-            self._forgetChild(pid)
+        self._childWatcher.forgetAll()
 
     # --- IReactorTime ----------------------------------------------------
 
@@ -423,42 +357,27 @@ class TornadoReactor(PosixReactorBase):
         loop's timer moves only when this call is earlier than it.
         """
         delayedCall = _baseCallLater(self, delay, callable, *args, **kw)
-        if not self._inTimer and _monotonic() + delay < self._timerDue:
-            self._scheduleTimer(delay)
+        if not self._inTimer and _monotonic() + delay < self._timer.due:
+            self._timer.schedule(delay)
         return delayedCall
 
-    def _moveCallLaterSooner(self, delayedCall: DelayedCall) -> None:
-        super()._moveCallLaterSooner(delayedCall)
-        self._scheduleTimer(max(0.0, delayedCall.getTime() - self.seconds()))
-
-    def _scheduleTimer(self, delay: float) -> None:
+    def timedCallMovedSooner(self, delayedCall: DelayedCall) -> None:
         """
-        Make the loop call L{_onTimer} in C{delay} seconds unless it will
-        already do so sooner.
-
-        Delays, never absolute times, cross between Twisted's clock (wall
-        time) and the loop's: the loop is only ever told "in C{delay}
-        seconds", and the due time kept here, to compare delays, is on the
-        monotonic clock.  A wall-clock jump therefore moves no loop timer.
+        A pending timed call moved sooner: the loop's timer follows it.
         """
-        due = _monotonic() + delay
-        if self._timerDue <= due:
-            return
-        if self._timerHandle is not None:
-            self._timerHandle.cancel()
-        self._timerDue = due
-        self._timerHandle = self._driver.callLater(delay, self._onTimer)
+        self._timer.schedule(max(0.0, delayedCall.getTime() - self.seconds()))
 
     def _rescheduleTimer(self) -> None:
         timeout = self.timeout()
         if timeout is not None:
-            self._scheduleTimer(timeout)
+            self._timer.schedule(timeout)
 
     def _onTimer(self) -> None:
-        self._timerHandle = None
-        self._timerDue = _NO_TIMER
-        if self._pendingStart is not None:
-            self._startFromRun()
+        """
+        Run the due timed calls (the loop's timer fired) and arm the timer
+        for the next.
+        """
+        self._runState.fireStartup()
         self._inTimer = True
         try:
             self.runUntilCurrent()
@@ -499,8 +418,7 @@ class TornadoReactor(PosixReactorBase):
         wake the loop again.
         """
         self._threadCallsWoken = False
-        if self._pendingStart is not None:
-            self._startFromRun()
+        self._runState.fireStartup()
         calls = self._threadCalls
         for _ in range(len(calls)):
             f, args, kwargs = calls.popleft()
@@ -508,9 +426,7 @@ class TornadoReactor(PosixReactorBase):
                 f(*args, **kwargs)
             except BaseException:
                 self._log.failure("while calling from thread")
-        if self._timerDue <= _monotonic() and self._timerHandle is not None:
-            self._timerHandle.cancel()
-            self._onTimer()
+        self._timer.fireIfDue()
 
     # --- IReactorFDSet ---------------------------------------------------
 
@@ -518,7 +434,7 @@ class TornadoReactor(PosixReactorBase):
         # Typed Any: IReadDescriptor/IWriteDescriptor are zope interfaces,
         # whose methods mypy cannot call without the zope plugin.
         if selectable.fileno() == -1:
-            self._disconnectSelectable(selectable, _NO_FILEDESC, isRead)  # type: ignore[no-untyped-call]
+            disconnect_selectable(self, selectable, _NO_FILEDESC, isRead)
         else:
             try:
                 why = selectable.doRead() if isRead else selectable.doWrite()
@@ -528,8 +444,8 @@ class TornadoReactor(PosixReactorBase):
                     "while handling I/O on {selectable}", selectable=selectable
                 )
             if why:
-                self._disconnectSelectable(selectable, why, isRead)  # type: ignore[no-untyped-call]
-        if self._iterating:
+                disconnect_selectable(self, selectable, why, isRead)
+        if self._runState.phase is _ITERATING:
             self._driver.stop()
 
     def addReader(self, reader: IReadDescriptor) -> None:
@@ -540,22 +456,17 @@ class TornadoReactor(PosixReactorBase):
         if reader in self._readers or self._continuousPolling.isReading(reader):
             return
         fd: int = cast(Any, reader).fileno()
-        self._claimDescriptorNumber(fd, reader)
         try:
-            self._driver.addReader(
-                fd, callWithLogger, reader, self._readOrWrite, reader, True
+            self._registrations.addReader(
+                reader, fd, callWithLogger, reader, self._readOrWrite, reader, True
             )
         except OSError as e:
-            self._driver.forgetDescriptor(fd)
             if e.errno != errno.EPERM:
                 raise
             # epoll(7) refuses regular files: poll them continuously.
             self._continuousPolling.addReader(reader)
         else:
-            self._readers[reader] = fd
-            self._readerByFd[fd] = reader
-            if self._sweepHandle is None:
-                self._armSweep()
+            self._sweep.arm()
 
     def addWriter(self, writer: IWriteDescriptor) -> None:
         """
@@ -563,167 +474,57 @@ class TornadoReactor(PosixReactorBase):
 
         A connected TCP or UNIX transport (C{twisted.internet.tcp.Connection})
         is not registered with the loop at once: its C{doWrite} runs as the
-        loop's next callback, and only if that leaves data unsent (the
-        socket's buffer is full) is it registered to wait for writability.
-        Such a socket is writable nearly always, and a transport's
-        C{doWrite} handles C{EAGAIN}; this saves the loop two registration
-        changes per write, which are most of the cost of small writes.
-        A transport whose early C{doWrite} once left data unsent (a bulk
-        transfer) is registered at once from then on: for bulk transfers
-        the early writes were measured much slower (even one in seventeen).
-        Other descriptors' C{doWrite} may assume writability, and are
-        registered at once.
+        loop's next callback, and only if that leaves data unsent is it
+        registered to wait for writability (see L{WriteSoon}).  Other
+        descriptors are registered at once.
         """
         if writer in self._writers or self._continuousPolling.isWriting(writer):
             return
-        if (
-            isinstance(writer, Connection)
-            and writer.connected
-            and writer not in self._bulkWriters
-        ):
-            self._writers[writer] = _UNREGISTERED
-            if not self._writeSoon:
-                self._driver.callSoon(self._flushWriteSoon)
-            self._writeSoon.append(writer)
-            return
-        self._registerWriter(writer)
-
-    def _flushWriteSoon(self) -> None:
-        """
-        Run C{doWrite} of each writer added by L{addWriter} without
-        registering it, if it still is such a writer; register the ones
-        that still have data to write afterwards.  One loop callback serves
-        every writer added since the last.
-        """
-        if self._pendingStart is not None:
-            self._startFromRun()
-        writers, self._writeSoon = self._writeSoon, []
-        for writer in writers:
-            if self._writers.get(writer) != _UNREGISTERED:
-                continue  # removed (and perhaps added again) since
-            callWithLogger(writer, self._readOrWrite, writer, False)
-            if self._writers.get(writer) == _UNREGISTERED:
-                del self._writers[writer]
-                self._bulkWriters.add(writer)
-                try:
-                    self._registerWriter(writer)
-                except Exception:
-                    self._log.failure("while registering {writer}", writer=writer)
+        if not self._writeSoon.offer(writer):
+            self._registerWriter(writer)
 
     def _registerWriter(self, writer: IWriteDescriptor) -> None:
         fd: int = cast(Any, writer).fileno()
-        self._claimDescriptorNumber(fd, writer)
         try:
-            self._driver.addWriter(
-                fd, callWithLogger, writer, self._readOrWrite, writer, False
+            self._registrations.addWriter(
+                writer, fd, callWithLogger, writer, self._readOrWrite, writer, False
             )
         except PermissionError:
-            self._driver.forgetDescriptor(fd)
             self._continuousPolling.addWriter(writer)
         except BrokenPipeError:
-            self._driver.forgetDescriptor(fd)
-        except BaseException:
-            self._driver.forgetDescriptor(fd)
-            raise
-        else:
-            self._writers[writer] = fd
-            self._writerByFd[fd] = writer
-            if self._sweepHandle is None:
-                self._armSweep()
-
-    def _claimDescriptorNumber(self, fd: int, descriptor: object) -> None:
-        """
-        Make the loop's registrations of C{fd} free for C{descriptor} (or,
-        with C{None}, for the reactor's own use) before it registers C{fd}.
-
-        A reader or writer registered on C{fd} that is not C{descriptor}
-        holds a number the kernel has given to a new file, so its own fd was
-        closed behind the reactor's back: the loop may still hold a record of
-        it that the kernel has forgotten, and adding to that record would
-        never reach the kernel.  Its registrations are removed from the loop
-        and it is detached (see the class docstring).
-        """
-        reader = self._readerByFd.get(fd)
-        if reader is not None and reader is not descriptor:
-            del self._readerByFd[fd]
-            self._readers[reader] = _DETACHED
-            self._forgetRegistration(self._driver.removeReader, fd)
-        writer = self._writerByFd.get(fd)
-        if writer is not None and writer is not descriptor:
-            del self._writerByFd[fd]
-            self._writers[writer] = _DETACHED
-            self._forgetRegistration(self._driver.removeWriter, fd)
-
-    def _forgetRegistration(self, remove: Callable[[int], object], fd: int) -> None:
-        try:
-            remove(fd)
-        except (OSError, ValueError):
-            # The kernel forgot the old file already; the loop's record of it
-            # is gone all the same.
             pass
+        else:
+            self._sweep.arm()
 
-    def _armSweep(self) -> None:
-        self._sweepHandle = self._driver.callLater(
-            self.lostDescriptorInterval, self._sweepLostDescriptors
-        )
-
-    def _sweepLostDescriptors(self) -> None:
+    def _disconnectLost(self, selectable: Any, isRead: bool) -> None:
         """
-        Disconnect, once, every registered descriptor whose C{fileno()} now
-        says its file descriptor is gone (-1, or raises), as the select and
-        poll reactors do when the kernel reports the bad descriptor.
+        Disconnect a descriptor the sweep found lost, as the select and poll
+        reactors do when the kernel reports a bad descriptor.
         """
-        if self._sweepHandle is not None:
-            # Called directly rather than by its timer: one timer at a time.
-            self._sweepHandle.cancel()
-        self._sweepHandle = None
-        registered: tuple[tuple[dict[Any, int], bool], ...] = (
-            (self._readers, True),
-            (self._writers, False),
-        )
-        for selectables, isRead in registered:
-            for selectable in list(selectables):
-                if selectable not in selectables:
-                    continue  # disconnected by an earlier one
-                try:
-                    lost = selectable.fileno() == -1
-                except Exception:
-                    lost = True
-                if lost:
-                    self._disconnectSelectable(selectable, _NO_FILEDESC, isRead)  # type: ignore[no-untyped-call]
-        if self._readers or self._writers:
-            self._armSweep()
+        disconnect_selectable(self, selectable, _NO_FILEDESC, isRead)
 
     def removeReader(self, reader: IReadDescriptor) -> None:
         """
         See L{IReactorFDSet.removeReader}.
         """
-        fd = self._readers.pop(reader, None)
-        if fd is not None:
-            if fd >= 0:
-                del self._readerByFd[fd]
-                self._driver.removeReader(fd)
-        elif self._continuousPolling.isReading(reader):
-            self._continuousPolling.removeReader(reader)
+        if not self._registrations.removeReader(reader):
+            if self._continuousPolling.isReading(reader):
+                self._continuousPolling.removeReader(reader)
 
     def removeWriter(self, writer: IWriteDescriptor) -> None:
         """
         See L{IReactorFDSet.removeWriter}.
         """
-        fd = self._writers.pop(writer, None)
-        if fd is not None:
-            if fd >= 0:
-                del self._writerByFd[fd]
-                self._driver.removeWriter(fd)
-        elif self._continuousPolling.isWriting(writer):
-            self._continuousPolling.removeWriter(writer)
+        if not self._registrations.removeWriter(writer):
+            if self._continuousPolling.isWriting(writer):
+                self._continuousPolling.removeWriter(writer)
 
     def removeAll(self) -> list[IReadDescriptor | IWriteDescriptor]:
         """
         See L{IReactorFDSet.removeAll}.
         """
-        removed: list[IReadDescriptor | IWriteDescriptor] = self._removeAll(  # type: ignore[no-untyped-call]
-            self._readers.keys(), self._writers.keys()
+        removed: list[IReadDescriptor | IWriteDescriptor] = remove_all_descriptors(
+            self, self._readers.keys(), self._writers.keys()
         )
         polled: list[IReadDescriptor | IWriteDescriptor] = (
             self._continuousPolling.removeAll()

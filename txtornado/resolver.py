@@ -92,13 +92,13 @@ class TwistedResolver(Resolver):
         @raise ValueError: if C{names} is set and no server is known.
         """
         if reactor is None:
-            from twisted.internet import reactor as globalReactor
+            from twisted.internet import reactor as global_reactor
 
-            reactor = globalReactor
+            reactor = global_reactor
         self.reactor = reactor
         self._names: resolve.ResolverChain | None = None
         if names:
-            self._names = _namesResolver(
+            self._names = _names_resolver(
                 reactor,
                 list(servers) if servers is not None else _nameservers(resolv_conf),
                 tuple(timeout),
@@ -245,7 +245,7 @@ def _nameservers(resolv_conf: str) -> list[tuple[str, int]]:
     return servers
 
 
-def _namesResolver(
+def _names_resolver(
     reactor: Any,
     servers: list[tuple[str, int]],
     timeout: tuple[float, ...],
@@ -302,17 +302,17 @@ async def _names_query(
     The addresses in the answer to an A (C{AF_INET}) or AAAA query for
     C{host}, following CNAMEs.
     """
-    recordType = dns.A if family == socket.AF_INET else dns.AAAA
+    record_type = dns.A if family == socket.AF_INET else dns.AAAA
     name = host.encode("idna")
     for _ in range(_MAX_CNAME_HOPS):
-        if recordType == dns.A:
+        if record_type == dns.A:
             lookup = chain.lookupAddress(name)
         else:
             lookup = chain.lookupIPV6Address(name)
         answers, _authority, _additional = await future_from_deferred(lookup)
-        found = [r.payload for r in answers if r.type == recordType]
+        found = [r.payload for r in answers if r.type == record_type]
         if found:
-            if recordType == dns.A:
+            if record_type == dns.A:
                 return [payload.dottedQuad() for payload in found]
             return [socket.inet_ntop(socket.AF_INET6, p.address) for p in found]
         aliases = [r.payload.name.name for r in answers if r.type == dns.CNAME]

@@ -190,14 +190,9 @@ class TornadoService(service.Service):
         """
         Make sure Tornado code runs on this reactor's loop.
         """
-        from txtornado.reactor import TornadoReactor
+        from txtornado.ioloop import io_loop_for_reactor
 
-        if isinstance(self._reactor, TornadoReactor) or self._ioLoop is not None:
-            return
-        from txtornado.ioloop import TwistedIOLoop
-
-        self._ioLoop = TwistedIOLoop(reactor=self._reactor)
-        self._ioLoop.make_current()
+        self._ioLoop = io_loop_for_reactor(self._reactor)
 
     def privilegedStartService(self) -> None:
         """

@@ -26,7 +26,6 @@ itself leaves behind is still reported.
 from __future__ import annotations
 
 import asyncio
-import weakref
 from typing import Any
 
 import tornado.web
@@ -37,6 +36,7 @@ from twisted.trial import unittest
 
 from txtornado.endpoints import EndpointHTTPClient, ListeningServer, connect, listen
 from txtornado.futures import deferred_from_future
+from txtornado.ioloop import io_loop_for_reactor
 from txtornado.iostream import StreamProtocol, TwistedIOStream, stream_for_protocol
 
 __all__ = ["ServedApp", "TornadoAppTestCase", "stream_pair", "tornado_io_loop"]
@@ -80,32 +80,9 @@ async def stream_pair(
         await port.stopListening().asFuture(loop)
 
 
-def tornado_io_loop(reactor: Any = None) -> IOLoop:
-    """
-    The Tornado IOLoop that runs on C{reactor} (the global one by default):
-    a L{TornadoReactor<txtornado.TornadoReactor>}'s own IOLoop, or else a
-    L{TwistedIOLoop<txtornado.TwistedIOLoop>} on the reactor, made once and
-    made current.
-    """
-    if reactor is None:
-        from twisted.internet import reactor as globalReactor
-
-        reactor = globalReactor
-    from txtornado.reactor import TornadoReactor
-
-    if isinstance(reactor, TornadoReactor):
-        return reactor.io_loop
-    existing = _ioLoops.get(reactor)
-    if existing is None or existing.asyncio_loop.is_closed():  # type: ignore[attr-defined]
-        from txtornado.ioloop import TwistedIOLoop
-
-        existing = _ioLoops[reactor] = TwistedIOLoop(reactor=reactor)
-    existing.install()
-    return existing
-
-
-#: reactor -> the TwistedIOLoop made for it by tornado_io_loop.
-_ioLoops: weakref.WeakKeyDictionary[Any, IOLoop] = weakref.WeakKeyDictionary()
+#: The Tornado IOLoop that runs on a reactor, made current (see
+#: L{io_loop_for_reactor<txtornado.ioloop.io_loop_for_reactor>}).
+tornado_io_loop = io_loop_for_reactor
 
 
 class ServedApp:
@@ -124,9 +101,9 @@ class ServedApp:
         **server_options: Any,
     ) -> None:
         if reactor is None:
-            from twisted.internet import reactor as globalReactor
+            from twisted.internet import reactor as global_reactor
 
-            reactor = globalReactor
+            reactor = global_reactor
         self.reactor = reactor
         self.app = app
         self.endpoint = endpoint

@@ -198,8 +198,9 @@ def _versions(
 def _maximum_is_exclusive() -> bool:
     """
     Whether this Twisted's C{CertificateOptions} disables the version named
-    as C{lowerMaximumSecurityTo} too (Twisted 24.7 does; later releases
-    allow it, as documented), found from the context it makes for TLS 1.2
+    as C{lowerMaximumSecurityTo} too (contrary to its documentation, as
+    Twisted 24.7 does; the probe can go once the oldest supported Twisted
+    allows it), found from the context it makes for TLS 1.2
     to 1.2 (C{set_options(0)} reads the context's options back).
     """
     probe = tssl.CertificateOptions(

@@ -93,7 +93,6 @@ __all__ = [
     "run_asyncio_once",
     "run_handle",
     "self_pipe_reader_fd",
-    "set_running_loop",
     "take_awaited_future",
 ]
 
@@ -128,9 +127,6 @@ USED_HANDLE_METHODS: tuple[str, ...] = ("_run",)
 _base_run_once: Callable[[Any], None] = base_events.BaseEventLoop._run_once  # type: ignore[attr-defined]
 get_running_loop_or_none: Callable[[], asyncio.AbstractEventLoop | None] = (
     events._get_running_loop
-)
-set_running_loop: Callable[[asyncio.AbstractEventLoop | None], None] = (
-    events._set_running_loop
 )
 
 

@@ -11,46 +11,171 @@ breaks one module, and C{txtornado.test.test_compat_twisted} says which name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from twisted.internet import defer
+from twisted.internet._signals import SignalHandling
+from twisted.internet.base import DelayedCall, ReactorBase
 from twisted.internet.posixbase import (
     _NO_FILEDESC,
+    PosixReactorBase,
     _ContinuousPolling,
 )
 
 __all__ = [
     "REACTOR_BASE_ATTRIBUTES",
     "_NO_FILEDESC",
+    "PosixReactorHooks",
     "_ContinuousPolling",
+    "disconnect_selectable",
     "install_future_await",
+    "reactor_has_started",
+    "reactor_started_before",
+    "remove_all_descriptors",
+    "started_tls_protocol",
+    "transport_socket",
+    "uninstall_signal_handling",
 ]
 
 #: Attributes and methods of L{twisted.internet.base.ReactorBase} /
-#: L{PosixReactorBase} that L{txtornado.reactor.TornadoReactor} reads, sets
-#: or overrides.  They are the subclass API of those classes, undocumented
-#: but used by every reactor in Twisted itself.
+#: L{PosixReactorBase} that L{PosixReactorHooks} and the reactor accessors
+#: below read, call or override.  They are the subclass API of those
+#: classes, undocumented but used by every reactor in Twisted itself.
 REACTOR_BASE_ATTRIBUTES = (
     # run state
     "_started",
     "_startedBefore",
-    "_stopped",
-    "_justStopped",
     "_signals",
     "_signalsFactory",
-    "_installSignalHandlers",
     # timed calls
-    "_newTimedCalls",
-    "_pendingTimedCalls",
     "_moveCallLaterSooner",
-    "_insertNewDelayedCalls",
     # file descriptors
-    "_internalReaders",
     "_disconnectSelectable",
     "_removeAll",
-    "_uninstallHandler",
 )
+
+
+class PosixReactorHooks(PosixReactorBase):
+    """
+    L{PosixReactorBase} with the two hooks of its subclass API that have
+    underscore names offered under names of their own.
+
+    Subclass contract:
+
+      - L{makeSignalHandling} returns the C{SignalHandling} that
+        C{startRunning(installSignalHandlers=True)} installs (Twisted's
+        C{_signalsFactory}); by default Twisted's own.
+      - L{timedCallMovedSooner} is called after a pending timed call was
+        moved sooner by C{DelayedCall.reset}/C{delay} and the heap updated
+        (Twisted's C{_moveCallLaterSooner}); by default it does nothing.
+
+    Both are called in the reactor's thread.
+    """
+
+    def _signalsFactory(self) -> SignalHandling:
+        return self.makeSignalHandling()
+
+    def makeSignalHandling(self) -> SignalHandling:
+        """
+        The signal handling to install when the reactor starts with
+        C{installSignalHandlers=True}.
+        """
+        return super()._signalsFactory()
+
+    def _moveCallLaterSooner(self, delayedCall: DelayedCall) -> None:
+        super()._moveCallLaterSooner(delayedCall)
+        self.timedCallMovedSooner(delayedCall)
+
+    def timedCallMovedSooner(self, delayedCall: DelayedCall) -> None:
+        """
+        C{delayedCall}, already pending, is now due sooner.
+        """
+
+
+def reactor_has_started(reactor: ReactorBase) -> bool:
+    """
+    Whether C{reactor.startRunning} has run and the reactor has not
+    finished stopping (its C{during shutdown} phase) or crashed since
+    (C{ReactorBase._started}).
+    """
+    started: bool = reactor._started
+    return started
+
+
+def reactor_started_before(reactor: ReactorBase) -> bool:
+    """
+    Whether C{stop} was ever called on the reactor: then it cannot start
+    again (C{ReactorBase._startedBefore}).
+    """
+    before: bool = reactor._startedBefore
+    return before
+
+
+def uninstall_signal_handling(reactor: ReactorBase) -> None:
+    """
+    Uninstall the signal handling the reactor's last C{startRunning}
+    installed (C{ReactorBase._signals}); idempotent.
+    """
+    reactor._signals.uninstall()
+
+
+def disconnect_selectable(
+    reactor: PosixReactorBase, selectable: Any, why: object, isRead: bool
+) -> None:
+    """
+    Remove C{selectable} from the reactor and call its C{connectionLost}
+    (or C{readConnectionLost} for a half-close), as the reactors do when a
+    C{doRead}/C{doWrite} returns or raises C{why}
+    (C{PosixReactorBase._disconnectSelectable}).
+    """
+    reactor._disconnectSelectable(selectable, why, isRead)
+
+
+def remove_all_descriptors(
+    reactor: PosixReactorBase, readers: Iterable[Any], writers: Iterable[Any]
+) -> list[Any]:
+    """
+    Remove every reader and writer in C{readers} and C{writers} but the
+    reactor's internal ones, and return them: C{removeAll} for a reactor
+    that keeps these collections (C{PosixReactorBase._removeAll}).
+    """
+    removed: list[Any] = reactor._removeAll(readers, writers)
+    return removed
+
+
+def started_tls_protocol(transport: object) -> object:
+    """
+    The protocol a TCP transport delivers to after C{startTLS} (Twisted's
+    C{TLSMemoryBIOProtocol}, kept as the transport's C{protocol} instance
+    attribute; the transport's C{TLS} is then true), or C{None} for a
+    transport that has not started TLS.
+    """
+    if not getattr(transport, "TLS", False):
+        return None
+    attributes: dict[str, Any] = getattr(transport, "__dict__", {})
+    return attributes.get("protocol")
+
+
+def transport_socket(transport: object) -> socket.socket | None:
+    """
+    The socket under C{transport}, looking through wrapping transports
+    (Twisted's TLS, C{ProtocolWrapper}s): a file descriptor transport's
+    C{socket} instance attribute, else that of the wrapper's C{transport},
+    at most eight levels deep; C{None} if there is none.  Instance
+    attributes only: a C{ProtocolWrapper} answers other attribute lookups
+    from the protocol it wraps.
+    """
+    for _ in range(8):
+        if transport is None:
+            return None
+        attributes: dict[str, Any] = getattr(transport, "__dict__", {})
+        sock = attributes.get("socket")
+        if isinstance(sock, socket.socket):
+            return sock
+        transport = attributes.get("transport")
+    return None
 
 
 def forgetExitSignal(reactor: object) -> None:

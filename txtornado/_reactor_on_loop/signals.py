@@ -1,7 +1,8 @@
-# -*- test-case-name: txtornado.test.test_signals -*-
+# -*- test-case-name: txtornado.test.test_signals,txtornado.test.test_childwatcher -*-
 """
 Reactor signal handling that leaves asyncio the only owner of
-C{signal.set_wakeup_fd}.
+C{signal.set_wakeup_fd}, and the child watcher that reaps a reactor's
+children where SIGCHLD does not reach it.
 
 Twisted's own reactors handle SIGINT and SIGTERM with C{signal.signal}, so an
 application that installs its own handler later replaces the reactor's (and
@@ -20,6 +21,7 @@ them to, so that Python runs their handlers at once.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import Callable
 from types import FrameType
@@ -152,3 +154,75 @@ class AsyncioSignalHandling:
             return
         for signum in installed:
             self._loop.remove_signal_handler(signum)
+
+
+class PidfdChildWatcher:
+    """
+    Reaps a reactor's C{spawnProcess} children whether or not SIGCHLD
+    reaches the reactor (uvloop keeps SIGCHLD to itself, and with
+    C{installSignalHandlers=False} nobody handles it): on Linux, a pidfd for
+    each child is watched by the loop for readability, which it gets when
+    the child exits; then the reactor's children are reaped.  Where pidfds
+    are not available (or the child is already gone) nothing is watched and
+    SIGCHLD handling (L{AsyncioSignalHandling}) reaps the child.
+
+    All methods run in the loop's thread.
+
+    @ivar _loop: The asyncio loop that watches the pidfds.
+    @ivar _claimNumber: Called with a new pidfd before the loop registers
+        it: frees that file descriptor number in the reactor's own
+        bookkeeping (a descriptor closed behind the reactor's back may still
+        hold it).
+    @ivar _reapProcesses: Reaps the reactor's exited children
+        (L{twisted.internet.process.reapAllProcesses}).
+    @ivar _pidfds: Process id to pidfd, of the children being watched.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        claimNumber: Callable[[int], None],
+        reapProcesses: Callable[[], None],
+    ) -> None:
+        self._loop = loop
+        self._claimNumber = claimNumber
+        self._reapProcesses = reapProcesses
+        self._pidfds: dict[int, int] = {}
+
+    def watching(self) -> list[int]:
+        """
+        The process ids of the children being watched.
+        """
+        return list(self._pidfds)
+
+    def watch(self, pid: int) -> None:
+        """
+        Watch child C{pid} until it exits or L{forgetAll}.
+        """
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            # No pidfd support, or the child is already gone (and reaped by
+            # SIGCHLD handling or on the next one).
+            return
+        self._claimNumber(pidfd)
+        self._pidfds[pid] = pidfd
+        self._loop.add_reader(pidfd, self._exited, pid)
+
+    def _exited(self, pid: int) -> None:
+        self._forget(pid)
+        self._reapProcesses()
+
+    def _forget(self, pid: int) -> None:
+        pidfd = self._pidfds.pop(pid, None)
+        if pidfd is not None:
+            if not self._loop.is_closed():
+                self._loop.remove_reader(pidfd)
+            os.close(pidfd)
+
+    def forgetAll(self) -> None:
+        """
+        Stop watching every child (their pidfds are closed).
+        """
+        for pid in list(self._pidfds):
+            self._forget(pid)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import socket
 from typing import Any
 
 from twisted.internet.posixbase import PosixReactorBase
@@ -65,6 +66,110 @@ class TwistedPrivateNamesTests(SynchronousTestCase):
                 )
         finally:
             reactor.io_loop.close()
+
+    def test_startedAccessors(self) -> None:
+        """
+        C{reactor_has_started} is true from C{startRunning} until a
+        C{crash}; C{reactor_started_before} is true from C{stop} on, for
+        good.
+        """
+        reactor = tornadoAsyncioReactor()
+        try:
+            self.assertFalse(_twisted_private.reactor_has_started(reactor))
+            self.assertFalse(_twisted_private.reactor_started_before(reactor))
+            reactor.startRunning(installSignalHandlers=False)
+            self.assertTrue(_twisted_private.reactor_has_started(reactor))
+            self.assertFalse(_twisted_private.reactor_started_before(reactor))
+            reactor.crash()
+            self.assertFalse(_twisted_private.reactor_has_started(reactor))
+            reactor.startRunning(installSignalHandlers=False)
+            reactor.stop()
+            self.assertTrue(_twisted_private.reactor_started_before(reactor))
+        finally:
+            reactor.io_loop.close()
+
+    def test_hooks(self) -> None:
+        """
+        L{PosixReactorHooks}: C{startRunning(installSignalHandlers=True)}
+        installs what C{makeSignalHandling} returns, and
+        C{uninstall_signal_handling} uninstalls it; a timed call moved
+        sooner reaches C{timedCallMovedSooner}, a later one does not.
+        """
+        from twisted.internet.selectreactor import SelectReactor
+
+        events: list[object] = []
+
+        class Handling:
+            def install(self) -> None:
+                events.append("install")
+
+            def uninstall(self) -> None:
+                events.append("uninstall")
+
+        class Reactor(_twisted_private.PosixReactorHooks, SelectReactor):
+            def makeSignalHandling(self) -> Any:
+                return Handling()
+
+            def timedCallMovedSooner(self, delayedCall: Any) -> None:
+                events.append(delayedCall)
+
+        reactor = Reactor()
+        try:
+            call = reactor.callLater(10, lambda: None)
+            reactor.runUntilCurrent()  # into the heap
+            call.delay(5)
+            self.assertEqual(events, [])
+            call.reset(1)
+            self.assertEqual(events, [call])
+            del events[:]
+            reactor.startRunning(installSignalHandlers=True)
+            self.assertEqual(events, ["install"])
+            _twisted_private.uninstall_signal_handling(reactor)
+            self.assertEqual(events, ["install", "uninstall"])
+            call.cancel()
+        finally:
+            reactor.removeReader(reactor.waker)
+            reactor.waker.connectionLost(None)
+
+    def test_descriptorAccessors(self) -> None:
+        """
+        C{disconnect_selectable} removes a descriptor and calls its
+        C{connectionLost} with the reason; C{remove_all_descriptors} removes
+        and returns the given readers and writers.
+        """
+        from twisted.internet.error import ConnectionDone
+        from twisted.internet.selectreactor import SelectReactor
+
+        reactor = SelectReactor()
+        r, w = os.pipe()
+        lost: list[Any] = []
+
+        class Descriptor:
+            def fileno(self) -> int:
+                return r
+
+            def logPrefix(self) -> str:
+                return "Descriptor"
+
+            def connectionLost(self, reason: Any) -> None:
+                lost.append(reason)
+
+        try:
+            one, two = Descriptor(), Descriptor()
+            reactor.addReader(one)  # type: ignore[arg-type]
+            _twisted_private.disconnect_selectable(reactor, one, ConnectionDone(), True)
+            self.assertNotIn(one, reactor.getReaders())
+            self.assertEqual(len(lost), 1)
+            lost[0].trap(ConnectionDone)
+            reactor.addWriter(two)  # type: ignore[arg-type]
+            removed = _twisted_private.remove_all_descriptors(reactor, [], [two])
+            self.assertEqual(removed, [two])
+            self.assertNotIn(two, reactor.getWriters())
+        finally:
+            os.close(r)
+            os.close(w)
+            reactor.removeReader(reactor.waker)
+            reactor.waker.connectionLost(None)
 
     def test_twistdServerOptions(self) -> None:
         """
@@ -178,9 +283,9 @@ class FutureAwaitTests(SynchronousTestCase):
         self.assertEqual(loop.run_until_complete(run()), "result")
 
 
-class TornadoPrivateNamesTests(SynchronousTestCase):
+class ReactorPrivateNamesTests(SynchronousTestCase):
     """
-    The Tornado attribute the reactor's loop driver uses.
+    The private reactor, TLS and transport names used.
     """
 
     def test_stopThreadPool(self) -> None:
@@ -254,39 +359,72 @@ class TornadoPrivateNamesTests(SynchronousTestCase):
             reactor.removeReader(reactor.waker)
             reactor.waker.connectionLost(None)
 
-    def test_asyncioLoopAttribute(self) -> None:
-        """
-        A Tornado IOLoop publishes its asyncio loop as C{asyncio_loop}.
-        """
-        import asyncio
 
-        from tornado.platform.asyncio import AsyncIOLoop
-
-        loop = asyncio.new_event_loop()
-        ioLoop = AsyncIOLoop(asyncio_loop=loop)
-        try:
-            self.assertIs(ioLoop.asyncio_loop, loop)  # type: ignore[attr-defined]
-        finally:
-            ioLoop.close()
-
-
-class PytestTwistedPrivateNamesTests(SynchronousTestCase):
+class TransportAttributeTests(SynchronousTestCase):
     """
-    The pytest-twisted names L{txtornado.pytest_plugin} uses.
+    The instance attributes of Twisted's TCP transport and TLS wrapper that
+    L{txtornado._compat.twisted.transport_socket} and
+    L{started_tls_protocol} read.
     """
 
-    def test_installers(self) -> None:
-        """
-        pytest-twisted keeps its reactor installers in a dict, and has the
-        C{_install_reactor(reactor_installer, reactor_type)} helper.
-        """
-        import pytest_twisted
+    def setUp(self) -> None:
+        from twisted.internet.selectreactor import SelectReactor
 
-        import txtornado.pytest_plugin  # noqa: F401  (registers "tornado")
+        self.reactor = SelectReactor()
+        self.sockets = socket.socketpair()
 
-        self.assertIsInstance(pytest_twisted.reactor_installers, dict)
-        self.assertEqual(
-            list(inspect.signature(pytest_twisted._install_reactor).parameters),
-            ["reactor_installer", "reactor_type"],
+    def tearDown(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        self.reactor.removeAll()
+
+    def test_tcp(self) -> None:
+        """
+        A TCP transport's socket is its C{socket}; it has started no TLS.
+        """
+        from twisted.internet import tcp
+        from twisted.internet.protocol import Protocol
+
+        connection = tcp.Connection(self.sockets[0], Protocol(), self.reactor)
+        self.assertIs(_twisted_private.transport_socket(connection), self.sockets[0])
+        self.assertIsNone(_twisted_private.started_tls_protocol(connection))
+
+    def test_startTLS(self) -> None:
+        """
+        After C{startTLS}, a TCP transport keeps its socket and delivers to
+        a C{TLSMemoryBIOProtocol}, its C{protocol}.
+        """
+        from twisted.internet import tcp
+        from twisted.internet.protocol import Protocol
+        from twisted.internet.ssl import optionsForClientTLS
+        from twisted.protocols.tls import TLSMemoryBIOProtocol
+
+        connection = tcp.Connection(self.sockets[0], Protocol(), self.reactor)
+        connection._tlsClientDefault = True  # as tcp.Client has it
+        connection.startTLS(optionsForClientTLS("example.com"))
+        self.assertIsInstance(
+            _twisted_private.started_tls_protocol(connection), TLSMemoryBIOProtocol
         )
-        self.assertIn("tornado", pytest_twisted.reactor_installers)
+        self.assertIs(_twisted_private.transport_socket(connection), self.sockets[0])
+
+    def test_tlsWrapper(self) -> None:
+        """
+        Through a C{TLSMemoryBIOProtocol} over a TCP transport (a C{tls:}
+        endpoint), the socket is the TCP transport's.
+        """
+        from twisted.internet import tcp
+        from twisted.internet.protocol import Factory, Protocol
+        from twisted.internet.ssl import optionsForClientTLS
+        from twisted.protocols.tls import TLSMemoryBIOFactory
+
+        factory = TLSMemoryBIOFactory(
+            optionsForClientTLS("example.com"),
+            True,
+            Factory.forProtocol(Protocol),
+            clock=self.reactor,
+        )
+        tls = factory.buildProtocol(None)
+        connection = tcp.Connection(self.sockets[0], tls, self.reactor)
+        tls.makeConnection(connection)
+        self.assertIs(_twisted_private.transport_socket(tls), self.sockets[0])
+        self.assertIsNone(_twisted_private.started_tls_protocol(tls))

@@ -196,7 +196,7 @@ class ErrorCatcher:
 # --- The bridge -------------------------------------------------------------
 
 
-class Boom(Exception):
+class Boom(Exception):  # noqa: N818 (a test exception)
     pass
 
 

@@ -2,14 +2,13 @@
 L{txtornado.iostream} beyond Tornado's own mixin: flow control both ways,
 bad input (unsatisfiable reads, resets mid-read and mid-write), TLS
 (verification on by default, C{start_tls}, client certificates), and the
-private Tornado names the stream relies on.  Every case runs on both loop
+transport tuning.  Every case runs on both loop
 set-ups (see L{txtornado.test.test_endpoints}).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import socket
 import ssl
@@ -22,7 +21,6 @@ from tornado.concurrent import Future
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.httpserver import HTTPServer
 from tornado.iostream import (
-    BaseIOStream,
     IOStream,
     StreamBufferFullError,
     StreamClosedError,
@@ -31,7 +29,6 @@ from tornado.iostream import (
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado._compat import tornado as _tornado_private
 from txtornado.endpoints import EndpointHTTPClient, connect, listen
 from txtornado.iostream import (
     TRANSPORT_BUFFER_SIZE,
@@ -492,66 +489,6 @@ for _name, _factory in SETUPS.items():
         (_StreamTests, SynchronousTestCase),
         {"setupFactory": staticmethod(_factory), "__module__": __name__},
     )
-
-
-class TornadoPrivateNamesTests(SynchronousTestCase):
-    """
-    The private C{BaseIOStream} and HTTP client names listed in
-    L{txtornado._compat.tornado} exist, with the parameters assumed.
-    """
-
-    def test_base_iostream_methods(self) -> None:
-        for name, params in _tornado_private.BASE_IOSTREAM_METHODS.items():
-            method = getattr(BaseIOStream, name)
-            self.assertEqual(
-                tuple(inspect.signature(method).parameters)[1:], params, name
-            )
-
-    def test_base_iostream_attributes(self) -> None:
-        class Probe(BaseIOStream):
-            pass
-
-        async def make() -> Probe:
-            return Probe()
-
-        probe = asyncio.new_event_loop()
-        try:
-            stream = probe.run_until_complete(make())
-        finally:
-            probe.close()
-        for name in _tornado_private.BASE_IOSTREAM_ATTRIBUTES:
-            self.assertTrue(hasattr(stream, name), name)
-        self.assertIsNone(stream._state)
-
-    def test_http_client_methods(self) -> None:
-        from tornado.simple_httpclient import SimpleAsyncHTTPClient
-
-        owners = {
-            "SimpleAsyncHTTPClient": SimpleAsyncHTTPClient,
-            "_HTTPConnection": _tornado_private._HTTPConnection,
-        }
-        for dotted, params in _tornado_private.HTTP_CLIENT_METHODS.items():
-            owner, name = dotted.split(".")
-            method = getattr(owners[owner], name)
-            self.assertEqual(
-                tuple(inspect.signature(method).parameters)[1:], params, dotted
-            )
-        self.assertIs(
-            SimpleAsyncHTTPClient._connection_class(None),  # type: ignore[arg-type]
-            _tornado_private._HTTPConnection,
-        )
-
-    def test_request_proxy(self) -> None:
-        """
-        C{_RequestProxy(request, HTTPRequest._DEFAULTS)} fills in what a
-        request leaves unset, as C{websocket_connect} relies on.
-        """
-        proxied = _tornado_private._RequestProxy(
-            HTTPRequest("http://localhost/"),
-            HTTPRequest._DEFAULTS,  # type: ignore[attr-defined]
-        )
-        self.assertIsInstance(proxied.connect_timeout, float)
-        self.assertEqual(proxied.url, "http://localhost/")
 
 
 class _RecordingSocket:

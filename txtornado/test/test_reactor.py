@@ -425,7 +425,7 @@ class ReactorTestsMixin:
                 if data == b"first":
                     # The check finds the old descriptor lost: it must not
                     # take the new one's registration with it.
-                    reactor._sweepLostDescriptors()
+                    reactor._sweep.sweep()
                     events.append(f"listed {self in reactor.getReaders()}")
                     sockets[1].send(b"second")
                 else:
@@ -546,13 +546,13 @@ class ReactorTestsMixin:
         realSeconds = reactor.seconds
         reactor.seconds = lambda: realSeconds() + offset[0]  # type: ignore[method-assign]
         wakeUps = [0]
-        realOnTimer = reactor._onTimer
+        realFire = reactor._timer.fire
 
-        def countingOnTimer() -> None:
+        def countingFire() -> None:
             wakeUps[0] += 1
-            realOnTimer()
+            realFire()
 
-        reactor._onTimer = countingOnTimer  # type: ignore[method-assign]
+        reactor._timer.fire = countingFire  # type: ignore[method-assign]
         fired: list[str] = []
         call = reactor.callLater(0.02, fired.append, "early")
 
@@ -722,7 +722,7 @@ class ReactorTestsMixin:
         reactor.callWhenRunning(spawn)
         self.runUntil(reactor)
         self.assertEqual(ended, [7])
-        self.assertEqual(reactor._childWatchers, {})
+        self.assertEqual(reactor._childWatcher.watching(), [])
 
     def test_crashBeforeStartupThenRunAgain(self) -> None:
         """
@@ -846,6 +846,7 @@ class DefaultIOLoopTests(SynchronousTestCase):
 _SHARED_LOOP_SIGCHLD = r"""
 import os, signal, sys
 from twisted.internet import protocol
+from txtornado._compat.twisted import uninstall_signal_handling
 from txtornado.reactor import TornadoReactor
 
 a = TornadoReactor()
@@ -856,7 +857,7 @@ def lastCallback():
 
 a.callWhenRunning(lastCallback)
 a.run()
-a._uninstallHandler()
+uninstall_signal_handling(a)
 a.disconnectAll()
 
 b = TornadoReactor()
