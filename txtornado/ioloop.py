@@ -13,6 +13,7 @@ from typing import Any
 
 from tornado.platform.asyncio import AsyncIOLoop
 
+from txtornado._loop_on_reactor.stranded import watch_reactor_start
 from txtornado.eventloop import ReactorFactory, TwistedEventLoop
 
 __all__ = ["TwistedIOLoop"]
@@ -101,3 +102,9 @@ class TwistedIOLoop(AsyncIOLoop):
         reactor runs.
         """
         self._make_current()
+
+
+# A global reactor imported before this module warns when it starts while
+# Tornado work waits on a loop it does not run (IOLoop.configure alone does
+# not change IOLoop.current()); see txtornado._loop_on_reactor.stranded.
+watch_reactor_start()
