@@ -29,6 +29,8 @@ its C{tcp_client} attribute.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tornado.httpclient import _RequestProxy
 from tornado.simple_httpclient import _HTTPConnection
 
@@ -38,6 +40,7 @@ __all__ = [
     "HTTP_CLIENT_METHODS",
     "_HTTPConnection",
     "_RequestProxy",
+    "ioloops_by_asyncio_loop",
 ]
 
 #: Private methods of C{BaseIOStream} that the stream calls or overrides,
@@ -77,3 +80,16 @@ HTTP_CLIENT_METHODS: dict[str, tuple[str, ...]] = {
     "SimpleAsyncHTTPClient._connection_class": (),
     "_HTTPConnection._get_ssl_options": ("scheme",),
 }
+
+
+def ioloops_by_asyncio_loop() -> dict[Any, Any]:
+    """
+    Tornado's registry of the IOLoop wrapping each asyncio loop
+    (C{IOLoop._ioloop_for_asyncio}, which C{BaseAsyncIOLoop.initialize}
+    fills and C{IOLoop.current()} reads), as a new dict.  It lets
+    L{txtornado._loop_on_reactor.stranded} look at the IOLoops that exist
+    without C{IOLoop.current()}, which may create an asyncio loop.
+    """
+    from tornado.ioloop import IOLoop
+
+    return dict(IOLoop._ioloop_for_asyncio)

@@ -1,6 +1,6 @@
 """
 A warning for Tornado work that no loop will run: the reactor starts while
-the current IOLoop runs on a plain asyncio loop that nothing runs.
+an IOLoop runs on a plain asyncio loop that nothing runs.
 
 In Tornado 6, C{IOLoop.current()} wraps asyncio's current event loop, so
 C{IOLoop.configure(TwistedIOLoop)} changes what C{IOLoop()} makes but not
@@ -22,13 +22,14 @@ from typing import Any
 from tornado.ioloop import IOLoop
 
 from txtornado._compat import asyncio as _private
+from txtornado._compat import tornado as _tornado_private
 
 __all__ = ["StrandedIOLoopWarning", "warn_if_stranded", "watch_reactor_start"]
 
 
 class StrandedIOLoopWarning(RuntimeWarning):
     """
-    The reactor runs, and the current IOLoop has work waiting on an asyncio
+    The reactor runs, and an IOLoop has work waiting on an asyncio
     loop that nothing runs.
     """
 
@@ -56,33 +57,31 @@ def pending_work(io_loop: IOLoop) -> int | None:
 
 def warn_if_stranded() -> None:
     """
-    Warn (L{StrandedIOLoopWarning}) if this thread's current IOLoop runs on
-    an asyncio loop that is neither running nor a
-    L{txtornado.eventloop.TwistedEventLoop} and has work waiting: a reactor
-    that runs now (in this thread) will not run that work.  Called in the
-    reactor's thread once it runs; it makes no IOLoop and no asyncio loop.
+    Warn (L{StrandedIOLoopWarning}) for each IOLoop that runs on an asyncio
+    loop that is neither running, nor closed, nor a
+    L{txtornado.eventloop.TwistedEventLoop}, and has work waiting: a
+    reactor that runs now will not run that work.  Called in the reactor's
+    thread once it runs; it makes no IOLoop and no asyncio loop (it reads
+    Tornado's registry of IOLoops, not C{IOLoop.current()}).
     """
     from txtornado.eventloop import TwistedEventLoop
 
-    current = IOLoop.current(instance=False)
-    loop = getattr(current, "asyncio_loop", None)
-    if current is None or loop is None:
-        return
-    if isinstance(loop, TwistedEventLoop) or loop.is_running() or loop.is_closed():
-        return
-    if not pending_work(current):
-        return
-    warnings.warn(
-        f"the reactor is running, but the current IOLoop {current!r} runs on"
-        f" {loop!r}, which nothing runs, and has work waiting (handlers,"
-        " callbacks or timers) that will never run.  In Tornado 6"
-        " IOLoop.configure(TwistedIOLoop) changes what IOLoop() makes, not"
-        " IOLoop.current(), which wraps asyncio's current event loop: before"
-        " using Tornado, call txtornado.TwistedIOLoop().install(), or set"
-        " asyncio.set_event_loop_policy(txtornado.TwistedEventLoopPolicy()).",
-        StrandedIOLoopWarning,
-        stacklevel=1,
-    )
+    for loop, io_loop in _tornado_private.ioloops_by_asyncio_loop().items():
+        if isinstance(loop, TwistedEventLoop) or loop.is_running() or loop.is_closed():
+            continue
+        if not pending_work(io_loop):
+            continue
+        warnings.warn(
+            f"the reactor is running, but the IOLoop {io_loop!r} runs on"
+            f" {loop!r}, which nothing runs, and has work waiting (handlers,"
+            " callbacks or timers) that will never run.  In Tornado 6"
+            " IOLoop.configure(TwistedIOLoop) changes what IOLoop() makes, not"
+            " IOLoop.current(), which wraps asyncio's current event loop: before"
+            " using Tornado, call txtornado.TwistedIOLoop().install(), or set"
+            " asyncio.set_event_loop_policy(txtornado.TwistedEventLoopPolicy()).",
+            StrandedIOLoopWarning,
+            stacklevel=1,
+        )
 
 
 def watch_reactor_start() -> None:

@@ -135,6 +135,17 @@ class PendingWorkTests(SynchronousTestCase):
         self.io_loop = AsyncIOLoop(asyncio_loop=asyncio.new_event_loop())
         self.addCleanup(self.io_loop.close, all_fds=True)
 
+    def test_registry(self) -> None:
+        """
+        Tornado's registry, read through
+        L{txtornado._compat.tornado.ioloops_by_asyncio_loop}, maps the
+        asyncio loop of an IOLoop to it (fails if Tornado changes it).
+        """
+        from txtornado._compat.tornado import ioloops_by_asyncio_loop
+
+        registry = ioloops_by_asyncio_loop()
+        self.assertIs(registry[self.io_loop.asyncio_loop], self.io_loop)
+
     def test_each_kind(self) -> None:
         """
         A handler, a callback and a timer each count; an empty loop has
