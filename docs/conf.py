@@ -34,5 +34,9 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 exclude_patterns = ["_build", "examples", "_generated"]
 html_static_path = ["_static"]
-html_theme = "alabaster"
+# Twisted's and Tornado's own theme; _static/txtornado.css lets wide tables
+# scroll inside the content column and keeps field labels on one line.
+html_theme = "sphinx_rtd_theme"
+html_css_files = ["txtornado.css"]
+html_theme_options = {"navigation_depth": 3}
 nitpicky = False

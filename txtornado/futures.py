@@ -474,7 +474,10 @@ def _deferred_from_awaited_future(future: asyncio.Future[Any]) -> Deferred[Any]:
                 " (txtornado.install(), before twisted.internet.reactor is"
                 " imported), or run asyncio and Tornado on this reactor with"
                 " txtornado.TwistedEventLoopPolicy or TwistedIOLoop; then make"
-                " the future while the reactor runs."
+                " the future while the reactor runs.  (IOLoop.configure("
+                "TwistedIOLoop) alone is not enough: IOLoop.current(), which"
+                " AsyncHTTPClient() uses, still wraps asyncio's own loop; call"
+                " txtornado.TwistedIOLoop().install() first.)"
             )
         return deferred_from_future(future)
     except BaseException as e:

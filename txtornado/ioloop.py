@@ -17,6 +17,7 @@ from tornado.ioloop import IOLoop
 from tornado.platform.asyncio import AsyncIOLoop
 
 from txtornado._compat.tornado import make_current
+from txtornado._loop_on_reactor.stranded import watch_reactor_start
 from txtornado.eventloop import ReactorFactory, TwistedEventLoop
 
 __all__ = ["TwistedIOLoop", "io_loop_for_reactor"]
@@ -139,3 +140,9 @@ def io_loop_for_reactor(reactor: Any = None) -> IOLoop:
         existing = _io_loops[reactor] = TwistedIOLoop(reactor=reactor)
     existing.install()
     return existing
+
+
+# A global reactor imported before this module warns when it starts while
+# Tornado work waits on a loop it does not run (IOLoop.configure alone does
+# not change IOLoop.current()); see txtornado._loop_on_reactor.stranded.
+watch_reactor_start()

@@ -5,6 +5,11 @@ C{benchmarks/run.py}) into the tables and charts of the benchmarks page.
 At C{builder-inited} it writes, under C{docs/_generated/} (not committed):
 one C{<suite>.rst} table per suite and one C{<suite>.svg} bar chart of the
 ratios against the suite's baseline, which C{benchmarks.rst} includes.
+
+Each goal that is NOT MET is explained in its table's status cell, from
+C{docs/benchmark_notes.json} (C{"suite/scenario/target"}: text); a NOT MET
+goal without a note, or a note for a goal that is met, is a build warning
+(an error under C{-W}), so the explanations follow the results.
 """
 
 from __future__ import annotations
@@ -54,13 +59,24 @@ def table(suite: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def goals(suite: dict[str, Any]) -> str:
+def goal_key(suiteName: str, goal: dict[str, Any]) -> str:
     """
-    A reST list-table of the suite's goals and whether they were met.
+    The key of C{goal}'s note in C{benchmark_notes.json}.
     """
+    return f"{suiteName}/{goal['scenario']}/{goal['target']}"
+
+
+def goals(suite: dict[str, Any], notes: dict[str, str] | None = None) -> str:
+    """
+    A reST list-table of the suite's goals and whether they were met; a
+    goal with a note in C{notes} (keyed by L{goal_key}, with the suite's
+    name under C{"name"}) has it after its status.
+    """
+    notes = notes or {}
     lines = [
         f".. list-table:: Goals of the {suite['title'].split(':')[0].lower()}",
         "   :header-rows: 1",
+        "   :widths: 14 26 9 10 41",
         "",
         "   * - scenario",
         "     - target / baseline",
@@ -77,6 +93,9 @@ def goals(suite: dict[str, Any]) -> str:
             f"     - {ratio}",
             f"     - {g['status']}",
         ]
+        note = notes.get(goal_key(suite.get("name", ""), g))
+        if note:
+            lines[-1] += f": {note}"
     return "\n".join(lines) + "\n"
 
 
@@ -131,10 +150,30 @@ def chart(suite: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-def generate(results: Path, out: Path) -> list[str]:
+def unexplained(data: dict[str, Any], notes: dict[str, str]) -> list[str]:
     """
-    Write the tables and charts for every suite in C{results} into C{out};
-    return the suite names.
+    What is wrong with C{notes} for the results C{data}: each NOT MET goal
+    without a note, and each note whose goal is not NOT MET.
+    """
+    problems = []
+    notMet = set()
+    for name, suite in data["suites"].items():
+        for g in suite.get("goals", []):
+            if g["status"] == "NOT MET":
+                notMet.add(goal_key(name, g))
+    for key in sorted(notMet - set(notes)):
+        problems.append(f"goal {key} is NOT MET and has no note")
+    for key in sorted(set(notes) - notMet):
+        problems.append(f"note for {key}, which is not a NOT MET goal")
+    return problems
+
+
+def generate(
+    results: Path, out: Path, notes: dict[str, str] | None = None
+) -> list[str]:
+    """
+    Write the tables and charts for every suite in C{results} into C{out},
+    with C{notes} beside the goals they explain; return the suite names.
     """
     data = json.loads(results.read_text())
     out.mkdir(parents=True, exist_ok=True)
@@ -145,14 +184,21 @@ def generate(results: Path, out: Path) -> list[str]:
         f"Python {meta.get('python', '?')}, {versions}.\n"
     )
     for name, suite in data["suites"].items():
-        (out / f"{name}.rst").write_text(table(suite) + "\n" + goals(suite))
+        suite = dict(suite, name=name)
+        (out / f"{name}.rst").write_text(table(suite) + "\n" + goals(suite, notes))
         (out / f"{name}.svg").write_text(chart(suite))
     return list(data["suites"])
 
 
 def _builderInited(app: Any) -> None:
+    from sphinx.util import logging
+
     src = Path(app.srcdir)
-    generate(src.parent / "benchmarks" / "results" / "latest.json", src / "_generated")
+    results = src.parent / "benchmarks" / "results" / "latest.json"
+    notes = json.loads((src / "benchmark_notes.json").read_text())
+    for problem in unexplained(json.loads(results.read_text()), notes):
+        logging.getLogger(__name__).warning("benchmark_notes.json: %s", problem)
+    generate(results, src / "_generated", notes)
 
 
 def setup(app: Any) -> dict[str, Any]:

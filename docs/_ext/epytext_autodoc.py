@@ -68,6 +68,24 @@ def _inline(text: str) -> str:
     return text
 
 
+_OPEN = re.compile(r"[CLUIB]\{[^{}]*$")
+
+
+def _joinMarkup(lines: list[str]) -> list[str]:
+    """
+    Join a line whose inline markup (C{C{...}}, C{L{...}}, ...) is closed
+    only on the next line to that line, so that the markup is converted
+    whole; the lines of a paragraph may be joined in reST.
+    """
+    out: list[str] = []
+    for line in lines:
+        if out and _OPEN.search(out[-1]) and line.strip():
+            out[-1] = out[-1].rstrip() + " " + line.strip()
+        else:
+            out.append(line)
+    return out
+
+
 def convert(lines: list[str]) -> list[str]:
     """
     Convert one docstring's lines, in place semantics aside: returns new
@@ -75,7 +93,7 @@ def convert(lines: list[str]) -> list[str]:
     """
     out: list[str] = []
     inField = False
-    for line in lines:
+    for line in _joinMarkup(lines):
         m = _FIELD.match(line)
         if m:
             indent, tag, arg, rest = m.groups()

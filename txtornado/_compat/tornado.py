@@ -49,6 +49,7 @@ __all__ = [
     "handle_read",
     "handle_write",
     "has_pending_io",
+    "ioloops_by_asyncio_loop",
     "is_connreset",
     "make_current",
     "read_buffer_size",
@@ -278,3 +279,14 @@ def request_with_defaults(request: HTTPRequest) -> HTTPRequest:
     """
     proxied: HTTPRequest = _RequestProxy(request, HTTPRequest._DEFAULTS)  # type: ignore[assignment]
     return proxied
+
+
+def ioloops_by_asyncio_loop() -> dict[Any, Any]:
+    """
+    Tornado's registry of the IOLoop wrapping each asyncio loop
+    (C{IOLoop._ioloop_for_asyncio}, which C{BaseAsyncIOLoop.initialize}
+    fills and C{IOLoop.current()} reads), as a new dict.  It lets
+    L{txtornado._loop_on_reactor.stranded} look at the IOLoops that exist
+    without C{IOLoop.current()}, which may create an asyncio loop.
+    """
+    return dict(IOLoop._ioloop_for_asyncio)

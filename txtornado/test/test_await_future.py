@@ -392,6 +392,7 @@ class CannotWorkTests(SynchronousTestCase):
         self.assertIn("is not running", message)
         self.assertIn("TornadoReactor (txtornado.install()", message)
         self.assertIn("TwistedEventLoopPolicy or TwistedIOLoop", message)
+        self.assertIn("IOLoop.configure(TwistedIOLoop) alone is not enough", message)
 
     def test_closedLoop(self) -> None:
         """

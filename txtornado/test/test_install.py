@@ -18,6 +18,7 @@ from pathlib import Path
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
+from txtornado import __version__
 from txtornado.test._subprocess import ROOT, binPath, childEnv, run, runPython
 
 
@@ -229,18 +230,41 @@ class DropinTests(SynchronousTestCase):
         self.assertIn("1 passed", result.stdout)
 
 
+def _freshVenv(tmp: Path) -> Path:
+    """
+    Make a new venv in C{tmp/venv} that sees this venv's dependencies (but
+    not its txtornado: a path in a C{.pth} file does not process that
+    path's own C{.pth} files) and return its C{python}.
+    """
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(purelib, "_deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    return python
+
+
+def _isolatedEnv() -> dict[str, str]:
+    """
+    This process's environment without C{PYTHONPATH}: a child sees only
+    what its venv installs.
+    """
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 class WheelTests(SynchronousTestCase):
     """
-    The built wheel.
+    The built wheel, and txtornado installed from it.
     """
 
-    def test_wheelShipsDropinAndTypes(self) -> None:
-        """
-        The wheel contains the reactor dropin (with no
-        C{twisted/plugins/__init__.py}, which would hide Twisted's own
-        plugins) and C{py.typed}.
-        """
-        out = Path(self.mktemp())
+    def setUp(self) -> None:
+        self.tmp = Path(self.mktemp()).resolve()
+        out = self.tmp / "dist"
         result = run(
             [
                 sys.executable,
@@ -257,12 +281,119 @@ class WheelTests(SynchronousTestCase):
             timeout=300,
         )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        (wheel,) = out.glob("txtornado-*.whl")
-        names = zipfile.ZipFile(wheel).namelist()
+        (self.wheel,) = out.glob("txtornado-*.whl")
+
+    def test_wheelShipsDropinAndTypes(self) -> None:
+        """
+        The wheel contains the reactor dropin (with no
+        C{twisted/plugins/__init__.py}, which would hide Twisted's own
+        plugins) and C{py.typed}, and not the tests (C{txtornado/test}
+        needs the checkout: the sdist carries it).
+        """
+        names = zipfile.ZipFile(self.wheel).namelist()
         self.assertIn("twisted/plugins/txtornado_reactors.py", names)
         self.assertNotIn("twisted/plugins/__init__.py", names)
         self.assertIn("txtornado/py.typed", names)
         self.assertIn("txtornado/reactor.py", names)
+        self.assertIn("txtornado/testing.py", names)
+        self.assertEqual([n for n in names if n.startswith("txtornado/test/")], [])
+
+    def test_metadata(self) -> None:
+        """
+        The wheel's metadata, which PyPI shows: project URLs, author,
+        licence and its classifier, development status, the Python versions
+        tox tests and keywords; the description is the README.
+        """
+        with zipfile.ZipFile(self.wheel) as archive:
+            (name,) = [n for n in archive.namelist() if n.endswith("/METADATA")]
+            text = archive.read(name).decode("utf-8")
+        headers, _, body = text.partition("\n\n")
+        fields: dict[str, list[str]] = {}
+        for line in headers.splitlines():
+            key, _, value = line.partition(": ")
+            fields.setdefault(key, []).append(value)
+        urls = dict(u.split(", ", 1) for u in fields["Project-URL"])
+        self.assertEqual(
+            urls,
+            {
+                "Documentation": "https://txtornado.readthedocs.io",
+                "Source": "https://github.com/txtornado/txtornado",
+                "Issues": "https://github.com/txtornado/txtornado/issues",
+                "Changelog": "https://txtornado.readthedocs.io/en/latest/changelog.html",
+            },
+        )
+        self.assertEqual(fields["Author"], ["the txtornado developers"])
+        self.assertEqual(fields["License"], ["MIT"])
+        classifiers = fields["Classifier"]
+        self.assertIn("License :: OSI Approved :: MIT License", classifiers)
+        self.assertEqual(
+            [c for c in classifiers if c.startswith("Development Status ::")],
+            ["Development Status :: 4 - Beta"],
+        )
+        # the Pythons tox runs everything on (its envlist: 3.11, py312, py313)
+        self.assertEqual(
+            [
+                c
+                for c in classifiers
+                if c.startswith("Programming Language :: Python :: 3.")
+            ],
+            [f"Programming Language :: Python :: 3.{minor}" for minor in (11, 12, 13)],
+        )
+        tox = (ROOT / "tox.ini").read_text()
+        self.assertIn("py312, py313", tox)
+        self.assertIn("twisted", fields["Keywords"][0].split(","))
+        self.assertIn("tornado", fields["Keywords"][0].split(","))
+        self.assertEqual(fields["Requires-Python"], [">=3.11"])
+        self.assertEqual(fields["Description-Content-Type"], ["text/markdown"])
+        self.assertEqual(body.strip(), (ROOT / "README.md").read_text().strip())
+
+    def test_installedWheel(self) -> None:
+        """
+        Installed from the wheel into a fresh venv, txtornado imports,
+        Twisted finds its C{tornado} reactor and C{python -m txtornado}
+        describes it, and C{txtornado.test} is absent (its tests run from a
+        checkout or the unpacked sdist).
+        """
+        python = _freshVenv(self.tmp)
+        env = _isolatedEnv()
+        install = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--no-deps", str(self.wheel)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        self.assertEqual(install.returncode, 0, install.stdout + install.stderr)
+        result = subprocess.run(
+            [
+                str(python),
+                "-c",
+                textwrap.dedent(
+                    """
+                    import importlib.util, runpy
+                    import txtornado
+                    from twisted.application.reactors import getReactorTypes
+                    print(txtornado.__file__)
+                    print("tornado" in [r.shortName for r in getReactorTypes()])
+                    print(importlib.util.find_spec("txtornado.test"))
+                    runpy.run_module("txtornado", run_name="__main__")
+                    """
+                ),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=self.tmp,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        where, found, spec, *described = result.stdout.splitlines()
+        self.assertIn(str(self.tmp / "venv"), where)
+        self.assertEqual(found, "True")
+        self.assertEqual(spec, "None")
+        self.assertEqual(described[0], f"txtornado {__version__}")
 
 
 class SdistTests(SynchronousTestCase):
@@ -327,26 +458,8 @@ class EditableInstallTests(SynchronousTestCase):
                 ".git", ".venv", ".tox", "build", "dist", "*.egg-info", "_build"
             ),
         )
-        # The children see only what the new venv installs (no PYTHONPATH).
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        venv = tmp / "venv"
-        subprocess.run(
-            [sys.executable, "-m", "venv", str(venv)], check=True, timeout=120
-        )
-        python = venv / "bin" / "python"
-        purelib = subprocess.run(
-            [
-                str(python),
-                "-c",
-                "import sysconfig; print(sysconfig.get_path('purelib'))",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        # The new venv sees this venv's dependencies (but not its txtornado:
-        # a path in a .pth file does not process that path's own .pth files).
-        Path(purelib, "_deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+        env = _isolatedEnv()
+        python = _freshVenv(tmp)
         install = subprocess.run(
             [
                 str(python),
