@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_stranded -*-
 """
 A warning for Tornado work that no loop will run: the reactor starts while
 an IOLoop runs on a plain asyncio loop that nothing runs.
