@@ -13,6 +13,7 @@ from typing import Any
 
 from tornado.platform.asyncio import AsyncIOLoop
 
+from txtornado._compat import tornado as _tornado_private
 from txtornado.eventloop import ReactorFactory, TwistedEventLoop
 
 __all__ = ["TwistedIOLoop"]
@@ -100,4 +101,4 @@ class TwistedIOLoop(AsyncIOLoop):
         warn: a TwistedIOLoop is meant to be made current before the
         reactor runs.
         """
-        self._make_current()
+        _tornado_private.make_current(self)

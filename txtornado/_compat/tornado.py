@@ -77,3 +77,12 @@ HTTP_CLIENT_METHODS: dict[str, tuple[str, ...]] = {
     "SimpleAsyncHTTPClient._connection_class": (),
     "_HTTPConnection._get_ssl_options": ("scheme",),
 }
+
+
+def make_current(io_loop: object) -> None:
+    """
+    Make C{io_loop} the current IOLoop of this thread without the
+    deprecation warning of the public C{IOLoop.make_current}: Tornado's own
+    C{IOLoop._make_current}, which C{make_current} calls after warning.
+    """
+    io_loop._make_current()  # type: ignore[attr-defined]

@@ -248,3 +248,53 @@ def toolkitMainLoop(reactor: object) -> ToolkitMainLoop | None:
     if glibbase is None or not isinstance(reactor, glibbase.GlibReactorBase):
         return None
     return ToolkitMainLoop(reactor._run, reactor._crash)
+
+
+def discardReactor(reactor: object) -> None:
+    """
+    Break the reference cycles of a reactor nobody uses any more (its
+    selectables already disconnected): remove and close its waker
+    (C{ReactorBase.waker}, set by C{installWaker}, which refers to itself
+    through a closure), then clear the reactor's instance dictionary.
+
+    Twisted reactors are full of reference cycles (system event triggers
+    bound to the reactor, its name resolver, ...), so a dropped reactor
+    lives until the cyclic garbage collector runs, and so does its poll
+    object's file descriptor; with its dictionary cleared it is freed at
+    once.  The reactor is unusable afterwards.
+    """
+    waker = getattr(reactor, "waker", None)
+    if waker is not None:
+        reactor.removeReader(waker)  # type: ignore[attr-defined]
+        reactor.waker = None  # type: ignore[attr-defined]
+        waker.connectionLost(None)
+        vars(waker).clear()
+    vars(reactor).clear()
+
+
+def wrapCrash(reactor: Any, after: Callable[[], None]) -> Callable[[], None] | None:
+    """
+    Make C{reactor.crash()} call C{after()} once it returned (or raised),
+    until the function returned here is called, by setting a C{crash}
+    instance attribute that shadows the reactor's method.  C{crash} ends
+    C{reactor.run()} without any system event, and Twisted offers no hook
+    for it.  Returns C{None} (and wraps nothing) if the instance already
+    has its own C{crash}.
+    """
+    if "crash" in vars(reactor):
+        return None
+    original = reactor.crash
+
+    def crash() -> None:
+        try:
+            original()
+        finally:
+            after()
+
+    reactor.crash = crash
+
+    def unwrap() -> None:
+        if vars(reactor).get("crash") is crash:
+            del reactor.crash
+
+    return unwrap

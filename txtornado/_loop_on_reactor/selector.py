@@ -29,8 +29,9 @@ from __future__ import annotations
 import errno
 import os
 import selectors
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+import time
+from collections.abc import Callable, Iterator, Mapping, Sized
+from typing import Any, Protocol
 
 from twisted.internet.interfaces import IReadDescriptor, IReadWriteDescriptor
 from twisted.python.failure import Failure
@@ -38,9 +39,16 @@ from zope.interface import implementer
 
 from txtornado._compat import twisted as _twisted_private
 
-__all__ = ["NestedSelector", "ReactorSelector"]
+__all__ = ["LoopSelector", "NestedSelector", "ReactorSelector"]
+
+#: At most this many asyncio iterations per tick (L{NestedSelector}).
+BATCH_ITERATIONS = 64
+#: A tick starts no new asyncio iteration after this many seconds
+#: (L{NestedSelector}).
+BATCH_SECONDS = 0.002
 
 _FileObj = Any  # int or an object with fileno(), as for selectors
+_monotonic = time.monotonic
 _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
 
@@ -83,6 +91,50 @@ def _do_nothing() -> None:
 
 def _never_dispatch(key: selectors.SelectorKey, event: int) -> bool:
     return False
+
+
+class LoopSelector(Protocol):
+    """
+    What L{txtornado.eventloop.TwistedEventLoop} needs of its selector
+    beyond C{selectors.BaseSelector} (what asyncio's C{SelectorEventLoop}
+    uses): how this mode's readiness reaches the loop, and how many asyncio
+    iterations a tick runs.  Implemented by L{NestedSelector} and
+    L{ReactorSelector}; everything is called in the reactor thread.
+    """
+
+    def close(self) -> None:
+        """
+        Remove everything from the reactor.  Idempotent.
+        """
+
+    @property
+    def has_recorded(self) -> bool:
+        """
+        Whether readiness was recorded that C{select()} has not returned
+        (a tick is needed to return it).
+        """
+
+    @property
+    def needs_rearm(self) -> bool:
+        """
+        Whether L{rearm} has work to do.
+        """
+
+    def rearm(self) -> None:
+        """
+        Give the reactor back what it dropped and asyncio still wants
+        watched; called after asyncio's callbacks ran.
+        """
+
+    def run_batch(
+        self, iterate: Callable[[], None], ready: Sized, stopping: Callable[[], bool]
+    ) -> None:
+        """
+        After a tick's first asyncio iteration, run more with C{iterate()}
+        as this mode requires, while callbacks are C{ready} (the loop's
+        ready queue) or the previous iteration found I/O, and not
+        C{stopping()}.
+        """
 
 
 #: C{dispatch(key, event)}: handle the readiness C{event} of C{key} now and
@@ -262,7 +314,7 @@ class ReactorSelector(selectors.BaseSelector):
                 # closed and reused: fail as loudly as register() does.
                 _check_open(fd)
             self._apply(watcher, events)
-        key = key._replace(events=events, data=data)
+        key = selectors.SelectorKey(key.fileobj, fd, events, data)
         self._keys[fd] = key
         return key
 
@@ -417,6 +469,16 @@ class ReactorSelector(selectors.BaseSelector):
         """
         return bool(self._pending)
 
+    def run_batch(
+        self, iterate: Callable[[], None], ready: Sized, stopping: Callable[[], bool]
+    ) -> None:
+        """
+        Nothing: a tick runs one asyncio iteration.  Several iterations
+        without the reactor polling in between would change the order of
+        I/O and callbacks that asyncio code relies on (an iteration's
+        C{select()} only returns what the reactor reported before it).
+        """
+
     @property
     def needs_rearm(self) -> bool:
         """
@@ -570,3 +632,26 @@ class NestedSelector(selectors.EpollSelector):
 
     #: Readiness is never recorded: the reactor reports it (C{on_ready}).
     has_recorded = False
+
+    def run_batch(
+        self, iterate: Callable[[], None], ready: Sized, stopping: Callable[[], bool]
+    ) -> None:
+        """
+        Run more asyncio iterations while callbacks are C{ready} or the
+        previous one found I/O (whose callbacks may have made more ready),
+        as stdlib asyncio's next iterations would, each polling this
+        selector first; stop after L{BATCH_ITERATIONS} iterations in all or
+        L{BATCH_SECONDS} seconds, or when C{stopping()}, so that the
+        reactor's own timers and I/O run in between.
+        """
+        if not ready and not self.events_seen:
+            return
+        deadline = _monotonic() + BATCH_SECONDS
+        for _ in range(BATCH_ITERATIONS - 1):
+            if (
+                (not ready and not self.events_seen)
+                or stopping()
+                or _monotonic() >= deadline
+            ):
+                return
+            iterate()

@@ -395,3 +395,56 @@ class DrivingModeNamesTests(SynchronousTestCase):
         poller = PollReactor()
         self.addCleanup(dispose_reactor, poller)
         self.assertIsNone(_twisted_private.toolkitMainLoop(poller))
+
+
+class ReactorLifetimeNamesTests(SynchronousTestCase):
+    """
+    What hosted mode and private reactors rely on
+    (L{txtornado._compat.twisted.wrapCrash}, C{discardReactor}).
+    """
+
+    def test_wrapCrash(self) -> None:
+        """
+        A C{crash} instance attribute shadows the reactor's method (which
+        C{ReactorBase.crash} is, looked up on the instance by callers such
+        as trial), runs it, then C{after}; unwrapping removes it, and a
+        second wrap while wrapped wraps nothing.
+        """
+        from twisted.internet.base import ReactorBase
+        from twisted.internet.pollreactor import PollReactor
+
+        from txtornado.eventloop import dispose_reactor
+
+        reactor = PollReactor()
+        self.addCleanup(dispose_reactor, reactor)
+        self.assertIn("crash", vars(ReactorBase))
+        calls: list[str] = []
+        unwrap = _twisted_private.wrapCrash(reactor, lambda: calls.append("after"))
+        assert unwrap is not None
+        self.assertIsNone(_twisted_private.wrapCrash(reactor, lambda: None))
+        reactor.crash()
+        self.assertEqual(calls, ["after"])
+        unwrap()
+        self.assertNotIn("crash", vars(reactor))
+        reactor.crash()
+        self.assertEqual(calls, ["after"])
+
+    def test_discardReactor(self) -> None:
+        """
+        C{ReactorBase.installWaker} leaves the waker, a reader with a
+        descriptor, in C{reactor.waker}; discarding the reactor closes it
+        and empties the reactor's instance dictionary.
+        """
+        from twisted.internet.pollreactor import PollReactor
+
+        reactor = PollReactor()
+        waker = reactor.waker
+        self.assertIn(waker, reactor.getReaders())
+        fd = waker.fileno()
+        os.fstat(fd)
+        reactor.disconnectAll()
+        _twisted_private.discardReactor(reactor)
+        self.assertEqual(vars(reactor), {})
+        self.assertEqual(vars(waker), {})
+        with self.assertRaises(OSError):
+            os.fstat(fd)

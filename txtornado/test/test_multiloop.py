@@ -16,7 +16,8 @@ from twisted.internet.epollreactor import EPollReactor
 from twisted.internet.selectreactor import SelectReactor
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.eventloop import _private_reactor, dispose_reactor
+from txtornado._loop_on_reactor.ownership import dispose_reactor
+from txtornado._loop_on_reactor.ownership import private_reactor as _private_reactor
 from txtornado.test._subprocess import runPython
 
 #: Run first in every child: install the global reactor (C{REACTOR} is
@@ -27,7 +28,7 @@ from twisted.internet import REACTOR as reactor_module
 reactor_module.install()
 from twisted.internet import reactor
 from txtornado import TwistedEventLoop, TwistedEventLoopPolicy, TwistedIOLoop
-from txtornado.eventloop import _loops_by_reactor
+from txtornado._loop_on_reactor.ownership import loops_by_reactor as _loops_by_reactor
 
 def fds():
     return set(os.listdir("/proc/self/fd"))
