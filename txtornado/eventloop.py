@@ -168,6 +168,45 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
     All methods must be called from the thread running the reactor, except
     C{call_soon_threadsafe}, C{run_in_executor}'s executor side and those
     asyncio documents as thread-safe.
+
+    The class is asyncio's scheduling core on a reactor (the tick, the
+    reactor calls it arranges, C{call_soon}/C{call_at}/C{_write_to_self},
+    and the readiness the selector hands over, L{_tick_now} and
+    L{_dispatch_io}), which stays in one class because its hot paths read
+    this state directly, once per callback or event; every other concern
+    is a collaborator in L{txtornado._loop_on_reactor}: the selector
+    strategies (L{LoopSelector}), driving (L{Driver}), hosting
+    (L{ReactorHosting}), reactor ownership (L{ReactorClaim}) and signals
+    (L{LoopSignals}).
+
+    @ivar _initialised: whether C{__init__} completed (C{__del__} warns
+        only then).
+    @ivar _plain_call_soon: L{call_soon}'s fast path applies: open, and not
+        in debug mode.
+    @ivar _reactor: the reactor the loop runs on (L{reactor}).
+    @ivar _claim: which reactor the loop uses and whether it owns it.
+    @ivar _signals: the loop's signal handlers.
+    @ivar _reactor_selector: where asyncio's descriptors are watched; also
+        asyncio's C{_selector}.
+    @ivar _hosting: hosted mode, while C{reactor.run()} runs.
+    @ivar _tick_call: the pending reactor call of L{_tick}, or C{None}.
+    @ivar _timer_call: the pending reactor call for the earliest asyncio
+        timer (L{_on_timer}), or C{None}.
+    @ivar _timer_when: the asyncio time C{_timer_call} is for, or C{None}.
+    @ivar _in_tick: whether a tick runs now.
+    @ivar _poll_burst: while an iteration driver polls: nothing was queued
+        before the poll, so its events may run at once (L{_dispatch_io}).
+    @ivar _burst_tick: hosted: the tick call arranged by an event run at
+        once, behind which later events of the same poll may run at once.
+    @ivar _driver: the driver of the current C{run_forever}, or C{None}.
+    @ivar _driving: whether C{_driver} ticks itself (no reactor tick calls).
+    @ivar _driving_thread: the thread running C{run_forever}, or C{None}.
+    @ivar _wake_requested: a wake-up from another thread is on its way
+        (L{_write_to_self}).
+    @ivar _pending_exception: an exception that left a callback while
+        driving, to be raised from C{run_forever}, or C{None}.
+    @ivar _ready_queue: asyncio's ready queue, for emptiness tests.
+    @ivar _append_ready: its C{append} (L{call_soon}'s fast path).
     """
 
     def __init__(
@@ -178,7 +217,6 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         nested_selector: bool | None = None,
     ) -> None:
         self._initialised = False
-        # call_soon's fast path: the loop is open and not in debug mode.
         self._plain_call_soon = False
         if reactor is not None and reactor_factory is not None:
             raise TypeError("pass reactor or reactor_factory, not both")
@@ -199,30 +237,25 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         self._poll_burst = False
         self._burst_tick: DelayedCall | None = None
         self._driving = False
-        #: the run_forever driving the reactor, if any, and its thread
         self._driver: Driver | None = None
         self._driving_thread: int | None = None
-        #: a wake-up from another thread is on its way (_write_to_self)
         self._wake_requested = False
         self._pending_exception: BaseException | None = None
         if nested_selector is None:
             nested_selector = hasattr(selectors, "EpollSelector")
-        #: which reactor this loop uses, and whether it owns it
         self._claim = ReactorClaim(reactor, owned)
         self._claim.claim(self, shared)
         reactor = self._reactor = self._claim.reactor
-        #: the loop's signal handlers
         self._signals = LoopSignals(self, reactor)
         selector: LoopSelector
         try:
             if nested_selector:
-                selector = NestedSelector(reactor, self._nested_ready)
+                selector = NestedSelector(reactor, self._tick_now)
             else:
                 selector = ReactorSelector(reactor, self._wake, self._dispatch_io)
         except BaseException:
             self._claim.release(self)
             raise
-        #: where asyncio's descriptors are watched (one strategy per mode)
         self._reactor_selector: LoopSelector = selector
         try:
             super().__init__(selector=selector)
@@ -230,7 +263,6 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             selector.close()
             self._claim.release(self)
             raise
-        #: the ready queue, for emptiness tests, and its append
         self._ready_queue = _private.ready_queue(self)
         self._append_ready = _private.ready_appender(self)
         self._plain_call_soon = not self.get_debug()
@@ -239,7 +271,6 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         # the reactor need not watch it: a watched one would be one more
         # reader in every trial test's dirty-reactor check.
         self.remove_reader(_private.self_pipe_reader_fd(self))
-        #: hosted mode (while C{reactor.run()} runs)
         self._hosting = ReactorHosting(self, reactor, self._may_host, self._hosted)
         self._initialised = True
 
@@ -352,11 +383,12 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
     def _is_stopping(self) -> bool:
         return _private.is_stopping(self)
 
-    def _nested_ready(self) -> None:
+    def _tick_now(self) -> None:
         """
-        The reactor found the nested selector's descriptor readable (from
-        its C{doRead}): while hosted, run a tick now (which polls the nested
-        selector) instead of a reactor call later.  While an iteration
+        The selector found readiness a tick should handle at once (the
+        nested selector's C{on_ready}, from the reactor's C{doRead}): run a
+        tick now (which polls the selector) instead of a reactor call
+        later.  While an iteration
         driver drives, nothing: every iteration ends with a tick.  An
         exception leaving the tick leaves C{run_forever} (driving) or is
         re-raised from a reactor call (hosted), so the reactor logs it and

@@ -11,7 +11,8 @@ alternative, for reactors that cannot poll an epoll descriptor.
 
 asyncio's C{SelectorEventLoop} keeps every reader and writer it knows of
 (its own and those of its transports) in a selector, and asks the selector
-for ready file descriptors once per iteration.  L{ReactorSelector} keeps
+for ready file descriptors once per iteration; what the event loop needs
+beyond C{BaseSelector} is the L{LoopSelector} protocol.  L{ReactorSelector} keeps
 the same bookkeeping, but registers each file descriptor on a reactor's
 C{IReactorFDSet} through one small L{_FDWatcher} per descriptor.  The
 reactor reports readiness by calling C{doRead}/C{doWrite}; the selector
@@ -172,8 +173,11 @@ class _FDWatcher:
     One object serves both directions, because reactors map a file
     descriptor number to a single descriptor object.
 
+    @ivar fd: the file descriptor.
     @ivar reading: whether it is registered with C{reactor.addReader}.
     @ivar writing: whether it is registered with C{reactor.addWriter}.
+    @ivar _selector: the selector it reports to (L{ReactorSelector.fd_ready},
+        L{ReactorSelector.fd_lost}).
     """
 
     __slots__ = ("_selector", "fd", "reading", "writing")
@@ -194,13 +198,13 @@ class _FDWatcher:
         """
         Called by the reactor when the descriptor is readable.
         """
-        self._selector._ready(self.fd, _READ)
+        self._selector.fd_ready(self.fd, _READ)
 
     def doWrite(self) -> None:
         """
         Called by the reactor when the descriptor is writable.
         """
-        self._selector._ready(self.fd, _WRITE)
+        self._selector.fd_ready(self.fd, _WRITE)
 
     def connectionLost(self, reason: Failure) -> None:
         """
@@ -210,7 +214,7 @@ class _FDWatcher:
         C{disconnectAll}/C{removeAll}.
         """
         self.reading = self.writing = False
-        self._selector._lost(self.fd)
+        self._selector.fd_lost(self.fd)
 
     def __repr__(self) -> str:
         return f"<_FDWatcher fd={self.fd} r={self.reading} w={self.writing}>"
@@ -252,7 +256,18 @@ class ReactorSelector(selectors.BaseSelector):
         event when the reactor reports a registered descriptor ready for an
         event its key asks for, and nothing is recorded yet; if it returns
         C{True} it handled the event, which is then not recorded.  Hang-ups
-        and errors (L{_lost}) are always recorded.
+        and errors (L{fd_lost}) are always recorded.
+
+    @ivar _reactor: the reactor.
+    @ivar _wake: the C{wake} callback (a no-op once closed).
+    @ivar _dispatch: the C{dispatch} callback (refusing once closed).
+    @ivar _keys: file descriptor -> its C{SelectorKey}.
+    @ivar _watchers: file descriptor -> its L{_FDWatcher}.
+    @ivar _pending: file descriptor -> events recorded for C{select()}.
+    @ivar _lost_fds: descriptors whose watcher the reactor dropped while
+        asyncio still wants events (L{rearm} adds them back).
+    @ivar _map: the read-only view C{get_map()} returns.
+    @ivar _closed: whether L{close} was called.
     """
 
     def __init__(
@@ -399,9 +414,9 @@ class ReactorSelector(selectors.BaseSelector):
                 watcher.writing = False
                 _remove(reactor, watcher, writer=True)
 
-    def _ready(self, fd: int, event: int) -> None:
+    def fd_ready(self, fd: int, event: int) -> None:
         """
-        The reactor found C{fd} ready for C{event} (one of C{EVENT_READ},
+        Called by C{fd}'s watcher: the reactor found C{fd} ready for C{event} (one of C{EVENT_READ},
         C{EVENT_WRITE}): have C{dispatch} handle it now if nothing is
         recorded yet (so that events keep their order) and the key still
         asks for it; else record it.
@@ -423,9 +438,9 @@ class ReactorSelector(selectors.BaseSelector):
         if was_empty:
             self._wake()
 
-    def _lost(self, fd: int) -> None:
+    def fd_lost(self, fd: int) -> None:
         """
-        The reactor dropped C{fd}'s watcher.
+        Called by C{fd}'s watcher: the reactor dropped it.
 
         If the descriptor is still open this was a hang-up or error (or a
         C{disconnectAll}): report every event asyncio is waiting for, so
@@ -493,6 +508,10 @@ class _NestedWatcher:
     The reactor's view of a L{NestedSelector}: one read descriptor for the
     selector's own (epoll) file descriptor, readable whenever one of the
     descriptors registered in it is ready.
+
+    @ivar fd: the selector's epoll descriptor.
+    @ivar on_ready: called from C{doRead}.
+    @ivar registered: whether it is registered with C{reactor.addReader}.
     """
 
     __slots__ = ("fd", "on_ready", "registered")
@@ -545,6 +564,11 @@ class NestedSelector(selectors.EpollSelector):
         descriptor: any C{select}/C{poll}/C{epoll} based one).
     @param on_ready: called in the reactor thread when the reactor finds
         this selector's descriptor readable.
+
+    @ivar events_seen: how many events the last C{select()} returned.
+    @ivar _reactor: the reactor.
+    @ivar _closed: whether L{close} was called.
+    @ivar _watcher: the reactor's view of this selector.
     """
 
     def __init__(self, reactor: Any, on_ready: Callable[[], None]) -> None:
