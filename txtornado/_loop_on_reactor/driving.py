@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
+from twisted.internet.interfaces import IReactorThreads
+
 from txtornado._compat import twisted as _twisted_private
 
 __all__ = [
@@ -245,7 +247,9 @@ def driver_for(reactor: Any, loop: DrivenLoop) -> Driver:
     The L{Driver} for one driving run of C{loop} on C{reactor}: an
     L{IterationDriver} if the reactor implements C{doIteration} (with
     C{runUntilCurrent} and C{timeout}), else a L{MainLoopDriver} if it runs
-    a toolkit main loop Twisted knows how to run and quit.
+    a toolkit main loop Twisted knows how to run and quit (and provides
+    C{IReactorCore.iterate} and C{IReactorThreads.getThreadPool}, which the
+    loop's constructor and this check require).
 
     @raise NotImplementedError: if the reactor offers neither, naming what
         each strategy needs.
@@ -256,6 +260,12 @@ def driver_for(reactor: Any, loop: DrivenLoop) -> Driver:
         return IterationDriver(loop, iteration, pool)
     main_loop = _twisted_private.toolkitMainLoop(reactor)
     if main_loop is not None:
+        if not IReactorThreads.providedBy(reactor):
+            raise NotImplementedError(
+                f"cannot drive {reactor!r} without running it: its toolkit main"
+                " loop is run with a thread pool, and it does not provide"
+                " IReactorThreads"
+            )
         return MainLoopDriver(loop, reactor, main_loop, pool)
     raise NotImplementedError(
         f"cannot drive {reactor!r} without running it: it implements neither"
