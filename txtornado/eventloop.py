@@ -716,7 +716,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         if self.is_running():
             raise RuntimeError("Cannot close a running event loop")
         self._plain_call_soon = False
-        self._signals.remove_all()
+        self._signals.close()
         try:
             super().close()
         finally:

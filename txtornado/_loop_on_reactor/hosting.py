@@ -32,7 +32,9 @@ class ReactorHosting:
 
     @ivar thread: the thread ident of the reactor thread while hosted,
         else C{None}.
-    @ivar _loop: the loop.
+    @ivar _loop: the loop; C{None} once closed (L{close}), with
+        C{_may_enter} and C{_entered}, so that no reference cycle outlives
+        it.
     @ivar _reactor: the reactor.
     @ivar _may_enter: whether the loop may be entered now (open, not
         driving).
@@ -52,7 +54,7 @@ class ReactorHosting:
         entered: Callable[[], None],
     ) -> None:
         self.thread: int | None = None
-        self._loop = loop
+        self._loop: asyncio.AbstractEventLoop | None = loop
         self._reactor = reactor
         self._may_enter = may_enter
         self._entered = entered
@@ -82,7 +84,7 @@ class ReactorHosting:
         """
         if self._state is not None or self._closed or not self._may_enter():
             return
-        if _private.get_running_loop_or_none() is not None:
+        if _private.get_running_loop_or_none() is not None or self._loop is None:
             return
         self._state = _private.enter_run(self._loop)
         self.thread = threading.get_ident()
@@ -115,7 +117,8 @@ class ReactorHosting:
         unwrap, self._unwrap_crash = self._unwrap_crash, None
         if unwrap is not None:
             unwrap()
-        _private.exit_run(self._loop, state)
+        if self._loop is not None:
+            _private.exit_run(self._loop, state)
 
     def close(self) -> None:
         """
@@ -129,3 +132,14 @@ class ReactorHosting:
                 pass  # it fired already: Twisted dropped it
         self._triggers = []
         self.exit()
+        self._loop = None
+        self._may_enter = _never
+        self._entered = _nothing
+
+
+def _never() -> bool:
+    return False
+
+
+def _nothing() -> None:
+    pass

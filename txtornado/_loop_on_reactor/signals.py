@@ -33,7 +33,8 @@ class LoopSignals:
     the Python-level handler runs in the main thread at any point, and
     the loop's callbacks run in the reactor thread.
 
-    @ivar _loop: the loop whose C{call_soon} runs the callbacks.
+    @ivar _loop: the loop whose C{call_soon} runs the callbacks; C{None}
+        once closed (L{close}), so that no reference cycle outlives it.
     @ivar _reactor: the reactor whose C{callFromThread} delivers signals.
     @ivar _handlers: signal number -> (callback, args) of the loop.
     @ivar _previous: signal number -> the handler C{add} replaced, put back
@@ -41,7 +42,7 @@ class LoopSignals:
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, reactor: Any) -> None:
-        self._loop = loop
+        self._loop: asyncio.AbstractEventLoop | None = loop
         self._reactor = reactor
         self._handlers: dict[int, tuple[Callable[..., object], tuple[Any, ...]]] = {}
         self._previous: dict[int, _SignalHandler] = {}
@@ -59,6 +60,8 @@ class LoopSignals:
         if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback):
             raise TypeError("coroutines cannot be used with add_signal_handler()")
         check_signal_number(sig)
+        if self._loop is None:
+            raise RuntimeError("Event loop is closed")
         _private.check_closed(self._loop)
         if threading.current_thread() is not threading.main_thread():
             raise RuntimeError("add_signal_handler() only works in the main thread")
@@ -88,12 +91,13 @@ class LoopSignals:
             raise RuntimeError(f"cannot restore handler of sig {sig}: {e}") from None
         return True
 
-    def remove_all(self) -> None:
+    def close(self) -> None:
         """
-        Remove every handler (the loop is closing).
+        The loop is closing: remove every handler, and forget the loop.
         """
         for sig in list(self._handlers):
             self.remove(sig)
+        self._loop = None
 
     def _received(self, signum: int, frame: FrameType | None) -> None:
         """
@@ -108,9 +112,10 @@ class LoopSignals:
 
     def _deliver(self, signum: int) -> None:
         entry = self._handlers.get(signum)
-        if entry is not None and not self._loop.is_closed():
+        loop = self._loop
+        if entry is not None and loop is not None and not loop.is_closed():
             callback, args = entry
-            self._loop.call_soon(callback, *args)
+            loop.call_soon(callback, *args)
 
 
 def check_signal_number(sig: int) -> None:

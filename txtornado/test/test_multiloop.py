@@ -468,3 +468,34 @@ class PrivateReactorTests(SynchronousTestCase):
         private = _private_reactor(object())
         self.addCleanup(dispose_reactor, private)
         self.assertIs(type(private), EPollReactor)
+
+
+class ClosedLoopFreedTests(SynchronousTestCase):
+    """
+    A closed loop leaves no reference cycle through its collaborators
+    (hosting, signals, driver): it is freed as soon as it is dropped, with
+    the cyclic garbage collector off, as Tornado's circlerefs_test expects
+    of C{asyncio.run()}.
+    """
+
+    def test_freed_without_gc(self) -> None:
+        import asyncio
+        import gc
+        import weakref
+
+        from twisted.internet.pollreactor import PollReactor
+
+        from txtornado.eventloop import TwistedEventLoop
+
+        async def work() -> None:
+            await asyncio.sleep(0)
+
+        gc.collect()
+        gc.disable()
+        self.addCleanup(gc.enable)
+        loop = TwistedEventLoop(reactor_factory=PollReactor)
+        loop.run_until_complete(work())
+        loop.close()
+        ref = weakref.ref(loop)
+        del loop
+        self.assertIsNone(ref())
