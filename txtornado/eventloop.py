@@ -57,9 +57,11 @@ The loop runs in one of two ways:
     C{reactor.stop()}).
   - I{driving}: C{run_forever()} (and so C{run_until_complete()},
     C{asyncio.Runner}, Tornado's C{IOLoop.start()}/C{run_sync()}) on a
-    reactor that is not running iterates the reactor itself
-    (C{runUntilCurrent()} and C{doIteration()}) until C{stop()}.  It does
-    not I{start} the reactor: no C{'startup'} or C{'shutdown'} system event
+    reactor that is not running drives the reactor itself until
+    C{stop()}: it iterates it (C{runUntilCurrent()} and C{doIteration()}),
+    or, on a GUI reactor without C{doIteration} (Twisted's GLib reactors),
+    runs the toolkit's main loop (see L{txtornado._loop_on_reactor.driving}).
+    It does not I{start} the reactor: no C{'startup'} or C{'shutdown'} system event
     fires, so C{reactor.run()} can still be called later, exactly as with
     Twisted's own C{asyncioreactor}, and C{callWhenRunning} waits until
     then.  The reactor's thread pool (C{deferToThread}, C{callInThread},
@@ -70,17 +72,18 @@ The loop runs in one of two ways:
 Only one open loop may use a given reactor at a time.  A loop given no
 reactor (what C{TwistedEventLoopPolicy()}, C{asyncio.new_event_loop()}
 under it, C{asyncio.run()} and C{TwistedIOLoop()} make) uses the global
-C{twisted.internet.reactor} if it may (L{_may_use_global_reactor}): no
-other open loop uses it, and the loop is created in the global reactor's
-thread (the thread running it, or, while it does not run, the main thread).
-Otherwise the loop gets a I{private} reactor: a new instance of the global
-reactor's class if that is one of Twisted's pollers (epoll, poll, select,
-kqueue), else of Twisted's default poller for the platform
-(L{_private_reactor}), which the loop owns and disposes of when closed, as
-with C{reactor_factory}.  So any number of loops can be open, in any
-threads, as asyncio allows, and Twisted code run from the main loop runs on
-the global reactor; in a loop on a private reactor, Twisted APIs must be
-given the loop's C{reactor} (the global one is not running that loop).
+C{twisted.internet.reactor} if it may: no other open loop uses it, and the
+loop is created in the global reactor's thread (the thread running it, or,
+while it does not run, the main thread).  Otherwise the loop gets a
+I{private} reactor: a new instance of the global reactor's class if that
+is one of Twisted's pollers (epoll, poll, select, kqueue), else of
+Twisted's default poller for the platform, which the loop owns and
+disposes of when closed, as with C{reactor_factory} (see
+L{txtornado._loop_on_reactor.ownership}).  So any number of loops can be
+open, in any threads, as asyncio allows, and Twisted code run from the
+main loop runs on the global reactor; in a loop on a private reactor,
+Twisted APIs must be given the loop's C{reactor} (the global one is not
+running that loop).
 """
 
 from __future__ import annotations
@@ -88,105 +91,53 @@ from __future__ import annotations
 import asyncio
 import math
 import selectors
-import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
 from twisted.internet.base import DelayedCall
 from twisted.internet.interfaces import IReactorCore, IReactorFDSet, IReactorTime
-from twisted.python import threadable
 
 # Imported so that coroutines Twisted runs can await this loop's futures.
 from txtornado import futures as _futures  # noqa: F401
 from txtornado._compat import asyncio as _private
-from txtornado._compat import twisted as _twisted_private
-from txtornado._loop_on_reactor.selector import NestedSelector, ReactorSelector
+from txtornado._loop_on_reactor.driving import DrivenLoop, Driver, driver_for
+from txtornado._loop_on_reactor.hosting import ReactorHosting
+from txtornado._loop_on_reactor.ownership import (
+    ReactorClaim,
+    dispose_reactor,
+    global_reactor,
+)
+from txtornado._loop_on_reactor.selector import (
+    BATCH_ITERATIONS,
+    BATCH_SECONDS,
+    LoopSelector,
+    NestedSelector,
+    ReactorSelector,
+)
+from txtornado._loop_on_reactor.signals import LoopSignals
 from txtornado._taskfactory import Task, await_deferreds
 
-__all__ = ["TwistedEventLoop"]
+__all__ = [
+    "BATCH_ITERATIONS",
+    "BATCH_SECONDS",
+    "MAXIMUM_WAIT",
+    "TwistedEventLoop",
+    "dispose_reactor",
+]
 
 ReactorFactory = Callable[[], Any]
-_SignalHandler = Callable[[int, FrameType | None], Any] | int | None
 
 _base_call_soon = asyncio.BaseEventLoop.call_soon
 _Handle = asyncio.Handle
 _monotonic = time.monotonic
 
-#: At most this many asyncio iterations per tick (nested selector).
-BATCH_ITERATIONS = 64
-#: A tick starts no new asyncio iteration after this many seconds.
-BATCH_SECONDS = 0.002
 #: The longest wait, in seconds, the loop asks of the reactor for an
 #: asyncio timer (stdlib asyncio's C{MAXIMUM_SELECT_TIMEOUT}): a timer
 #: further away (up to C{math.inf}) wakes the reactor this often.
 MAXIMUM_WAIT = 24 * 3600
-
-# reactor -> open loop using it (see _claim_reactor).
-_loops_by_reactor: dict[int, TwistedEventLoop] = {}
-_loops_lock = threading.Lock()
-
-
-#: Twisted's reactors that wait with a system poller and own nothing else
-#: (no GUI toolkit, no other event loop): a new instance of one of these
-#: (or of a subclass) is a private reactor of the same kind.
-_POLLERS = frozenset(
-    {
-        "twisted.internet.epollreactor.EPollReactor",
-        "twisted.internet.pollreactor.PollReactor",
-        "twisted.internet.selectreactor.SelectReactor",
-        "twisted.internet.kqreactor.KQueueReactor",
-    }
-)
-
-
-def _global_reactor() -> Any:
-    """
-    Return the global reactor, installing the default one if none is
-    installed yet.  Imported here, never at module import time.
-    """
-    from twisted.internet import reactor
-
-    return reactor
-
-
-def _may_use_global_reactor(reactor: Any) -> bool:
-    """
-    Whether a loop created in the calling thread may use the global reactor
-    C{reactor} (if no other open loop does): while the reactor runs, only in
-    the thread running it (Twisted's I/O thread); otherwise only in the
-    main thread, where C{reactor.run()} will run it.
-    """
-    if reactor.running:
-        return bool(threadable.isInIOThread())
-    return threading.current_thread() is threading.main_thread()
-
-
-def _private_reactor(shared: Any) -> Any:
-    """
-    A new reactor for a loop that cannot use the global reactor C{shared}:
-    an instance of C{shared}'s class if it is one of L{_POLLERS} (or a
-    subclass), else of Twisted's default poller here (C{EPollReactor} where
-    epoll exists, else C{PollReactor}, else C{SelectReactor}).  Not
-    installed anywhere: the caller owns it.
-    """
-    cls = type(shared)
-    if any(f"{c.__module__}.{c.__qualname__}" in _POLLERS for c in cls.__mro__):
-        return cls()
-    if hasattr(selectors, "EpollSelector"):
-        from twisted.internet.epollreactor import EPollReactor
-
-        return EPollReactor()
-    if hasattr(selectors, "PollSelector"):
-        from twisted.internet.pollreactor import PollReactor
-
-        return PollReactor()
-    from twisted.internet.selectreactor import SelectReactor
-
-    return SelectReactor()
 
 
 class TwistedEventLoop(asyncio.SelectorEventLoop):
@@ -218,6 +169,45 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
     All methods must be called from the thread running the reactor, except
     C{call_soon_threadsafe}, C{run_in_executor}'s executor side and those
     asyncio documents as thread-safe.
+
+    The class is asyncio's scheduling core on a reactor (the tick, the
+    reactor calls it arranges, C{call_soon}/C{call_at}/C{_write_to_self},
+    and the readiness the selector hands over, L{_tick_now} and
+    L{_dispatch_io}), which stays in one class because its hot paths read
+    this state directly, once per callback or event; every other concern
+    is a collaborator in L{txtornado._loop_on_reactor}: the selector
+    strategies (L{LoopSelector}), driving (L{Driver}), hosting
+    (L{ReactorHosting}), reactor ownership (L{ReactorClaim}) and signals
+    (L{LoopSignals}).
+
+    @ivar _initialised: whether C{__init__} completed (C{__del__} warns
+        only then).
+    @ivar _plain_call_soon: L{call_soon}'s fast path applies: open, and not
+        in debug mode.
+    @ivar _reactor: the reactor the loop runs on (L{reactor}).
+    @ivar _claim: which reactor the loop uses and whether it owns it.
+    @ivar _signals: the loop's signal handlers.
+    @ivar _reactor_selector: where asyncio's descriptors are watched; also
+        asyncio's C{_selector}.
+    @ivar _hosting: hosted mode, while C{reactor.run()} runs.
+    @ivar _tick_call: the pending reactor call of L{_tick}, or C{None}.
+    @ivar _timer_call: the pending reactor call for the earliest asyncio
+        timer (L{_on_timer}), or C{None}.
+    @ivar _timer_when: the asyncio time C{_timer_call} is for, or C{None}.
+    @ivar _in_tick: whether a tick runs now.
+    @ivar _poll_burst: while an iteration driver polls: nothing was queued
+        before the poll, so its events may run at once (L{_dispatch_io}).
+    @ivar _burst_tick: hosted: the tick call arranged by an event run at
+        once, behind which later events of the same poll may run at once.
+    @ivar _driver: the driver of the current C{run_forever}, or C{None}.
+    @ivar _driving: whether C{_driver} ticks itself (no reactor tick calls).
+    @ivar _driving_thread: the thread running C{run_forever}, or C{None}.
+    @ivar _wake_requested: a wake-up from another thread is on its way
+        (L{_write_to_self}).
+    @ivar _pending_exception: an exception that left a callback while
+        driving, to be raised from C{run_forever}, or C{None}.
+    @ivar _ready_queue: asyncio's ready queue, for emptiness tests.
+    @ivar _append_ready: its C{append} (L{call_soon}'s fast path).
     """
 
     def __init__(
@@ -228,16 +218,15 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         nested_selector: bool | None = None,
     ) -> None:
         self._initialised = False
-        # call_soon's fast path: the loop is open and not in debug mode.
         self._plain_call_soon = False
         if reactor is not None and reactor_factory is not None:
             raise TypeError("pass reactor or reactor_factory, not both")
-        self._owns_reactor = reactor_factory is not None
+        owned = reactor_factory is not None
         if reactor_factory is not None:
             reactor = reactor_factory()
         shared = reactor is None and reactor_factory is None
         if shared:
-            reactor = _global_reactor()
+            reactor = global_reactor()
         for interface in (IReactorFDSet, IReactorTime, IReactorCore):
             if not interface.providedBy(reactor):
                 raise TypeError(f"{reactor!r} does not provide {interface.__name__}")
@@ -249,108 +238,48 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         self._poll_burst = False
         self._burst_tick: DelayedCall | None = None
         self._driving = False
-        #: a wake-up from another thread is on its way (_write_to_self)
+        self._driver: Driver | None = None
+        self._driving_thread: int | None = None
         self._wake_requested = False
-        #: the reactor's thread pool, if this driving run started it
-        self._pool_started: Any = None
         self._pending_exception: BaseException | None = None
-        self._hosted_state: _private.RunState | None = None
-        self._hosted_thread: int | None = None
-        # The thread running the loop (hosted or driving), or None.
-        self._loop_thread: int | None = None
-        self._signal_handlers_tx: dict[
-            int, tuple[Callable[..., object], tuple[Any, ...]]
-        ] = {}
-        self._previous_signal_handlers: dict[int, _SignalHandler] = {}
         if nested_selector is None:
             nested_selector = hasattr(selectors, "EpollSelector")
-        self._claim_reactor(shared)
-        reactor = self._reactor
-        selector: NestedSelector | ReactorSelector
+        self._claim = ReactorClaim(reactor, owned)
+        self._claim.claim(self, shared)
+        reactor = self._reactor = self._claim.reactor
+        self._signals = LoopSignals(self, reactor)
+        selector: LoopSelector
         try:
             if nested_selector:
-                selector = NestedSelector(reactor, self._nested_ready)
+                selector = NestedSelector(reactor, self._tick_now)
             else:
                 selector = ReactorSelector(reactor, self._wake, self._dispatch_io)
         except BaseException:
-            self._abandon_reactor()
+            self._claim.release(self)
             raise
-        self._reactor_selector = selector
-        self._nested: NestedSelector | None = (
-            selector if isinstance(selector, NestedSelector) else None
-        )
+        self._reactor_selector: LoopSelector = selector
         try:
             super().__init__(selector=selector)
         except BaseException:
             selector.close()
-            self._abandon_reactor()
+            self._claim.release(self)
             raise
         self._ready_queue = _private.ready_queue(self)
+        self._append_ready = _private.ready_appender(self)
         self._plain_call_soon = not self.get_debug()
         # asyncio's self-pipe is never written to here (_write_to_self wakes
         # the reactor with callFromThread, and signals do not use it), so
         # the reactor need not watch it: a watched one would be one more
         # reader in every trial test's dirty-reactor check.
         self.remove_reader(_private.self_pipe_reader_fd(self))
-        self._triggers = [
-            reactor.addSystemEventTrigger("during", "startup", self._enter_hosted),
-            reactor.addSystemEventTrigger("after", "shutdown", self._exit_hosted),
-        ]
+        self._hosting = ReactorHosting(self, reactor, self._may_host, self._hosted)
         self._initialised = True
-        if reactor.running:
-            # Created inside a reactor callback: we are hosted already.
-            self._enter_hosted()
 
     def __del__(self, _warn: Any = None) -> None:
         # asyncio's __del__ warns about unclosed loops; a loop whose
         # __init__ failed has nothing to close.
         if self.__dict__.get("_initialised"):
             super().__del__()
-
-    def _claim_reactor(self, shared: bool) -> None:
-        """
-        Record this loop as the open loop of C{self._reactor}.
-
-        @param shared: C{self._reactor} is the global reactor, which the
-            caller did not ask for by name: if this thread may not use it
-            (L{_may_use_global_reactor}) or another open loop does, use a
-            new private reactor (L{_private_reactor}) instead, and own it.
-        @raise RuntimeError: if C{shared} is false and another open loop
-            uses C{self._reactor}.
-        """
-        reactor = self._reactor
-        with _loops_lock:
-            other = _loops_by_reactor.get(id(reactor))
-            if other is None or other.is_closed():
-                if not shared or _may_use_global_reactor(reactor):
-                    _loops_by_reactor[id(reactor)] = self
-                    return
-            elif not shared:
-                raise RuntimeError(
-                    f"{reactor!r} already has an open event loop {other!r};"
-                    " close it first, give each loop its own reactor, or pass"
-                    " no reactor (a loop that cannot use the global reactor"
-                    " gets a private one)"
-                )
-        private = _private_reactor(reactor)
-        self._reactor = private
-        self._owns_reactor = True
-        with _loops_lock:
-            _loops_by_reactor[id(private)] = self
-
-    def _release_reactor(self) -> None:
-        with _loops_lock:
-            if _loops_by_reactor.get(id(self._reactor)) is self:
-                del _loops_by_reactor[id(self._reactor)]
-
-    def _abandon_reactor(self) -> None:
-        """
-        C{__init__} failed after L{_claim_reactor}: release the reactor, and
-        dispose of it if this loop owns it.
-        """
-        self._release_reactor()
-        if self._owns_reactor:
-            self._close_owned_reactor()
 
     @property
     def reactor(self) -> Any:
@@ -416,18 +345,18 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             return
         self._tick()
 
+    def _run_asyncio_once(self) -> None:
+        _private.run_asyncio_once(self)
+
     def _tick(self) -> None:
         """
         Run asyncio's iteration (due timers, recorded I/O, ready queue)
         once, then arrange the next tick.  Called by the reactor (hosted)
         or L{_run_once} (driving), in the loop's thread.
 
-        With the nested selector, a tick runs a bounded batch of iterations
-        (L{_run_batch}), each polling asyncio's descriptors first, as stdlib
-        asyncio does.  Per-descriptor mode runs one only: several iterations
-        without polling in between change the order of I/O and callbacks
-        that Tornado's tests rely on (SSL handshakes: 5 conformance
-        failures).
+        After the first iteration the selector runs as many more as its
+        mode asks for (L{LoopSelector.run_batch}: a bounded batch with the
+        nested selector, none per descriptor).
         """
         self._tick_call = self._burst_tick = None
         if self.is_closed():
@@ -435,13 +364,14 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         self._in_tick = True
         try:
             _private.run_asyncio_once(self)
-            if self._nested is not None:
-                self._run_batch(self._nested)
+            self._reactor_selector.run_batch(
+                self._run_asyncio_once, self._ready_queue, self._is_stopping
+            )
         except BaseException as e:
             # Twisted would log and swallow it (even KeyboardInterrupt and
             # SystemExit); asyncio lets it out of run_forever.
-            if self._driving:
-                self._pending_exception = e
+            if self._driver is not None:
+                self._raise_from_run(e)
             else:
                 raise
         finally:
@@ -451,37 +381,19 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
                     self._reactor_selector.rearm()
                 self._schedule()
 
-    def _run_batch(self, nested: NestedSelector) -> None:
-        """
-        After a tick's first asyncio iteration (nested selector only): run
-        more while callbacks are ready or the previous iteration found I/O
-        (whose callbacks may have made more ready), as stdlib asyncio's
-        next iterations would, each polling the nested selector first;
-        stop after L{BATCH_ITERATIONS} iterations or L{BATCH_SECONDS}
-        seconds, or when C{stop()} was called, so that the reactor's own
-        timers and I/O run in between.
-        """
-        ready = self._ready_queue
-        if not ready and not nested.events_seen:
-            return
-        deadline = _monotonic() + BATCH_SECONDS
-        for _ in range(BATCH_ITERATIONS - 1):
-            if (
-                (not ready and not nested.events_seen)
-                or _private.is_stopping(self)
-                or _monotonic() >= deadline
-            ):
-                return
-            _private.run_asyncio_once(self)
+    def _is_stopping(self) -> bool:
+        return _private.is_stopping(self)
 
-    def _nested_ready(self) -> None:
+    def _tick_now(self) -> None:
         """
-        The reactor found the nested selector's descriptor readable (from
-        its C{doRead}): while hosted, run a tick now (which polls the nested
-        selector) instead of a reactor call later.  While driving, nothing:
-        every iteration ends with a tick.  An exception leaving the tick is
-        re-raised from a reactor call, so the reactor logs it and never
-        mistakes it for the descriptor failing.
+        The selector found readiness a tick should handle at once (the
+        nested selector's C{on_ready}, from the reactor's C{doRead}): run a
+        tick now (which polls the selector) instead of a reactor call
+        later.  While an iteration
+        driver drives, nothing: every iteration ends with a tick.  An
+        exception leaving the tick leaves C{run_forever} (driving) or is
+        re-raised from a reactor call (hosted), so the reactor logs it and
+        never mistakes it for the descriptor failing.
         """
         if self._driving or self._in_tick or self.is_closed():
             return
@@ -534,8 +446,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         try:
             _private.run_handle(handle)
         except BaseException as e:
-            if self._driving:
-                self._pending_exception = e
+            if self._driver is not None:
+                self._raise_from_run(e)
             else:
                 self._reactor.callLater(0, _reraise, e)
         # The tick that will run what this queued (hosted).
@@ -547,7 +459,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         Arrange the reactor calls the loop's state asks for: a tick now if
         callbacks are ready, else one reactor timer for the earliest
         asyncio timer.  Nothing while driving: each iteration ticks, and
-        waits no longer than the earliest timer (L{_poll_timeout}).
+        waits no longer than the earliest timer (L{_io_wait}).
         """
         if self._driving:
             return
@@ -600,7 +512,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         """
         if self._plain_call_soon:
             handle = _Handle(callback, args, self, context)
-            self._ready_queue.append(handle)
+            self._append_ready(handle)
         else:
             handle = _base_call_soon(self, callback, *args, context=context)
             _private.drop_creation_frame(handle)
@@ -646,7 +558,10 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         and signal-safe.  Calls made while a wake-up is on its way share
         it: a burst of calls from threads costs the reactor one wake-up.
         """
-        if self._in_tick and threading.get_ident() == self._loop_thread:
+        if self._in_tick and threading.get_ident() in (
+            self._driving_thread,
+            self._hosting.thread,
+        ):
             return
         if self._wake_requested:
             # A wake-up is on its way and has not run yet: it will find
@@ -664,42 +579,31 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
 
     def _run_once(self) -> None:
         """
-        One iteration of C{run_forever} while driving: run the reactor's due
-        calls, wait for I/O (not at all if asyncio callbacks are ready, else
-        until the next reactor or asyncio timer), then tick.  Overrides
+        One iteration of C{run_forever} while driving (see
+        L{txtornado._loop_on_reactor.driving}).  Overrides
         C{BaseEventLoop._run_once}, which C{BaseEventLoop.run_forever} calls
         in a loop until C{stop()}.
-
-        While driving, the tick runs here directly, once per iteration,
-        instead of through a reactor C{callLater(0)}: that is about twice as
-        fast for chains of callbacks.
         """
-        reactor = self._reactor
-        if not self._driving:
-            self._start_driving()
-        if self._pool_started is None:
-            pool = getattr(reactor, "threadpool", None)
-            if pool is not None and not pool.started:
-                self._start_pool(pool)
+        driver = self._driver
+        if driver is None:
+            driver = self._start_driving()
         if self._reactor_selector.needs_rearm:
             self._reactor_selector.rearm()
-        if _private.is_stopping(self):
-            # stop() before this iteration: poll once without blocking,
-            # then run what is ready, as asyncio does.
-            self._poll(0)
-            reactor.runUntilCurrent()
-        else:
-            reactor.runUntilCurrent()
-            if not _private.is_stopping(self) and self._pending_exception is None:
-                self._poll(self._poll_timeout())
         if self._pending_exception is None:
-            self._tick()
+            driver.run_once()
         exc = self._pending_exception
         if exc is not None:
             self._pending_exception = None
             raise exc
 
-    def _poll_timeout(self) -> float | None:
+    def _driven_is_stopping(self) -> bool:
+        return _private.is_stopping(self) or self._pending_exception is not None
+
+    def _driven_tick(self) -> None:
+        if self._pending_exception is None:
+            self._tick()
+
+    def _io_wait(self, reactor_timeout: float | None) -> float | None:
         """
         How long a driving iteration may wait for I/O: not at all if
         callbacks are ready, else until the earlier of the reactor's next
@@ -707,7 +611,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         """
         if _private.has_ready(self):
             return 0
-        timeout: float | None = self._reactor.timeout()
+        timeout = reactor_timeout
         when = _private.earliest_timer(self)
         if when is not None:
             delay = _wait_until(when, self.time())
@@ -715,54 +619,57 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
                 timeout = delay
         return timeout
 
-    def _poll(self, timeout: float | None) -> None:
+    def _poll_started(self, started: bool) -> None:
         # Events reported by this poll may run at once (_dispatch_io) if
         # nothing was queued before it.
-        self._poll_burst = not self._ready_queue
-        try:
-            self._reactor.doIteration(timeout)
-        finally:
-            self._poll_burst = False
+        self._poll_burst = started and not self._ready_queue
 
-    def _start_pool(self, pool: Any) -> None:
-        """
-        Start the reactor's thread pool for this driving run (the reactor's
-        startup, which would start it, does not happen).
-        """
-        self._pool_started = pool
-        pool.start()
-
-    def _stop_pool(self) -> None:
-        """
-        Stop the thread pool this driving run started, if the reactor has
-        not started since (then its shutdown stops it).
-        """
-        pool, self._pool_started = self._pool_started, None
-        reactor = self._reactor
-        if pool is not None and not reactor.running:
-            if getattr(reactor, "threadpool", None) is pool:
-                _twisted_private.stopThreadPool(reactor)
-
-    def _start_driving(self) -> None:
-        self._driving = True
-        self._loop_thread = threading.get_ident()
-        # Each driving iteration ends with a tick: a reactor tick call left
-        # from before would run callbacks twice in one iteration.
-        if self._tick_call is not None:
+    def _start_driving(self) -> Driver:
+        driver = driver_for(
+            self._reactor,
+            DrivenLoop(
+                self._driven_tick,
+                self._driven_is_stopping,
+                self._io_wait,
+                self._poll_started,
+            ),
+        )
+        self._driver = driver
+        self._driving = driver.ticks_itself
+        self._driving_thread = threading.get_ident()
+        if self._driving and self._tick_call is not None:
+            # Each driving iteration ends with a tick: a reactor tick call
+            # left from before would run callbacks twice in one iteration.
             self._tick_call.cancel()
             self._tick_call = None
+        return driver
+
+    def _raise_from_run(self, exception: BaseException) -> None:
+        """
+        C{exception} left a callback while driving: have it leave
+        C{run_forever}, as asyncio lets it.
+        """
+        self._pending_exception = exception
+        if self._driver is not None:
+            self._driver.wake()
 
     def run_forever(self) -> None:
         """
-        Run until C{stop()} is called, iterating the reactor (which must not
+        Run until C{stop()} is called, driving the reactor (which must not
         be running: if it is, the loop is already running).
+
+        @raise NotImplementedError: if the reactor can be neither iterated
+            nor have its toolkit's main loop run (see
+            L{txtornado._loop_on_reactor.driving.driver_for}).
         """
         try:
             super().run_forever()
         finally:
-            self._stop_pool()
+            driver, self._driver = self._driver, None
+            self._driving_thread = None
             self._driving = False
-            self._loop_thread = self._hosted_thread
+            if driver is not None:
+                driver.finish()
             if not self.is_closed():
                 # Leave the reactor calls that whoever runs it next needs.
                 self._schedule()
@@ -783,102 +690,40 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         While the reactor hosts the loop (C{reactor.run()}) this does
         nothing: the loop did not start that run, so it does not stop it.
         """
-        if self._driving or not self._reactor.running:
+        if self._driver is not None or not self._reactor.running:
             super().stop()
+            if self._driver is not None:
+                self._driver.wake()
 
-    def _enter_hosted(self) -> None:
+    def _may_host(self) -> bool:
+        return self._driver is None and not self.is_closed()
+
+    def _hosted(self) -> None:
         """
-        The reactor started (or was running when the loop was created): make
-        the loop the running loop of the reactor thread.
+        L{ReactorHosting} entered hosted mode: make sure a tick runs.
         """
-        if self._hosted_state is not None or self._driving or self.is_closed():
-            return
-        if _private.get_running_loop_or_none() is not None:
-            # Another loop runs this thread (e.g. the reactor itself runs
-            # on asyncio): leave it in place.
-            return
-        self._hosted_state = _private.enter_run(self)
-        self._hosted_thread = self._loop_thread = threading.get_ident()
-        self._watch_crash()
         self._wake()
-
-    def _watch_crash(self) -> None:
-        """
-        Leave hosted mode when the reactor is crashed, too.
-
-        C{reactor.crash()} ends C{reactor.run()} without any system event
-        (trial does it after every test); left hosted, the loop would stay
-        the thread's running loop while no reactor runs, and no other
-        asyncio loop could run in the thread.  So while hosted, the
-        reactor's C{crash} (an instance attribute, removed again on exit) is
-        wrapped to leave hosted mode after it, and to register the startup
-        trigger again, through which the next C{reactor.run()} enters.
-        """
-        reactor = self._reactor
-        if "crash" in vars(reactor):
-            return
-        original = reactor.crash
-
-        def crash() -> None:
-            try:
-                original()
-            finally:
-                self._exit_hosted()
-                # Startup triggers fire once; crash() re-adds the reactor's
-                # own for the next run, and this re-adds the loop's.
-                if not self.is_closed():
-                    self._triggers.append(
-                        reactor.addSystemEventTrigger(
-                            "during", "startup", self._enter_hosted
-                        )
-                    )
-
-        self._crash_wrapper = crash
-        reactor.crash = crash
-
-    def _exit_hosted(self) -> None:
-        """
-        The reactor shut down: undo L{_enter_hosted}.  Must run in the
-        reactor thread (it does, as an 'after shutdown' trigger).
-        """
-        state = self._hosted_state
-        if state is None or threading.get_ident() != self._hosted_thread:
-            return
-        self._hosted_state = None
-        self._hosted_thread = self._loop_thread = None
-        if vars(self._reactor).get("crash") is getattr(self, "_crash_wrapper", None):
-            del self._reactor.crash
-        _private.exit_run(self, state)
 
     def close(self) -> None:
         """
         Close the loop: remove its signal handlers, its file descriptors and
         its pending calls from the reactor (nothing else of the reactor's),
         and shut down the default executor without waiting.  A reactor made
-        by C{reactor_factory} is disposed of too (see
-        L{_close_owned_reactor}).
+        by C{reactor_factory}, or a private one, is disposed of too (see
+        L{txtornado._loop_on_reactor.ownership.dispose_reactor}).
         """
         if self.is_closed():
             return
         if self.is_running():
             raise RuntimeError("Cannot close a running event loop")
         self._plain_call_soon = False
-        for sig in list(self._signal_handlers_tx):
-            self.remove_signal_handler(sig)
+        self._signals.close()
         try:
             super().close()
         finally:
             self._cancel_reactor_calls()
-            for trigger in self._triggers:
-                try:
-                    self._reactor.removeSystemEventTrigger(trigger)
-                except ValueError:
-                    pass  # it fired already: Twisted dropped it
-            self._triggers = []
-            self._exit_hosted()
-            self._release_reactor()
-            if self._owns_reactor:
-                self._close_owned_reactor()
+            self._hosting.close()
+            self._claim.release(self)
             self._reactor_selector.close()
 
     def _cancel_reactor_calls(self) -> None:
@@ -888,107 +733,28 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         self._tick_call = self._timer_call = None
         self._timer_when = None
 
-    def _close_owned_reactor(self) -> None:
-        """
-        Dispose of the reactor made for this loop (L{dispose_reactor}).
-        """
-        dispose_reactor(self._reactor)
-
     # Signals
 
     def add_signal_handler(  # type: ignore[override]
         self, sig: int, callback: Callable[..., object], *args: Any
     ) -> None:
         """
-        Call C{callback(*args)} in the loop when signal C{sig} arrives.
-
-        Installs a Python signal handler that hands the signal to the
-        reactor thread with C{reactor.callFromThread}; C{set_wakeup_fd} is
-        left to the reactor.  A C{SIGCHLD} handler also calls the handler it
-        replaced (Twisted's process reaping).  Main thread only.
+        Call C{callback(*args)} in the loop when signal C{sig} arrives (see
+        L{txtornado._loop_on_reactor.signals}).  Main thread only.
 
         @raise ValueError: if C{sig} is not a valid signal.
         @raise RuntimeError: if not called from the main thread, or the
-            signal cannot be caught.
+            signal cannot be caught, or the loop is closed.
         @raise TypeError: if C{callback} is a coroutine (function).
         """
-        if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback):
-            raise TypeError("coroutines cannot be used with add_signal_handler()")
-        self._check_signal_number(sig)
-        _private.check_closed(self)
-        if threading.current_thread() is not threading.main_thread():
-            raise RuntimeError("add_signal_handler() only works in the main thread")
-        try:
-            previous = signal.signal(sig, self._signal_received)
-        except (OSError, ValueError) as e:
-            raise RuntimeError(f"sig {sig} cannot be caught: {e}") from None
-        if sig not in self._previous_signal_handlers:
-            self._previous_signal_handlers[sig] = previous
-        self._signal_handlers_tx[sig] = (callback, args)
-        signal.siginterrupt(sig, False)
+        self._signals.add(sig, callback, args)
 
     def remove_signal_handler(self, sig: int) -> bool:
         """
         Remove the handler for C{sig} and put back the handler it replaced.
         Return C{True} if there was one.
         """
-        self._check_signal_number(sig)
-        if self._signal_handlers_tx.pop(sig, None) is None:
-            return False
-        previous = self._previous_signal_handlers.pop(sig, signal.SIG_DFL)
-        if previous is None:
-            previous = signal.SIG_DFL
-        try:
-            signal.signal(sig, previous)
-        except (OSError, ValueError) as e:
-            raise RuntimeError(f"cannot restore handler of sig {sig}: {e}") from None
-        return True
-
-    @staticmethod
-    def _check_signal_number(sig: int) -> None:
-        if not isinstance(sig, int):
-            raise TypeError(f"sig must be an int, not {sig!r}")
-        if sig not in signal.valid_signals():
-            raise ValueError(f"invalid signal number {sig}")
-
-    def _signal_received(self, signum: int, frame: FrameType | None) -> None:
-        """
-        The Python-level signal handler: runs in the main thread, at any
-        point.  Only hands the signal to the reactor thread.
-        """
-        if signum == signal.SIGCHLD:
-            previous = self._previous_signal_handlers.get(signum)
-            if callable(previous):
-                previous(signum, frame)
-        self._reactor.callFromThread(self._deliver_signal, signum)
-
-    def _deliver_signal(self, signum: int) -> None:
-        entry = self._signal_handlers_tx.get(signum)
-        if entry is not None and not self.is_closed():
-            callback, args = entry
-            self.call_soon(callback, *args)
-
-
-def dispose_reactor(reactor: Any) -> None:
-    """
-    Dispose of a reactor nobody else uses: disconnect its selectables,
-    close its waker, and clear its instance dictionary.
-
-    Twisted reactors are full of reference cycles (system event triggers
-    bound to the reactor, its name resolver, ...), so a dropped reactor
-    lives until the cyclic garbage collector runs, and so does its poll
-    object's file descriptor.  Clearing the dictionary of a reactor nobody
-    else was given breaks them all: it is freed, and its descriptor closed,
-    at once.  The reactor is unusable afterwards.
-    """
-    reactor.disconnectAll()
-    waker = getattr(reactor, "waker", None)
-    if waker is not None:
-        reactor.removeReader(waker)
-        reactor.waker = None
-        waker.connectionLost(None)
-        vars(waker).clear()  # it refers to itself through a closure
-    vars(reactor).clear()
+        return self._signals.remove(sig)
 
 
 def _wait_until(when: float, now: float) -> float:

@@ -89,6 +89,7 @@ __all__ = [
     "io_handle",
     "is_awaited_future",
     "is_stopping",
+    "ready_appender",
     "ready_queue",
     "run_asyncio_once",
     "run_handle",
@@ -164,10 +165,23 @@ def ready_queue(loop: asyncio.AbstractEventLoop) -> collections.deque[Any]:
     Return C{loop}'s ready queue (C{BaseEventLoop._ready}), the deque of
     handles its next iteration runs, for a fast emptiness test.  asyncio
     creates it once, in C{__init__}, and only mutates it afterwards.
-    Read-only: never add to or remove from it.
+    Read-only: never add to or remove from it (L{ready_appender} is the
+    one way to add).
     """
     ready: collections.deque[Any] = loop._ready  # type: ignore[attr-defined]
     return ready
+
+
+def ready_appender(loop: asyncio.AbstractEventLoop) -> Callable[[asyncio.Handle], None]:
+    """
+    Return the C{append} of C{loop}'s ready queue (C{BaseEventLoop._ready}):
+    what C{BaseEventLoop.call_soon} (through C{_call_soon}) does, on an
+    open loop outside debug mode, with the C{Handle(callback, args, loop,
+    context)} it makes.  For L{TwistedEventLoop.call_soon}'s fast path
+    only, which must append exactly such a handle, and nothing else.
+    """
+    append: Callable[[asyncio.Handle], None] = loop._ready.append  # type: ignore[attr-defined]
+    return append
 
 
 def has_ready(loop: asyncio.AbstractEventLoop) -> bool:

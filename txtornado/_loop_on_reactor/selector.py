@@ -12,7 +12,8 @@ alternative, for reactors that cannot poll an epoll descriptor.
 
 asyncio's C{SelectorEventLoop} keeps every reader and writer it knows of
 (its own and those of its transports) in a selector, and asks the selector
-for ready file descriptors once per iteration.  L{ReactorSelector} keeps
+for ready file descriptors once per iteration; what the event loop needs
+beyond C{BaseSelector} is the L{LoopSelector} protocol.  L{ReactorSelector} keeps
 the same bookkeeping, but registers each file descriptor on a reactor's
 C{IReactorFDSet} through one small L{_FDWatcher} per descriptor.  The
 reactor reports readiness by calling C{doRead}/C{doWrite}; the selector
@@ -30,8 +31,9 @@ from __future__ import annotations
 import errno
 import os
 import selectors
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+import time
+from collections.abc import Callable, Iterator, Mapping, Sized
+from typing import Any, Protocol
 
 from twisted.internet.interfaces import IReadDescriptor, IReadWriteDescriptor
 from twisted.python.failure import Failure
@@ -39,9 +41,16 @@ from zope.interface import implementer
 
 from txtornado._compat import twisted as _twisted_private
 
-__all__ = ["NestedSelector", "ReactorSelector"]
+__all__ = ["LoopSelector", "NestedSelector", "ReactorSelector"]
+
+#: At most this many asyncio iterations per tick (L{NestedSelector}).
+BATCH_ITERATIONS = 64
+#: A tick starts no new asyncio iteration after this many seconds
+#: (L{NestedSelector}).
+BATCH_SECONDS = 0.002
 
 _FileObj = Any  # int or an object with fileno(), as for selectors
+_monotonic = time.monotonic
 _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
 
@@ -86,6 +95,50 @@ def _never_dispatch(key: selectors.SelectorKey, event: int) -> bool:
     return False
 
 
+class LoopSelector(Protocol):
+    """
+    What L{txtornado.eventloop.TwistedEventLoop} needs of its selector
+    beyond C{selectors.BaseSelector} (what asyncio's C{SelectorEventLoop}
+    uses): how this mode's readiness reaches the loop, and how many asyncio
+    iterations a tick runs.  Implemented by L{NestedSelector} and
+    L{ReactorSelector}; everything is called in the reactor thread.
+    """
+
+    def close(self) -> None:
+        """
+        Remove everything from the reactor.  Idempotent.
+        """
+
+    @property
+    def has_recorded(self) -> bool:
+        """
+        Whether readiness was recorded that C{select()} has not returned
+        (a tick is needed to return it).
+        """
+
+    @property
+    def needs_rearm(self) -> bool:
+        """
+        Whether L{rearm} has work to do.
+        """
+
+    def rearm(self) -> None:
+        """
+        Give the reactor back what it dropped and asyncio still wants
+        watched; called after asyncio's callbacks ran.
+        """
+
+    def run_batch(
+        self, iterate: Callable[[], None], ready: Sized, stopping: Callable[[], bool]
+    ) -> None:
+        """
+        After a tick's first asyncio iteration, run more with C{iterate()}
+        as this mode requires, while callbacks are C{ready} (the loop's
+        ready queue) or the previous iteration found I/O, and not
+        C{stopping()}.
+        """
+
+
 #: C{dispatch(key, event)}: handle the readiness C{event} of C{key} now and
 #: return C{True}, or return C{False} to have it recorded for C{select()}.
 Dispatch = Callable[[selectors.SelectorKey, int], bool]
@@ -121,8 +174,11 @@ class _FDWatcher:
     One object serves both directions, because reactors map a file
     descriptor number to a single descriptor object.
 
+    @ivar fd: the file descriptor.
     @ivar reading: whether it is registered with C{reactor.addReader}.
     @ivar writing: whether it is registered with C{reactor.addWriter}.
+    @ivar _selector: the selector it reports to (L{ReactorSelector.fd_ready},
+        L{ReactorSelector.fd_lost}).
     """
 
     __slots__ = ("_selector", "fd", "reading", "writing")
@@ -143,13 +199,13 @@ class _FDWatcher:
         """
         Called by the reactor when the descriptor is readable.
         """
-        self._selector._ready(self.fd, _READ)
+        self._selector.fd_ready(self.fd, _READ)
 
     def doWrite(self) -> None:
         """
         Called by the reactor when the descriptor is writable.
         """
-        self._selector._ready(self.fd, _WRITE)
+        self._selector.fd_ready(self.fd, _WRITE)
 
     def connectionLost(self, reason: Failure) -> None:
         """
@@ -159,7 +215,7 @@ class _FDWatcher:
         C{disconnectAll}/C{removeAll}.
         """
         self.reading = self.writing = False
-        self._selector._lost(self.fd)
+        self._selector.fd_lost(self.fd)
 
     def __repr__(self) -> str:
         return f"<_FDWatcher fd={self.fd} r={self.reading} w={self.writing}>"
@@ -201,7 +257,18 @@ class ReactorSelector(selectors.BaseSelector):
         event when the reactor reports a registered descriptor ready for an
         event its key asks for, and nothing is recorded yet; if it returns
         C{True} it handled the event, which is then not recorded.  Hang-ups
-        and errors (L{_lost}) are always recorded.
+        and errors (L{fd_lost}) are always recorded.
+
+    @ivar _reactor: the reactor.
+    @ivar _wake: the C{wake} callback (a no-op once closed).
+    @ivar _dispatch: the C{dispatch} callback (refusing once closed).
+    @ivar _keys: file descriptor -> its C{SelectorKey}.
+    @ivar _watchers: file descriptor -> its L{_FDWatcher}.
+    @ivar _pending: file descriptor -> events recorded for C{select()}.
+    @ivar _lost_fds: descriptors whose watcher the reactor dropped while
+        asyncio still wants events (L{rearm} adds them back).
+    @ivar _map: the read-only view C{get_map()} returns.
+    @ivar _closed: whether L{close} was called.
     """
 
     def __init__(
@@ -263,7 +330,7 @@ class ReactorSelector(selectors.BaseSelector):
                 # closed and reused: fail as loudly as register() does.
                 _check_open(fd)
             self._apply(watcher, events)
-        key = key._replace(events=events, data=data)
+        key = selectors.SelectorKey(key.fileobj, fd, events, data)
         self._keys[fd] = key
         return key
 
@@ -348,9 +415,9 @@ class ReactorSelector(selectors.BaseSelector):
                 watcher.writing = False
                 _remove(reactor, watcher, writer=True)
 
-    def _ready(self, fd: int, event: int) -> None:
+    def fd_ready(self, fd: int, event: int) -> None:
         """
-        The reactor found C{fd} ready for C{event} (one of C{EVENT_READ},
+        Called by C{fd}'s watcher: the reactor found C{fd} ready for C{event} (one of C{EVENT_READ},
         C{EVENT_WRITE}): have C{dispatch} handle it now if nothing is
         recorded yet (so that events keep their order) and the key still
         asks for it; else record it.
@@ -372,9 +439,9 @@ class ReactorSelector(selectors.BaseSelector):
         if was_empty:
             self._wake()
 
-    def _lost(self, fd: int) -> None:
+    def fd_lost(self, fd: int) -> None:
         """
-        The reactor dropped C{fd}'s watcher.
+        Called by C{fd}'s watcher: the reactor dropped it.
 
         If the descriptor is still open this was a hang-up or error (or a
         C{disconnectAll}): report every event asyncio is waiting for, so
@@ -418,6 +485,16 @@ class ReactorSelector(selectors.BaseSelector):
         """
         return bool(self._pending)
 
+    def run_batch(
+        self, iterate: Callable[[], None], ready: Sized, stopping: Callable[[], bool]
+    ) -> None:
+        """
+        Nothing: a tick runs one asyncio iteration.  Several iterations
+        without the reactor polling in between would change the order of
+        I/O and callbacks that asyncio code relies on (an iteration's
+        C{select()} only returns what the reactor reported before it).
+        """
+
     @property
     def needs_rearm(self) -> bool:
         """
@@ -432,6 +509,10 @@ class _NestedWatcher:
     The reactor's view of a L{NestedSelector}: one read descriptor for the
     selector's own (epoll) file descriptor, readable whenever one of the
     descriptors registered in it is ready.
+
+    @ivar fd: the selector's epoll descriptor.
+    @ivar on_ready: called from C{doRead}.
+    @ivar registered: whether it is registered with C{reactor.addReader}.
     """
 
     __slots__ = ("fd", "on_ready", "registered")
@@ -484,6 +565,11 @@ class NestedSelector(selectors.EpollSelector):
         descriptor: any C{select}/C{poll}/C{epoll} based one).
     @param on_ready: called in the reactor thread when the reactor finds
         this selector's descriptor readable.
+
+    @ivar events_seen: how many events the last C{select()} returned.
+    @ivar _reactor: the reactor.
+    @ivar _closed: whether L{close} was called.
+    @ivar _watcher: the reactor's view of this selector.
     """
 
     def __init__(self, reactor: Any, on_ready: Callable[[], None]) -> None:
@@ -571,3 +657,26 @@ class NestedSelector(selectors.EpollSelector):
 
     #: Readiness is never recorded: the reactor reports it (C{on_ready}).
     has_recorded = False
+
+    def run_batch(
+        self, iterate: Callable[[], None], ready: Sized, stopping: Callable[[], bool]
+    ) -> None:
+        """
+        Run more asyncio iterations while callbacks are C{ready} or the
+        previous one found I/O (whose callbacks may have made more ready),
+        as stdlib asyncio's next iterations would, each polling this
+        selector first; stop after L{BATCH_ITERATIONS} iterations in all or
+        L{BATCH_SECONDS} seconds, or when C{stopping()}, so that the
+        reactor's own timers and I/O run in between.
+        """
+        if not ready and not self.events_seen:
+            return
+        deadline = _monotonic() + BATCH_SECONDS
+        for _ in range(BATCH_ITERATIONS - 1):
+            if (
+                (not ready and not self.events_seen)
+                or stopping()
+                or _monotonic() >= deadline
+            ):
+                return
+            iterate()

@@ -96,6 +96,9 @@ class AsyncioPrivateNamesTests(SynchronousTestCase):
         handle = loop.call_soon(print, 1, context=None)
         self.assertEqual(list(private.ready_queue(loop)), [handle])
         self.assertIs(type(handle), asyncio.Handle)
+        appended = asyncio.Handle(print, (2,), loop, None)
+        private.ready_appender(loop)(appended)
+        self.assertEqual(list(private.ready_queue(loop)), [handle, appended])
 
     def test_used_attributes(self) -> None:
         """

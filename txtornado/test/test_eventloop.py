@@ -62,8 +62,10 @@ class _EventLoopTests:
         The descriptors the reactor polls for reading, as far as the kernel
         still knows them (epoll drops closed ones by itself).
         """
-        nested = self.loop._nested
-        if nested is not None:
+        from txtornado._loop_on_reactor.selector import NestedSelector
+
+        nested = self.loop._reactor_selector
+        if isinstance(nested, NestedSelector):
             # The loop's own epoll: ask the kernel what it watches.
             with open(f"/proc/self/fdinfo/{nested.fileno()}") as info:
                 return [

@@ -439,3 +439,35 @@ class ConfigureTests(SynchronousTestCase):
             [sys.executable, "-c", code], env=dict(os.environ)
         )
         self.assertEqual(out.split(), [b"False", b"TwistedIOLoop"])
+
+
+class TornadoMakeCurrentTests(SynchronousTestCase):
+    """
+    L{txtornado._compat.tornado.make_current}, which
+    L{TwistedIOLoop.install} uses.
+    """
+
+    def test_make_current_without_warning(self) -> None:
+        """
+        Tornado's C{IOLoop._make_current} makes an IOLoop current without
+        the deprecation warning C{make_current} gives.
+        """
+        from tornado.platform.asyncio import AsyncIOLoop
+
+        from txtornado._compat import tornado as _tornado_private
+
+        io_loop = AsyncIOLoop(make_current=False)
+        self.addCleanup(io_loop.close)
+        previous = IOLoop.current(instance=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _tornado_private.make_current(io_loop)
+        try:
+            self.assertIs(IOLoop.current(instance=False), io_loop)
+        finally:
+            if previous is None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    IOLoop.clear_current()
+            else:
+                _tornado_private.make_current(previous)

@@ -16,7 +16,8 @@ from twisted.internet.epollreactor import EPollReactor
 from twisted.internet.selectreactor import SelectReactor
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.eventloop import _private_reactor, dispose_reactor
+from txtornado._loop_on_reactor.ownership import dispose_reactor
+from txtornado._loop_on_reactor.ownership import private_reactor as _private_reactor
 from txtornado.test._subprocess import runPython
 
 #: Run first in every child: install the global reactor (C{REACTOR} is
@@ -27,7 +28,7 @@ from twisted.internet import REACTOR as reactor_module
 reactor_module.install()
 from twisted.internet import reactor
 from txtornado import TwistedEventLoop, TwistedEventLoopPolicy, TwistedIOLoop
-from txtornado.eventloop import _loops_by_reactor
+from txtornado._loop_on_reactor.ownership import loops_by_reactor as _loops_by_reactor
 
 def fds():
     return set(os.listdir("/proc/self/fd"))
@@ -467,3 +468,34 @@ class PrivateReactorTests(SynchronousTestCase):
         private = _private_reactor(object())
         self.addCleanup(dispose_reactor, private)
         self.assertIs(type(private), EPollReactor)
+
+
+class ClosedLoopFreedTests(SynchronousTestCase):
+    """
+    A closed loop leaves no reference cycle through its collaborators
+    (hosting, signals, driver): it is freed as soon as it is dropped, with
+    the cyclic garbage collector off, as Tornado's circlerefs_test expects
+    of C{asyncio.run()}.
+    """
+
+    def test_freed_without_gc(self) -> None:
+        import asyncio
+        import gc
+        import weakref
+
+        from twisted.internet.pollreactor import PollReactor
+
+        from txtornado.eventloop import TwistedEventLoop
+
+        async def work() -> None:
+            await asyncio.sleep(0)
+
+        gc.collect()
+        gc.disable()
+        self.addCleanup(gc.enable)
+        loop = TwistedEventLoop(reactor_factory=PollReactor)
+        loop.run_until_complete(work())
+        loop.close()
+        ref = weakref.ref(loop)
+        del loop
+        self.assertIsNone(ref())
