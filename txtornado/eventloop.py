@@ -140,7 +140,7 @@ _monotonic = time.monotonic
 MAXIMUM_WAIT = 24 * 3600
 
 
-class TwistedEventLoop(asyncio.SelectorEventLoop):
+class TwistedEventLoop(_private.SelectorLoopHooks):
     """
     An asyncio event loop whose scheduling and I/O are driven by a Twisted
     reactor.  See the module docstring for the design and the two ways it
@@ -171,7 +171,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
     asyncio documents as thread-safe.
 
     The class is asyncio's scheduling core on a reactor (the tick, the
-    reactor calls it arranges, C{call_soon}/C{call_at}/C{_write_to_self},
+    reactor calls it arranges, C{call_soon}/C{call_at}/L{wake_threadsafe},
     and the readiness the selector hands over, L{_tick_now} and
     L{_dispatch_io}), which stays in one class because its hot paths read
     this state directly, once per callback or event; every other concern
@@ -203,7 +203,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
     @ivar _driving: whether C{_driver} ticks itself (no reactor tick calls).
     @ivar _driving_thread: the thread running C{run_forever}, or C{None}.
     @ivar _wake_requested: a wake-up from another thread is on its way
-        (L{_write_to_self}).
+        (L{wake_threadsafe}).
     @ivar _pending_exception: an exception that left a callback while
         driving, to be raised from C{run_forever}, or C{None}.
     @ivar _ready_queue: asyncio's ready queue, for emptiness tests.
@@ -267,7 +267,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         self._ready_queue = _private.ready_queue(self)
         self._append_ready = _private.ready_appender(self)
         self._plain_call_soon = not self.get_debug()
-        # asyncio's self-pipe is never written to here (_write_to_self wakes
+        # asyncio's self-pipe is never written to here (wake_threadsafe wakes
         # the reactor with callFromThread, and signals do not use it), so
         # the reactor need not watch it: a watched one would be one more
         # reader in every trial test's dirty-reactor check.
@@ -318,7 +318,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
 
     def _wake_from_thread(self) -> None:
         """
-        The wake-up L{_write_to_self} asked for: let the next one through,
+        The wake-up L{wake_threadsafe} asked for: let the next one through,
         then make sure a tick runs soon.  Reactor thread only.
         """
         self._wake_requested = False
@@ -546,11 +546,12 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
             self._set_timer(timer.when())
         return timer
 
-    def _write_to_self(self) -> None:
+    def wake_threadsafe(self) -> None:
         """
         Wake the reactor after C{call_soon_threadsafe} queued a callback.
 
-        Overrides asyncio's self-pipe write.  Free while the loop runs its
+        Replaces asyncio's self-pipe write (L{SelectorLoopHooks
+        <txtornado._compat.asyncio.SelectorLoopHooks>}).  Free while the loop runs its
         own callbacks in its thread (the tick reschedules itself when it
         ends; this also covers a signal handler interrupting a callback);
         otherwise (other threads, or a signal handler interrupting a
@@ -577,12 +578,12 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
 
     # Running
 
-    def _run_once(self) -> None:
+    def run_iteration(self) -> None:
         """
         One iteration of C{run_forever} while driving (see
-        L{txtornado._loop_on_reactor.driving}).  Overrides
-        C{BaseEventLoop._run_once}, which C{BaseEventLoop.run_forever} calls
-        in a loop until C{stop()}.
+        L{txtornado._loop_on_reactor.driving}); C{run_forever} calls it in a
+        loop until C{stop()} (L{SelectorLoopHooks
+        <txtornado._compat.asyncio.SelectorLoopHooks>}).
         """
         driver = self._driver
         if driver is None:

@@ -79,6 +79,7 @@ __all__ = [
     "USED_HANDLE_METHODS",
     "USED_METHODS",
     "RunState",
+    "SelectorLoopHooks",
     "check_closed",
     "drop_creation_frame",
     "earliest_timer",
@@ -97,7 +98,7 @@ __all__ = [
     "take_awaited_future",
 ]
 
-#: Methods of the asyncio base classes that L{TwistedEventLoop} overrides.
+#: Methods of the asyncio base classes that L{SelectorLoopHooks} overrides.
 OVERRIDDEN_METHODS: tuple[tuple[type, str], ...] = (
     (base_events.BaseEventLoop, "_run_once"),
     (selector_events.BaseSelectorEventLoop, "_write_to_self"),
@@ -307,3 +308,41 @@ def take_awaited_future(future: asyncio.Future[Any]) -> None:
     C{Task} does: reset the flag the future's C{__await__} set.
     """
     future._asyncio_future_blocking = False
+
+
+class SelectorLoopHooks(asyncio.SelectorEventLoop):
+    """
+    C{asyncio.SelectorEventLoop} with the two hooks of its subclass API
+    that have underscore names (L{OVERRIDDEN_METHODS}) offered under names
+    of their own.
+
+    Subclass contract:
+
+      - L{run_iteration} is one iteration of C{run_forever}, which calls it
+        in a loop until C{stop()} (C{BaseEventLoop._run_once}); by default
+        asyncio's own (L{run_asyncio_once}).  Called in the loop's thread.
+      - L{wake_threadsafe} is called by C{call_soon_threadsafe} after it
+        queued a callback, in the calling thread, to wake the loop
+        (C{BaseSelectorEventLoop._write_to_self}); by default asyncio's
+        self-pipe write.
+    """
+
+    def _run_once(self) -> None:
+        self.run_iteration()
+
+    def run_iteration(self) -> None:
+        """
+        Run one iteration of the loop: due timers, ready callbacks and, for
+        a selector loop, one poll.
+        """
+        _base_run_once(self)
+
+    def _write_to_self(self) -> None:
+        self.wake_threadsafe()
+
+    def wake_threadsafe(self) -> None:
+        """
+        Wake the loop from any thread, or from a signal handler, after a
+        callback was queued for it.
+        """
+        super()._write_to_self()  # type: ignore[misc]

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_driving -*-
 """
 Driving mode: how L{txtornado.eventloop.TwistedEventLoop.run_forever} runs a
 reactor that is not running, without starting it.

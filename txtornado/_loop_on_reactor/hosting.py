@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_hosted_crash,txtornado.test.test_eventloop -*-
 """
 Hosted mode: an asyncio event loop while C{reactor.run()} runs its reactor.
 

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_multiloop -*-
 """
 Which reactor an event loop on a reactor uses, and who owns it.
 

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_eventloop -*-
 """
 Signal handlers of an asyncio event loop on a Twisted reactor.
 
