@@ -79,6 +79,19 @@ class Options(usage.Options):
             "seconds requests in flight may take on stop",
             float,
         ],
+        [
+            "tls-cert",
+            None,
+            None,
+            "PEM certificate (chain): serve TLS on every --listen",
+        ],
+        ["tls-key", None, None, "PEM private key of --tls-cert"],
+        [
+            "tls-ca",
+            None,
+            None,
+            "PEM CA certificates: require client certificates signed by them",
+        ],
     ]
     optFlags = [
         ["xheaders", None, "trust X-Real-Ip/X-Forwarded-For and X-Scheme headers"],
@@ -123,6 +136,32 @@ class Options(usage.Options):
                 raise usage.UsageError(
                     f"--{option} must be {bound}, not {value}{extra}"
                 )
+        self._checkTLS()
+
+    def _checkTLS(self) -> None:
+        """
+        Refuse TLS options that cannot all be honoured: a key or CA without
+        a certificate, a certificate without its key, a missing file, or a
+        C{--listen} endpoint that is TLS already (C{ssl:}).
+        """
+        given = [o for o in ("tls-cert", "tls-key", "tls-ca") if self[o]]
+        if not given:
+            return
+        if not self["tls-cert"]:
+            raise usage.UsageError(f"--{given[0]} needs --tls-cert")
+        if not self["tls-key"]:
+            raise usage.UsageError(
+                "--tls-cert needs --tls-key (the certificate's private key)"
+            )
+        for option in given:
+            if not os.path.isfile(self[option]):
+                raise usage.UsageError(f"--{option} {self[option]}: no such file")
+        for endpoint in self["listen"]:
+            if endpoint.split(":", 1)[0].strip().lower() == "ssl":
+                raise usage.UsageError(
+                    f"--tls-cert applies TLS to every --listen endpoint; {endpoint} "
+                    "is TLS already (give tcp:..., or leave out the --tls options)"
+                )
 
     def serverOptions(self) -> dict[str, Any]:
         """
@@ -138,11 +177,33 @@ class Options(usage.Options):
         }
         # None: not given.  A flag not given is 0; a value given is kept
         # whatever it is (0 included: --max-body-size 0 allows no body).
-        return {
+        options = {
             kwarg: bool(self[option]) if option in _FLAGS else self[option]
             for option, kwarg in names.items()
             if self[option] is not None and (option not in _FLAGS or self[option])
         }
+        tls = self.sslOptions()
+        if tls is not None:
+            options["ssl_options"] = tls
+        return options
+
+    def sslOptions(self) -> dict[str, Any] | None:
+        """
+        Tornado's dict form of C{ssl_options} for the C{--tls-*} options
+        (translated by L{txtornado.tls.server_options}: ALPN C{http/1.1},
+        TLS 1.2 and 1.3), or C{None} without C{--tls-cert}.
+        """
+        if not self["tls-cert"]:
+            return None
+        import ssl
+
+        options: dict[str, Any] = {
+            "certfile": self["tls-cert"],
+            "keyfile": self["tls-key"],
+        }
+        if self["tls-ca"]:
+            options.update(ca_certs=self["tls-ca"], cert_reqs=ssl.CERT_REQUIRED)
+        return options
 
 
 #: Numeric options and the least value each takes; a reason means 0 is

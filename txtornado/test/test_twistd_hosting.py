@@ -1,0 +1,302 @@
+"""
+The production options of C{twistd tornado} (TLS, proxies, limits, static
+files, logging), run for real: twistd in a child process on both reactors,
+real clients (Python's C{ssl} with ALPN, curl, plain sockets).
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from txtornado.test._subprocess import Child, run
+from txtornado.test.test_http_endpoints import certificates
+from txtornado.test.test_twistd import APP, _servingURL, twistd
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].strip("/"))
+
+
+def rawRequest(
+    port: int,
+    request: bytes,
+    context: ssl.SSLContext | None = None,
+    alpn: list[str] | None = None,
+) -> tuple[str | None, bytes]:
+    """
+    Send C{request} to 127.0.0.1:C{port} (over TLS with C{context}, offering
+    C{alpn}) and read until the server closes.
+
+    @return: the ALPN protocol the server chose (C{None} without TLS or
+        without a choice) and everything the server sent.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as plain:
+        sock: Any = plain
+        chosen = None
+        if context is not None:
+            if alpn is not None:
+                context.set_alpn_protocols(alpn)
+            sock = context.wrap_socket(plain, server_hostname="localhost")
+            chosen = sock.selected_alpn_protocol()
+        sock.sendall(request)
+        received = b""
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            received += data
+        return chosen, received
+
+
+def get(path: str = "/", headers: dict[str, str] | None = None) -> bytes:
+    """
+    An HTTP/1.1 GET asking the server to close the connection after it.
+    """
+    lines = [f"GET {path} HTTP/1.1", "Host: localhost", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def body(response: bytes) -> bytes:
+    return response.partition(b"\r\n\r\n")[2]
+
+
+def status(response: bytes) -> int:
+    return int(response.split(b" ", 2)[1])
+
+
+class _HostingMixin:
+    """
+    Run C{twistd tornado} with options on one reactor; one-line errors.
+    """
+
+    reactor: str | None = None
+    addCleanup: Any
+    assertEqual: Any
+    assertNotIn: Any
+
+    def serve(self, *args: str, listen: str = "tcp:0:interface=127.0.0.1") -> Child:
+        """
+        Start twistd with C{args} and one C{--listen}; wait until it serves.
+        The child is stopped (SIGTERM, exit status 0 checked) at cleanup.
+        """
+        child = Child(
+            twistd(*args, "--listen", listen, reactor=self.reactor), deadline=90
+        )
+        self.addCleanup(self._stop, child)
+        child.url = _servingURL(child)  # type: ignore[attr-defined]
+        return child
+
+    def _stop(self, child: Child) -> None:
+        if child.process.poll() is None:
+            child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        self.assertEqual(code, 0, output)
+
+    def assertOneLineError(self, args: list[str], expected: str) -> None:
+        """
+        twistd ends with status 1 and prints C{expected} on one line, and no
+        traceback.
+        """
+        result = run(twistd(*args, reactor=self.reactor), timeout=60)
+        everything = result.stdout + result.stderr
+        self.assertEqual(result.returncode, 1, everything)
+        self.assertNotIn("Traceback", everything)
+        matching = [line for line in everything.splitlines() if expected in line]
+        self.assertEqual(len(matching), 1, everything)
+
+
+class TLSTests(_HostingMixin, SynchronousTestCase):
+    """
+    C{--tls-cert}, C{--tls-key}, C{--tls-ca}: TLS on the C{--listen}
+    endpoints, ALPN C{http/1.1}, client certificates required with a CA.
+    """
+
+    def clientContext(self, withCertificate: bool = False) -> ssl.SSLContext:
+        certs = certificates()
+        context = ssl.create_default_context(cafile=certs.ca)
+        if withCertificate:
+            context.load_cert_chain(certs.client_cert, certs.client_key)
+        return context
+
+    def test_alpnAndHTTPS(self) -> None:
+        """
+        A Python ssl client offering C{h2} and C{http/1.1} gets C{http/1.1}
+        and an https request; one offering only C{h2} gets no protocol and
+        is still served (as Tornado's own servers do); the log line names
+        an https URL.
+        """
+        certs = certificates()
+        child = self.serve(
+            "--app",
+            f"{APP}:make_app",
+            "--tls-cert",
+            certs.server_cert,
+            "--tls-key",
+            certs.server_key,
+        )
+        url: str = child.url  # type: ignore[attr-defined]
+        self.assertEqual(url.split(":")[0], "https")
+        port = _port(url)
+        chosen, response = rawRequest(
+            port, get(), self.clientContext(), ["h2", "http/1.1"]
+        )
+        self.assertEqual(chosen, "http/1.1")
+        self.assertEqual(body(response), b"hello from 127.0.0.1 https")
+        chosen, response = rawRequest(port, get(), self.clientContext(), ["h2"])
+        self.assertEqual(chosen, None)
+        self.assertEqual(status(response), 200)
+
+    def test_curl(self) -> None:
+        """
+        curl, verifying the server against the test CA, gets the page over
+        HTTP/1.1.
+        """
+        curl = shutil.which("curl")
+        if curl is None:
+            self.fail("curl is not installed (the Debian package curl)")
+        certs = certificates()
+        child = self.serve(
+            "--app",
+            f"{APP}:make_app",
+            "--tls-cert",
+            certs.server_cert,
+            "--tls-key",
+            certs.server_key,
+        )
+        port = _port(child.url)  # type: ignore[attr-defined]
+        result = subprocess.run(
+            [
+                curl,
+                "-sS",
+                "--cacert",
+                certs.ca,
+                "-w",
+                " %{http_version}",
+                f"https://localhost:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout, "hello from 127.0.0.1 https 1.1")
+
+    def test_clientCertificateRequired(self) -> None:
+        """
+        With C{--tls-ca}, a client with a certificate signed by that CA is
+        served; one without any gets no response.
+        """
+        certs = certificates()
+        child = self.serve(
+            "--app",
+            f"{APP}:make_app",
+            "--tls-cert",
+            certs.server_cert,
+            "--tls-key",
+            certs.server_key,
+            "--tls-ca",
+            certs.ca,
+        )
+        port = _port(child.url)  # type: ignore[attr-defined]
+        _, response = rawRequest(port, get(), self.clientContext(True), ["http/1.1"])
+        self.assertEqual(body(response), b"hello from 127.0.0.1 https")
+        try:
+            _, response = rawRequest(port, get(), self.clientContext(), ["http/1.1"])
+        except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+            response = b""
+        self.assertEqual(response, b"")
+
+    def test_keyWithoutCertificate(self) -> None:
+        """
+        C{--tls-key} (or C{--tls-ca}) without C{--tls-cert}.
+        """
+        certs = certificates()
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--tls-key", certs.server_key],
+            "--tls-key needs --tls-cert",
+        )
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--tls-ca", certs.ca],
+            "--tls-ca needs --tls-cert",
+        )
+
+    def test_certificateWithoutKey(self) -> None:
+        """
+        C{--tls-cert} without C{--tls-key}.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--tls-cert", certificates().server_cert],
+            "--tls-cert needs --tls-key (the certificate's private key)",
+        )
+
+    def test_missingFile(self) -> None:
+        """
+        A C{--tls-*} file that does not exist.
+        """
+        missing = str(Path(self.mktemp()).absolute())
+        self.assertOneLineError(
+            [
+                "--app",
+                f"{APP}:make_app",
+                "--tls-cert",
+                certificates().server_cert,
+                "--tls-key",
+                missing,
+            ],
+            f"--tls-key {missing}: no such file",
+        )
+
+    def test_sslEndpoint(self) -> None:
+        """
+        TLS options with an C{ssl:} endpoint (TLS already) are refused.
+        """
+        certs = certificates()
+        endpoint = certs.ssl_endpoint()
+        self.assertOneLineError(
+            [
+                "--app",
+                f"{APP}:make_app",
+                "--listen",
+                endpoint,
+                "--tls-cert",
+                certs.server_cert,
+                "--tls-key",
+                certs.server_key,
+            ],
+            f"--tls-cert applies TLS to every --listen endpoint; {endpoint} is TLS "
+            "already",
+        )
+
+    def test_notACertificate(self) -> None:
+        """
+        A C{--tls-cert} file that holds no certificate is named when
+        twistd binds.
+        """
+        notPEM = Path(self.mktemp()).absolute()
+        notPEM.write_text("not a certificate\n")
+        self.assertOneLineError(
+            [
+                "--app",
+                f"{APP}:make_app",
+                "--listen",
+                "tcp:0:interface=127.0.0.1",
+                "--tls-cert",
+                str(notPEM),
+                "--tls-key",
+                certificates().server_key,
+            ],
+            "cannot listen on tcp:0:interface=127.0.0.1:",
+        )
+
+
+class TLSTornadoReactorTests(TLSTests):
+    reactor = "tornado"
