@@ -19,6 +19,8 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.python import usage
 
+from txtornado._hosting.proxy import ForwardedAllowIPs
+
 __all__ = ["Options", "makeService"]
 
 
@@ -80,6 +82,14 @@ class Options(usage.Options):
             float,
         ],
         [
+            "forwarded-allow-ips",
+            None,
+            None,
+            "comma list of addresses/CIDRs (or *, unix) whose proxy headers are "
+            "believed; implies --xheaders [default: $FORWARDED_ALLOW_IPS or "
+            "127.0.0.1]",
+        ],
+        [
             "tls-cert",
             None,
             None,
@@ -94,7 +104,12 @@ class Options(usage.Options):
         ],
     ]
     optFlags = [
-        ["xheaders", None, "trust X-Real-Ip/X-Forwarded-For and X-Scheme headers"],
+        [
+            "xheaders",
+            None,
+            "believe X-Real-Ip/X-Forwarded-For/X-Scheme/X-Forwarded-Proto from "
+            "--forwarded-allow-ips peers",
+        ],
         ["decompress-request", None, "decompress gzip request bodies"],
         [
             "reload",
@@ -137,6 +152,23 @@ class Options(usage.Options):
                     f"--{option} must be {bound}, not {value}{extra}"
                 )
         self._checkTLS()
+        try:
+            ForwardedAllowIPs.fromString(self.forwardedAllowIPs())
+        except ValueError as e:
+            raise usage.UsageError(f"--forwarded-allow-ips: {e}") from None
+        if self["forwarded-allow-ips"] is not None:
+            self["xheaders"] = 1
+
+    def forwardedAllowIPs(self) -> str:
+        """
+        The peers whose proxy headers are believed, as given (or from
+        C{$FORWARDED_ALLOW_IPS}, as uvicorn and gunicorn read it; else
+        C{127.0.0.1}).
+        """
+        given = self["forwarded-allow-ips"]
+        if given is None:
+            given = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+        return str(given)
 
     def _checkTLS(self) -> None:
         """
@@ -304,6 +336,7 @@ def makeService(options: Options) -> Any:
         server_options=options.serverOptions(),
         shutdown_timeout=options["shutdown-timeout"],
         reactor=reactor,
+        forwarded_allow_ips=options.forwardedAllowIPs().split(","),
     )
     return _Checked(svc, ListenError)
 

@@ -22,6 +22,7 @@ from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from txtornado._hosting.proxy import ForwardedAllowIPs, ForwardedHTTPServer
 from txtornado.endpoints import ListeningServer, listen
 
 __all__ = [
@@ -145,6 +146,10 @@ class TornadoService(service.Service):
         C{max_body_size}, C{idle_connection_timeout}, ...).
     @param shutdown_timeout: seconds requests in flight may take on stop;
         C{None} waits for them however long they take.
+    @param forwarded_allow_ips: with C{server_options} C{xheaders}, the
+        peers whose proxy headers are believed (addresses, CIDR networks,
+        C{"*"} for all, C{"unix"} for UNIX-socket peers); C{None}: every
+        peer (Tornado's C{xheaders} alone).
 
     @ivar listening: the L{ListeningServer}s, once bound.
     @ivar application: the application, once made.
@@ -165,6 +170,7 @@ class TornadoService(service.Service):
         server_options: dict[str, Any] | None = None,
         shutdown_timeout: float | None = 10.0,
         reactor: Any = None,
+        forwarded_allow_ips: Sequence[str] | None = None,
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor as globalReactor
@@ -176,6 +182,11 @@ class TornadoService(service.Service):
         self._settings = dict(settings or {})
         self._serverOptions = dict(server_options or {})
         self.shutdown_timeout = shutdown_timeout
+        self._allowIPs = (
+            None
+            if forwarded_allow_ips is None
+            else ForwardedAllowIPs(forwarded_allow_ips)
+        )
         self._delegate = _LateApplication()
         self._ioLoop: Any = None
         self.listening: list[ListeningServer] = []
@@ -211,9 +222,8 @@ class TornadoService(service.Service):
         for endpoint in self._endpoints:
             result: list[Any] = []
             try:
-                d = listen(
-                    self._delegate, endpoint, self._reactor, **self._serverOptions
-                )
+                target, kwargs = self._target()
+                d = listen(target, endpoint, self._reactor, **kwargs)
             except Exception as e:  # an endpoint string serverFromString rejects
                 raise ListenError(endpoint, e) from e
             d.addBoth(result.append)
@@ -225,6 +235,19 @@ class TornadoService(service.Service):
             if isinstance(result[0], Failure):
                 raise ListenError(endpoint, result[0].value or Exception(result[0]))
             self.listening.append(result[0])
+
+    def _target(self) -> tuple[Any, dict[str, Any]]:
+        """
+        What L{listen} serves and its server keyword arguments: the
+        application's delegate with C{server_options}, or a server made for
+        it that believes proxy headers from trusted peers only.
+        """
+        if self._allowIPs is None or not self._serverOptions.get("xheaders"):
+            return self._delegate, self._serverOptions
+        server = ForwardedHTTPServer(
+            self._delegate, forwarded_allow_ips=self._allowIPs, **self._serverOptions
+        )
+        return server, {}
 
     def startService(self) -> None:
         """

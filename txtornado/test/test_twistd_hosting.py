@@ -11,6 +11,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +31,28 @@ def rawRequest(
     request: bytes,
     context: ssl.SSLContext | None = None,
     alpn: list[str] | None = None,
+    source: str | None = None,
+    unix: str | None = None,
 ) -> tuple[str | None, bytes]:
     """
     Send C{request} to 127.0.0.1:C{port} (over TLS with C{context}, offering
-    C{alpn}) and read until the server closes.
+    C{alpn}; from the address C{source}; or to the UNIX socket C{unix}) and
+    read until the server closes.
 
     @return: the ALPN protocol the server chose (C{None} without TLS or
         without a choice) and everything the server sent.
     """
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as plain:
+    if unix is not None:
+        plain = socket.socket(socket.AF_UNIX)
+        plain.settimeout(30)
+        plain.connect(unix)
+    else:
+        plain = socket.create_connection(
+            ("127.0.0.1", port),
+            timeout=30,
+            source_address=None if source is None else (source, 0),
+        )
+    with plain:
         sock: Any = plain
         chosen = None
         if context is not None:
@@ -299,4 +313,102 @@ class TLSTests(_HostingMixin, SynchronousTestCase):
 
 
 class TLSTornadoReactorTests(TLSTests):
+    reactor = "tornado"
+
+
+FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+
+
+class ForwardedTests(_HostingMixin, SynchronousTestCase):
+    """
+    C{--xheaders} and C{--forwarded-allow-ips}: proxy headers believed from
+    listed peers only (by default 127.0.0.1).  Connections come from
+    127.0.0.1 or from 127.0.0.2 (loopback too, on Linux).
+    """
+
+    def answers(self, *args: str) -> list[bytes]:
+        """
+        The bodies twistd with C{args} sends to a request with proxy headers
+        from 127.0.0.1 and from 127.0.0.2.
+        """
+        child = self.serve("--app", f"{APP}:make_app", *args)
+        port = _port(child.url)  # type: ignore[attr-defined]
+        return [
+            body(rawRequest(port, get(headers=FORWARDED), source=source)[1])
+            for source in ("127.0.0.1", "127.0.0.2")
+        ]
+
+    def test_xheadersTrustsLoopbackOnly(self) -> None:
+        """
+        C{--xheaders} alone believes 127.0.0.1 (the default list) and no
+        other peer: 127.0.0.2's headers are ignored.
+        """
+        self.assertEqual(
+            self.answers("--xheaders"),
+            [b"hello from 203.0.113.7 https", b"hello from 127.0.0.2 http"],
+        )
+
+    def test_allowList(self) -> None:
+        """
+        A list of a network and an address believes exactly those peers
+        (and implies C{--xheaders}).
+        """
+        self.assertEqual(
+            self.answers("--forwarded-allow-ips", "10.0.0.0/8,127.0.0.2"),
+            [b"hello from 127.0.0.1 http", b"hello from 203.0.113.7 https"],
+        )
+
+    def test_everyone(self) -> None:
+        """
+        C{*} believes every peer.
+        """
+        self.assertEqual(
+            self.answers("--forwarded-allow-ips", "*"),
+            [b"hello from 203.0.113.7 https"] * 2,
+        )
+
+    def test_withoutXheaders(self) -> None:
+        """
+        Without either option the headers are ignored, from 127.0.0.1 too.
+        """
+        self.assertEqual(
+            self.answers(),
+            [b"hello from 127.0.0.1 http", b"hello from 127.0.0.2 http"],
+        )
+
+    def test_unixPeers(self) -> None:
+        """
+        Peers on a UNIX socket are believed only with C{unix} in the list.
+        """
+        directory = Path(tempfile.mkdtemp(prefix="txt-"))
+        self.addCleanup(shutil.rmtree, directory, True)
+        answers = []
+        for allowed in ("127.0.0.1", "unix"):
+            sock = directory / f"{allowed}.sock"
+            self.serve(
+                "--app",
+                f"{APP}:make_app",
+                "--forwarded-allow-ips",
+                allowed,
+                listen=f"unix:{sock}",
+            )
+            answers.append(
+                body(rawRequest(0, get(headers=FORWARDED), unix=str(sock))[1])
+            )
+        self.assertEqual(
+            answers, [b"hello from 0.0.0.0 http", b"hello from 203.0.113.7 https"]
+        )
+
+    def test_badEntry(self) -> None:
+        """
+        An entry that is no address or network is named in one line.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--forwarded-allow-ips", "127.0.0.1,proxy"],
+            "--forwarded-allow-ips: 'proxy' is not an IP address, a network (CIDR), "
+            "'*' or 'unix'",
+        )
+
+
+class ForwardedTornadoReactorTests(ForwardedTests):
     reactor = "tornado"
