@@ -82,6 +82,13 @@ class Options(usage.Options):
             float,
         ],
         [
+            "limit-concurrency",
+            None,
+            None,
+            "most requests in flight at once; beyond it answer 503",
+            int,
+        ],
+        [
             "forwarded-allow-ips",
             None,
             None,
@@ -122,6 +129,7 @@ class Options(usage.Options):
         super().__init__()  # type: ignore[no-untyped-call]
         self["listen"] = []
         self["settings"] = {}
+        self["static"] = []
 
     def opt_listen(self, endpoint: str) -> None:
         """
@@ -130,6 +138,20 @@ class Options(usage.Options):
         self["listen"].append(endpoint)
 
     opt_l = opt_listen
+
+    def opt_static(self, value: str) -> None:
+        """
+        DIR[:URL] -- serve DIR's files under URL (default /static/;
+        repeatable).
+        """
+        directory, sep, prefix = value.rpartition(":")
+        if not sep or not prefix.startswith("/"):
+            directory, prefix = value, "/static/"
+        if not prefix.endswith("/"):
+            prefix += "/"
+        if not os.path.isdir(directory):
+            raise usage.UsageError(f"--static {value}: {directory}: no such directory")
+        self["static"].append((os.path.abspath(directory), prefix))
 
     def opt_setting(self, pair: str) -> None:
         """
@@ -246,6 +268,7 @@ _LIMITS = [
     ("idle-connection-timeout", 0, "Tornado reads 0 as its default, 3600 s"),
     ("body-timeout", 0, "leave it out for no limit"),
     ("shutdown-timeout", 0, ""),
+    ("limit-concurrency", 1, ""),
 ]
 _FLAGS = {"xheaders", "decompress-request"}
 
@@ -337,6 +360,8 @@ def makeService(options: Options) -> Any:
         shutdown_timeout=options["shutdown-timeout"],
         reactor=reactor,
         forwarded_allow_ips=options.forwardedAllowIPs().split(","),
+        limit_concurrency=options["limit-concurrency"],
+        static=options["static"],
     )
     return _Checked(svc, ListenError)
 

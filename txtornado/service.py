@@ -7,6 +7,7 @@ C{twistd tornado} plugin.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from txtornado._hosting.limits import ConcurrencyLimit
 from txtornado._hosting.proxy import ForwardedAllowIPs, ForwardedHTTPServer
 from txtornado.endpoints import ListeningServer, listen
 
@@ -150,6 +152,13 @@ class TornadoService(service.Service):
         peers whose proxy headers are believed (addresses, CIDR networks,
         C{"*"} for all, C{"unix"} for UNIX-socket peers); C{None}: every
         peer (Tornado's C{xheaders} alone).
+    @param limit_concurrency: the most requests in flight at once, over
+        every endpoint; beyond it requests are answered 503 (see
+        L{ConcurrencyLimit<txtornado._hosting.limits.ConcurrencyLimit>});
+        C{None}: no limit.
+    @param static: (directory, URL prefix) pairs: each directory's files
+        are served under its prefix (C{"/static/"}) by Tornado's
+        C{StaticFileHandler}, before the application's own routes.
 
     @ivar listening: the L{ListeningServer}s, once bound.
     @ivar application: the application, once made.
@@ -171,6 +180,8 @@ class TornadoService(service.Service):
         shutdown_timeout: float | None = 10.0,
         reactor: Any = None,
         forwarded_allow_ips: Sequence[str] | None = None,
+        limit_concurrency: int | None = None,
+        static: Sequence[tuple[str, str]] = (),
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor as globalReactor
@@ -187,7 +198,11 @@ class TornadoService(service.Service):
             if forwarded_allow_ips is None
             else ForwardedAllowIPs(forwarded_allow_ips)
         )
+        self._static = list(static)
         self._delegate = _LateApplication()
+        self._served: HTTPServerConnectionDelegate = self._delegate
+        if limit_concurrency is not None:
+            self._served = ConcurrencyLimit(self._delegate, limit_concurrency)
         self._ioLoop: Any = None
         self.listening: list[ListeningServer] = []
         self.application: tornado.web.Application | None = None
@@ -239,13 +254,14 @@ class TornadoService(service.Service):
     def _target(self) -> tuple[Any, dict[str, Any]]:
         """
         What L{listen} serves and its server keyword arguments: the
-        application's delegate with C{server_options}, or a server made for
+        application's delegate (behind the concurrency limit) with
+        C{server_options}, or a server made for
         it that believes proxy headers from trusted peers only.
         """
         if self._allowIPs is None or not self._serverOptions.get("xheaders"):
-            return self._delegate, self._serverOptions
+            return self._served, self._serverOptions
         server = ForwardedHTTPServer(
-            self._delegate, forwarded_allow_ips=self._allowIPs, **self._serverOptions
+            self._served, forwarded_allow_ips=self._allowIPs, **self._serverOptions
         )
         return server, {}
 
@@ -265,6 +281,17 @@ class TornadoService(service.Service):
         except Exception:
             self._fail(Failure(), "could not make the application")
             return
+        for directory, prefix in self._static:
+            self.application.add_handlers(
+                r".*",
+                [
+                    (
+                        re.escape(prefix) + "(.*)",
+                        tornado.web.StaticFileHandler,
+                        {"path": directory, "default_filename": "index.html"},
+                    )
+                ],
+            )
         self._delegate.app = self.application
         for server in self.listening:
             self._log.info(

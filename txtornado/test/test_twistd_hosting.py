@@ -412,3 +412,104 @@ class ForwardedTests(_HostingMixin, SynchronousTestCase):
 
 class ForwardedTornadoReactorTests(ForwardedTests):
     reactor = "tornado"
+
+
+class LimitConcurrencyTests(_HostingMixin, SynchronousTestCase):
+    """
+    C{--limit-concurrency N}: beyond N requests in flight, 503 at once.
+    """
+
+    def test_beyondLimit(self) -> None:
+        """
+        With one request held in flight and a limit of 1, the next request
+        is answered 503; once the held one's client goes away the place is
+        free and requests are served again.
+        """
+        child = self.serve("--app", f"{APP}:make_app", "--limit-concurrency", "1")
+        port = _port(child.url)  # type: ignore[attr-defined]
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as held:
+            held.sendall(get("/hold"))
+            first = b""
+            while b"held\n" not in first:
+                data = held.recv(65536)
+                self.assertTrue(data, first)
+                first += data
+            _, refused = rawRequest(port, get())
+            self.assertEqual(status(refused), 503)
+            self.assertEqual(body(refused), b"Service Unavailable\n")
+        child.readUntil("hold closed")
+        _, served = rawRequest(port, get())
+        self.assertEqual(body(served), b"hello from 127.0.0.1 http")
+
+    def test_sequentialRequestsWithinLimit(self) -> None:
+        """
+        Requests one after another on one keep-alive connection each free
+        their place when answered: a limit of 1 serves them all.
+        """
+        child = self.serve("--app", f"{APP}:make_app", "--limit-concurrency", "1")
+        port = _port(child.url)  # type: ignore[attr-defined]
+        keepAlive = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        _, response = rawRequest(port, keepAlive * 3 + get())
+        self.assertEqual(response.count(b"HTTP/1.1 200 OK"), 4, response)
+
+    def test_zero(self) -> None:
+        """
+        A limit below 1 is refused.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--limit-concurrency", "0"],
+            "--limit-concurrency must be at least 1, not 0",
+        )
+
+
+class LimitConcurrencyTornadoReactorTests(LimitConcurrencyTests):
+    reactor = "tornado"
+
+
+class StaticTests(_HostingMixin, SynchronousTestCase):
+    """
+    C{--static DIR[:URL]}: DIR's files under URL (default C{/static/}).
+    """
+
+    def test_static(self) -> None:
+        """
+        Files are served under the default and a given prefix (its
+        C{index.html} for the directory); the app's routes still answer;
+        a missing file is 404.
+        """
+        public = Path(self.mktemp()).absolute()
+        public.mkdir()
+        (public / "style.css").write_text("body {}\n")
+        (public / "index.html").write_text("<p>index</p>\n")
+        child = self.serve(
+            "--app",
+            f"{APP}:make_app",
+            "--static",
+            str(public),
+            "--static",
+            f"{public}:/assets",
+        )
+        port = _port(child.url)  # type: ignore[attr-defined]
+        answers = [
+            rawRequest(port, get(path))[1]
+            for path in ("/static/style.css", "/assets/", "/", "/static/missing")
+        ]
+        self.assertEqual(body(answers[0]), b"body {}\n")
+        self.assertIn(b"Content-Type: text/css", answers[0])
+        self.assertEqual(body(answers[1]), b"<p>index</p>\n")
+        self.assertEqual(body(answers[2]), b"hello from 127.0.0.1 http")
+        self.assertEqual(status(answers[3]), 404)
+
+    def test_missingDirectory(self) -> None:
+        """
+        A C{--static} directory that does not exist.
+        """
+        missing = str(Path(self.mktemp()).absolute())
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--static", f"{missing}:/files/"],
+            f"--static {missing}:/files/: {missing}: no such directory",
+        )
+
+
+class StaticTornadoReactorTests(StaticTests):
+    reactor = "tornado"
