@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import importlib
 import json
+import logging
 import os
 import sys
 from typing import Any
@@ -19,6 +20,7 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.python import usage
 
+from txtornado._hosting.logs import FORMATS, LEVELS, LogSettings
 from txtornado._hosting.proxy import ForwardedAllowIPs
 
 __all__ = ["Options", "makeService"]
@@ -82,6 +84,13 @@ class Options(usage.Options):
             float,
         ],
         [
+            "log-level",
+            None,
+            None,
+            "least level logged: debug, info, warn, error, critical [default: info]",
+        ],
+        ["log-format", None, None, "text (twistd's lines) or json (one per line)"],
+        [
             "limit-concurrency",
             None,
             None,
@@ -118,6 +127,7 @@ class Options(usage.Options):
             "--forwarded-allow-ips peers",
         ],
         ["decompress-request", None, "decompress gzip request bodies"],
+        ["no-access-log", None, "leave Tornado's access lines out of the log"],
         [
             "reload",
             None,
@@ -174,6 +184,14 @@ class Options(usage.Options):
                     f"--{option} must be {bound}, not {value}{extra}"
                 )
         self._checkTLS()
+        if self["log-level"] is not None and self["log-level"] not in LEVELS:
+            raise usage.UsageError(
+                f"--log-level {self['log-level']}: not one of {', '.join(LEVELS)}"
+            )
+        if self["log-format"] is not None and self["log-format"] not in FORMATS:
+            raise usage.UsageError(
+                f"--log-format {self['log-format']}: not one of {', '.join(FORMATS)}"
+            )
         try:
             ForwardedAllowIPs.fromString(self.forwardedAllowIPs())
         except ValueError as e:
@@ -240,6 +258,16 @@ class Options(usage.Options):
         if tls is not None:
             options["ssl_options"] = tls
         return options
+
+    def logSettings(self) -> LogSettings:
+        """
+        The log options given (twistd's defaults for those not given).
+        """
+        return LogSettings(
+            level=LEVELS[self["log-level"] or "info"],
+            accessLog=not self["no-access-log"],
+            format=self["log-format"] or "text",
+        )
 
     def sslOptions(self) -> dict[str, Any] | None:
         """
@@ -343,7 +371,9 @@ def makeService(options: Options) -> Any:
         check_settings(app, options["settings"])
     except TypeError as e:
         _die(f"--app {options['app']}: --setting: {e}")
-    route_tornado_logs()
+    logs = options.logSettings()
+    observer = None if logs.isDefault() else _logObserver(logs)
+    route_tornado_logs(_STDLIB_LEVELS.get(logs.level.name, logging.INFO))
     settings = options["settings"]
     _prepareReload(
         bool(
@@ -363,7 +393,41 @@ def makeService(options: Options) -> Any:
         limit_concurrency=options["limit-concurrency"],
         static=options["static"],
     )
-    return _Checked(svc, ListenError)
+    return _Checked(svc, ListenError, observer)
+
+
+#: the stdlib logging level for Tornado's loggers at each --log-level
+_STDLIB_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
+
+
+def _logObserver(logs: LogSettings) -> Any:
+    """
+    The log observer for the log options, where twistd would log.
+
+    @raise SystemExit: outside twistd, with twistd's C{--logger} (whose
+        observer twistd takes instead), or for a destination the format
+        cannot go to.
+    """
+    from txtornado._hosting.logs import logObserver
+
+    config = _twistdConfig()
+    if config is None:
+        _die("--log-level, --log-format and --no-access-log need twistd's log")
+    if config["logger"]:
+        _die(
+            "--log-level, --log-format and --no-access-log filter twistd's own "
+            "log: leave out twistd's --logger"
+        )
+    try:
+        return logObserver(logs, config)
+    except ValueError as e:
+        _die(str(e))
 
 
 def _twistdConfig() -> Any:
@@ -506,11 +570,29 @@ class _Checked(service.MultiService):
     twistd with a one-line message instead of a traceback.
     """
 
-    def __init__(self, svc: Any, errors: type[Exception]) -> None:
+    def __init__(
+        self, svc: Any, errors: type[Exception], logObserver: Any = None
+    ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.tornado = svc
         self._errors = errors
+        self._logObserver = logObserver
         svc.setServiceParent(self)
+
+    def setServiceParent(self, parent: Any) -> None:
+        """
+        Join twistd's application; give it the log observer of the log
+        options as its C{ILogObserver} component, which twistd then logs
+        to (it does so before it starts logging).
+        """
+        if self._logObserver is not None:
+            from twisted.logger import ILogObserver
+            from twisted.python.components import Componentized
+
+            if not isinstance(parent, Componentized):
+                _die("--log-level, --log-format and --no-access-log need twistd's log")
+            parent.setComponent(ILogObserver, self._logObserver)
+        super().setServiceParent(parent)  # type: ignore[no-untyped-call]
 
     def stopService(self) -> Deferred[Any]:
         """

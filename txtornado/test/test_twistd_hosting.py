@@ -17,7 +17,7 @@ from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.test._subprocess import Child, run
+from txtornado.test._subprocess import Child, binPath, run
 from txtornado.test.test_http_endpoints import certificates
 from txtornado.test.test_twistd import APP, _servingURL, twistd
 
@@ -512,4 +512,126 @@ class StaticTests(_HostingMixin, SynchronousTestCase):
 
 
 class StaticTornadoReactorTests(StaticTests):
+    reactor = "tornado"
+
+
+class LogOptionTests(_HostingMixin, SynchronousTestCase):
+    """
+    C{--log-level}, C{--no-access-log} and C{--log-format}: every line in
+    twistd's own log (C{--logfile}), filtered and formatted as asked.  The
+    socket is handed over as systemd does, so it accepts before twistd
+    logs anything (no readiness line is needed).
+    """
+
+    def logAfterRequests(self, *options: str) -> list[str]:
+        """
+        Run twistd with C{options} and a log file, request C{/} and
+        C{/missing}, stop it, and return the log file's lines.
+        """
+        logfile = Path(self.mktemp() + ".log").absolute()
+        listening = socket.socket()
+        self.addCleanup(listening.close)
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        head = [binPath("twistd"), "-n", "--pidfile=", f"--logfile={logfile}"]
+        if self.reactor:
+            head.append(f"--reactor={self.reactor}")
+        child = Child(
+            [
+                *head,
+                "tornado",
+                "--app",
+                f"{APP}:make_app",
+                "--listen",
+                "systemd:domain=INET:index=0",
+                *options,
+            ],
+            listening=listening,
+        )
+        statuses = [status(rawRequest(port, get(p))[1]) for p in ("/", "/missing")]
+        self.assertEqual(statuses, [200, 404])
+        child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        self.assertEqual(code, 0, output)
+        return logfile.read_text().splitlines()
+
+    def test_jsonLines(self) -> None:
+        """
+        C{--log-format json}: every line of the log is one JSON event
+        (Twisted's C{eventAsJSON}), twistd's own lines and Tornado's access
+        lines included.
+        """
+        from twisted.logger import eventFromJSON, formatEvent
+
+        lines = self.logAfterRequests("--log-format", "json")
+        events = [eventFromJSON(line) for line in lines]
+        texts = [formatEvent(event) for event in events]
+        self.assertTrue(any("starting up" in text for text in texts), texts)
+        self.assertTrue(any("serving on http://" in text for text in texts), texts)
+        access = [e for e in events if e["log_namespace"] == "tornado.access"]
+        self.assertEqual(len(access), 2, texts)
+        self.assertIn("200 GET / (127.0.0.1)", formatEvent(access[0]))
+        self.assertEqual(access[1]["log_level"].name, "warn")
+
+    def test_noAccessLog(self) -> None:
+        """
+        C{--no-access-log}: no access line; the other lines are there.
+        """
+        lines = self.logAfterRequests("--no-access-log")
+        self.assertFalse([line for line in lines if "tornado.access" in line], lines)
+        self.assertTrue([line for line in lines if "serving on" in line], lines)
+
+    def test_levelWarn(self) -> None:
+        """
+        C{--log-level warn}: the 404's access line (warn) is there, the
+        200's (info) and the other info lines are not.
+        """
+        lines = self.logAfterRequests("--log-level", "warn")
+        self.assertFalse([line for line in lines if "#info]" in line], lines)
+        access = [line for line in lines if "[tornado.access#" in line]
+        self.assertEqual(len(access), 1, lines)
+        self.assertIn("404 GET /missing (127.0.0.1)", access[0])
+
+    def test_badValues(self) -> None:
+        """
+        An unknown level or format; JSON to syslog.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--log-level", "loud"],
+            "--log-level loud: not one of debug, info, warn, warning, error, critical",
+        )
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--log-format", "xml"],
+            "--log-format xml: not one of text, json",
+        )
+
+    def test_jsonToSyslog(self) -> None:
+        """
+        JSON lines cannot go to syslog; twistd's C{--logger} would replace
+        the filtered log: both refused.
+        """
+        for twistdOption, expected in [
+            ("--syslog", "--log-format json cannot go to --syslog"),
+            (
+                "--logger=twisted.logger.textFileLogObserver",
+                "leave out twistd's --logger",
+            ),
+        ]:
+            args = [binPath("twistd"), "-n", "--pidfile=", twistdOption]
+            if self.reactor:
+                args.append(f"--reactor={self.reactor}")
+            args += ["tornado", "--app", f"{APP}:make_app", "--log-format", "json"]
+            result = run(args, timeout=60)
+            everything = result.stdout + result.stderr
+            self.assertEqual(result.returncode, 1, everything)
+            self.assertNotIn("Traceback", everything)
+            self.assertEqual(
+                len([line for line in everything.splitlines() if expected in line]),
+                1,
+                everything,
+            )
+
+
+class LogOptionTornadoReactorTests(LogOptionTests):
     reactor = "tornado"
