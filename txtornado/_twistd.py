@@ -91,6 +91,14 @@ class Options(usage.Options):
         ],
         ["log-format", None, None, "text (twistd's lines) or json (one per line)"],
         [
+            "workers",
+            "w",
+            None,
+            "worker processes sharing the listening sockets (parent restarts "
+            "them, forwards SIGTERM/SIGINT)",
+            int,
+        ],
+        [
             "limit-concurrency",
             None,
             None,
@@ -259,6 +267,34 @@ class Options(usage.Options):
             options["ssl_options"] = tls
         return options
 
+    def workerArguments(self) -> list[str]:
+        """
+        The C{twistd tornado} arguments of a worker: these options but
+        C{--listen} (a worker serves the sockets it inherits) and
+        C{--workers}, with C{--log-format json} (its parent logs its
+        events).
+        """
+        args = []
+        parameters: Any = self.optParameters
+        flags: Any = self.optFlags
+        for name, _, default, *_ in parameters:
+            value = self[name]
+            if name in ("workers", "log-format") or value is None or value == default:
+                continue
+            if name == "app-dir":
+                value = os.path.abspath(value)
+            args.append(f"--{name}={value}")
+        for name, *_ in flags:
+            if self[name]:
+                args.append(f"--{name}")
+        for key, value in self["settings"].items():
+            args.append(f"--setting={key}={json.dumps(value)}")
+        for directory, prefix in self["static"]:
+            args.append(f"--static={directory}:{prefix}")
+        # The parent publishes the workers' events in its own log.
+        args.append("--log-format=json")
+        return args
+
     def logSettings(self) -> LogSettings:
         """
         The log options given (twistd's defaults for those not given).
@@ -297,6 +333,7 @@ _LIMITS = [
     ("body-timeout", 0, "leave it out for no limit"),
     ("shutdown-timeout", 0, ""),
     ("limit-concurrency", 1, ""),
+    ("workers", 1, ""),
 ]
 _FLAGS = {"xheaders", "decompress-request"}
 
@@ -382,9 +419,18 @@ def makeService(options: Options) -> Any:
         ),
         reactor,
     )
+    from txtornado._hosting.workers import WORKER_FDS, workerEndpoints
+
+    endpoints: list[Any] = list(options["listen"])
+    if os.environ.get(WORKER_FDS):
+        endpoints = list(workerEndpoints(reactor, dict(os.environ)))
+        del os.environ[WORKER_FDS]
+        reactor.callWhenRunning(_ignoreSIGINT)
+    elif (options["workers"] or 1) > 1:
+        return _Checked(_workerPool(options, reactor), ListenError, observer)
     svc = TornadoService(
         app,
-        options["listen"],
+        endpoints,
         settings=options["settings"],
         server_options=options.serverOptions(),
         shutdown_timeout=options["shutdown-timeout"],
@@ -394,6 +440,61 @@ def makeService(options: Options) -> Any:
         static=options["static"],
     )
     return _Checked(svc, ListenError, observer)
+
+
+def _workerPool(options: Options, reactor: Any) -> Any:
+    """
+    The parent of C{--workers}: a L{WorkerPool} running the workers.
+
+    @raise SystemExit: for options workers cannot honour.
+    """
+    from txtornado._hosting.workers import WorkerPool
+    from txtornado.service import DEFAULT_ENDPOINT
+
+    if options["reload"]:
+        _die("--reload cannot be combined with --workers")
+    endpoints = options["listen"] or [DEFAULT_ENDPOINT]
+    for endpoint in endpoints:
+        if endpoint.split(":", 1)[0].strip().lower() == "ssl":
+            _die(
+                f"--workers share plain sockets; {endpoint} is TLS: give "
+                "tcp:... with --tls-cert/--tls-key"
+            )
+    twistdArgs = ["-n", "--pidfile=", *_reactorArguments()]
+    workerArgs = [
+        "-c",
+        "from twisted.scripts.twistd import run; run()",
+        *twistdArgs,
+        "tornado",
+        *options.workerArguments(),
+    ]
+    return WorkerPool(endpoints, options["workers"], workerArgs, reactor)
+
+
+def _reactorArguments() -> list[str]:
+    """
+    twistd's C{--reactor} option as this process was given it, if it was.
+    """
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        if arg.startswith("--reactor="):
+            return [arg]
+        if arg in ("--reactor", "-r") and i + 1 < len(args):
+            return [f"--reactor={args[i + 1]}"]
+        if arg.startswith("-r") and len(arg) > 2:
+            return [f"--reactor={arg[2:]}"]
+    return []
+
+
+def _ignoreSIGINT() -> None:
+    """
+    A worker stops on its parent's SIGTERM; the SIGINT of a terminal's
+    Ctrl-C reaches the parent (which forwards it as SIGTERM) and, in the
+    same process group, the worker too: the worker ignores it.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 #: the stdlib logging level for Tornado's loggers at each --log-level

@@ -4,6 +4,7 @@ Applications for the C{twistd tornado} tests (C{test_twistd}).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import tornado.web
@@ -58,6 +59,11 @@ class Hold(tornado.web.RequestHandler):
         print("hold closed", flush=True)
 
 
+class Pid(tornado.web.RequestHandler):
+    def get(self) -> None:
+        self.write(str(os.getpid()))
+
+
 def make_app(greeting: str = "hello", **settings: Any) -> tornado.web.Application:
     """
     The test application; C{greeting} comes from C{--setting greeting=...}.
@@ -68,6 +74,7 @@ def make_app(greeting: str = "hello", **settings: Any) -> tornado.web.Applicatio
             (r"/slow", Slow),
             (r"/ws", Echo),
             (r"/hold", Hold),
+            (r"/pid", Pid),
         ],
         **settings,
     )

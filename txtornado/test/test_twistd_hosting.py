@@ -6,6 +6,7 @@ real clients (Python's C{ssl} with ALPN, curl, plain sockets).
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -634,4 +635,122 @@ class LogOptionTests(_HostingMixin, SynchronousTestCase):
 
 
 class LogOptionTornadoReactorTests(LogOptionTests):
+    reactor = "tornado"
+
+
+class WorkersTests(_HostingMixin, SynchronousTestCase):
+    """
+    C{--workers N}: N processes serve the sockets the parent bound; the
+    parent restarts a worker that dies and drains them all on SIGTERM.
+    """
+
+    def startWorkers(self, *args: str) -> tuple[Child, int, dict[int, int]]:
+        """
+        Start twistd with two workers; wait until both serve.
+
+        @return: the child, the port, and each worker's pid by index.
+        """
+        child = Child(
+            twistd(
+                "--app",
+                f"{APP}:make_app",
+                "--workers",
+                "2",
+                "--listen",
+                "tcp:0:interface=127.0.0.1",
+                *args,
+                reactor=self.reactor,
+            ),
+            deadline=120,
+        )
+        self.addCleanup(self._reap, child)
+        urls = [_servingURL(child), _servingURL(child)]
+        self.assertEqual(urls[0], urls[1])
+        pids = {}
+        for line in child.lines:
+            if "started (pid" in line:
+                index = int(line.split("Worker ", 1)[1].split()[0])
+                pids[index] = int(line.rsplit("pid ", 1)[1].rstrip(")\n"))
+        self.assertEqual(sorted(pids), [1, 2], child.lines)
+        return child, _port(urls[0]), pids
+
+    def _reap(self, child: Child) -> None:
+        if child.process.poll() is None:
+            child.process.kill()
+            child.finish()
+
+    def test_serveRestartDrain(self) -> None:
+        """
+        Requests are answered by the workers (not the parent); a worker
+        killed is logged and restarted, and the new one serves; SIGTERM
+        stops both workers and the parent exits 0, every worker's lines in
+        its log.
+        """
+        child, port, pids = self.startWorkers()
+        answered = {int(body(rawRequest(port, get("/pid"))[1])) for _ in range(4)}
+        self.assertTrue(answered <= set(pids.values()), (answered, pids))
+        self.assertNotIn(child.process.pid, answered)
+        os.kill(pids[1], signal.SIGKILL)
+        died = child.readUntil("Worker 1 died")
+        self.assertIn(f"signal {signal.SIGKILL}", died)
+        restarted = child.readUntil("Worker 1 started (pid")
+        newPid = int(restarted.rsplit("pid ", 1)[1].rstrip(")\n"))
+        self.assertNotEqual(newPid, pids[1])
+        child.readUntil("Tornado application serving on")
+        answered = {int(body(rawRequest(port, get("/pid"))[1])) for _ in range(4)}
+        self.assertTrue(answered <= {newPid, pids[2]}, (answered, newPid, pids))
+        child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        self.assertEqual(code, 0, output)
+        self.assertIn("Worker 1 stopped (exit status 0)", output)
+        self.assertIn("Worker 2 stopped (exit status 0)", output)
+        self.assertEqual(output.count("200 GET /pid (127.0.0.1)"), 8, output)
+        with socket.socket() as s:
+            self.assertNotEqual(s.connect_ex(("127.0.0.1", port)), 0)
+
+    def test_drainRequestInFlight(self) -> None:
+        """
+        A request in flight when the parent gets SIGTERM completes: the
+        worker drains before it exits, and the parent exits 0.
+        """
+        child, port, _ = self.startWorkers()
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(get("/slow?seconds=1"))
+            received = b""
+            while b"slow started" not in received:
+                data = s.recv(65536)
+                self.assertTrue(data, received)
+                received += data
+            child.process.send_signal(signal.SIGTERM)
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    break
+                received += data
+        self.assertIn(b"slow done", received)
+        code, output = child.finish()
+        self.assertEqual(code, 0, output)
+
+    def test_refused(self) -> None:
+        """
+        C{--workers 0}, an C{ssl:} endpoint, and C{--reload} with workers
+        are refused in one line.
+        """
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--workers", "0"],
+            "--workers must be at least 1, not 0",
+        )
+        certs = certificates()
+        endpoint = certs.ssl_endpoint()
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--workers", "2", "--listen", endpoint],
+            f"--workers share plain sockets; {endpoint} is TLS",
+        )
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--workers", "2", "--reload"],
+            "--reload cannot be combined with --workers",
+        )
+
+
+class WorkersTornadoReactorTests(WorkersTests):
     reactor = "tornado"
