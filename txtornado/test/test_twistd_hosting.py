@@ -18,9 +18,9 @@ from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.test._subprocess import Child, binPath, run
+from txtornado.test._subprocess import ROOT, Child, binPath, run
 from txtornado.test.test_http_endpoints import certificates
-from txtornado.test.test_twistd import APP, _servingURL, twistd
+from txtornado.test.test_twistd import APP, _servingURL, _writeApp, twistd
 
 
 def _port(url: str) -> int:
@@ -753,4 +753,110 @@ class WorkersTests(_HostingMixin, SynchronousTestCase):
 
 
 class WorkersTornadoReactorTests(WorkersTests):
+    reactor = "tornado"
+
+
+def _deploymentCommands() -> dict[str, list[str]]:
+    """
+    The commands of C{docs/deployment.rst}: both C{ExecStart} lines, the
+    load balancer's host command and the container's C{CMD}.
+    """
+    import json
+    import shlex
+
+    text = (ROOT / "docs" / "deployment.rst").read_text()
+    lines = [line.strip() for line in text.splitlines()]
+    execStarts = [
+        line[len("ExecStart=") :] for line in lines if line.startswith("ExecStart=")
+    ]
+    host = [line for line in lines if line.startswith("twistd -n --pidfile= tornado")]
+    cmd = [line[len("CMD ") :] for line in lines if line.startswith("CMD [")]
+    return {
+        "socket-workers": shlex.split(execStarts[0]),
+        "socket-instance": shlex.split(execStarts[1]),
+        "host": shlex.split(host[0]),
+        "container": json.loads(cmd[0]),
+    }
+
+
+class DeploymentDocsTests(_HostingMixin, SynchronousTestCase):
+    """
+    The commands of the deployment page, run as written: paths replaced
+    with this checkout's, the host's private address and the container's
+    every-interface port with loopback, and the socket handed over as
+    systemd does.
+    """
+
+    def command(self, name: str, appDir: Path) -> list[str]:
+        args = _deploymentCommands()[name]
+        args = [
+            arg.replace("/srv/myapp/venv/bin/twistd", binPath("twistd"))
+            .replace("/srv/myapp", str(appDir))
+            .replace("tcp:8888:interface=10.0.0.11", "tcp:0:interface=127.0.0.1")
+            for arg in args
+        ]
+        args = ["tcp:0:interface=127.0.0.1" if a == "tcp:8888" else a for a in args]
+        if args[0] == "twistd":
+            args[0] = binPath("twistd")
+        if self.reactor:
+            args.insert(1, f"--reactor={self.reactor}")
+        return args
+
+    def runCommand(self, name: str, servers: int, json: bool = False) -> bytes:
+        """
+        Run the page's command C{name} in the app's directory until
+        C{servers} processes serve, GET C{/} with proxy headers, stop it
+        (SIGTERM; exit status 0).
+        """
+        appDir = _writeApp(self)
+        listening = None
+        if "systemd:domain=INET:index=0" in self.command(name, appDir):
+            listening = socket.socket()
+            self.addCleanup(listening.close)
+            listening.bind(("127.0.0.1", 0))
+            listening.listen()
+        child = Child(
+            self.command(name, appDir), deadline=120, listening=listening, cwd=appDir
+        )
+        for _ in range(servers):
+            line = child.readUntil("serving on")
+        if json:
+            import json as _json
+
+            url = _json.loads(line)["address"]
+        else:
+            url = line.rsplit(" ", 1)[-1].strip()
+        _, response = rawRequest(_port(url), get(headers=FORWARDED))
+        child.process.send_signal(signal.SIGTERM)
+        code, output = child.finish()
+        self.assertEqual(code, 0, output)
+        return body(response)
+
+    def test_socketActivationWorkers(self) -> None:
+        """
+        The C{--workers 2} service on a systemd socket.
+        """
+        self.assertEqual(self.runCommand("socket-workers", 2), b"myapp here")
+
+    def test_socketActivationInstance(self) -> None:
+        """
+        One instance of the per-worker template.
+        """
+        self.assertEqual(self.runCommand("socket-instance", 1), b"myapp here")
+
+    def test_hostBehindBalancer(self) -> None:
+        """
+        A host's command (its two workers serve; proxy headers from a
+        peer other than the balancer are ignored).
+        """
+        self.assertEqual(self.runCommand("host", 2), b"myapp here")
+
+    def test_containerCommand(self) -> None:
+        """
+        The container's C{CMD}, logging JSON lines.
+        """
+        self.assertEqual(self.runCommand("container", 2, json=True), b"myapp here")
+
+
+class DeploymentDocsTornadoReactorTests(DeploymentDocsTests):
     reactor = "tornado"
