@@ -155,6 +155,7 @@ def main() -> None:
         return
     if wrkPath() is None:
         sys.exit("bench_workers: wrk is not installed (apt-get install -y wrk)")
+    loadBefore = os.getloadavg()[0]
     samples: dict[str, list[float]] = {name: [] for name in TARGETS}
     names = list(TARGETS)
     for round in range(args.rounds):
@@ -163,6 +164,7 @@ def main() -> None:
             rate = measure(*TARGETS[name], args.seconds)
             samples[name].append(rate)
             print(f"round {round + 1}: {name}: {rate:.0f} requests/s", file=sys.stderr)
+    loadAfter = os.getloadavg()[0]
     medians = {name: statistics.median(values) for name, values in samples.items()}
     base = medians[BASELINE]
     rows = [
@@ -178,7 +180,8 @@ def main() -> None:
     lines = [
         f"Tornado hello-world under wrk -t1 -c50 -d{args.seconds}s, "
         f"{args.rounds} rounds, {os.cpu_count()} cores (shared with wrk), "
-        f"Python {platform.python_version()}",
+        f"Python {platform.python_version()}; load average {loadBefore:.1f} at "
+        f"the start, {loadAfter:.1f} at the end",
         "",
         "| server | requests/s (median) | min-max | vs 1 twistd process |",
         "|---|---:|---:|---:|",
@@ -202,6 +205,7 @@ def main() -> None:
                     "rounds": args.rounds,
                     "cpus": os.cpu_count(),
                     "python": platform.python_version(),
+                    "loadAverage": [loadBefore, loadAfter],
                 },
                 indent=2,
             )
