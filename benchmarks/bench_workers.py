@@ -72,10 +72,9 @@ def serveTornado(processes: int) -> None:
         tornado.process.fork_processes(processes, max_restarts=0)
     server = HTTPServer(make_app())
     server.add_sockets(sockets)
-    loop = tornado.ioloop.IOLoop.current()
-    signal.signal(signal.SIGTERM, lambda *_: loop.add_callback_from_signal(loop.stop))
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     print(f"serving on http://{HOST}:{port}/", flush=True)
-    loop.start()
+    tornado.ioloop.IOLoop.current().start()
 
 
 def _command(kind: str, processes: int) -> list[str]:
@@ -109,7 +108,7 @@ def measure(kind: str, processes: int, seconds: int) -> float:
         cwd=ROOT / "benchmarks",
         start_new_session=True,
     )
-    killer = threading.Timer(seconds + 120, proc.kill)
+    killer = threading.Timer(seconds + 120, _killGroup, [proc.pid, signal.SIGKILL])
     killer.start()
     try:
         assert proc.stdout is not None
@@ -134,12 +133,22 @@ def measure(kind: str, processes: int, seconds: int) -> float:
         return rate
     finally:
         # The whole session: Tornado's forked children too.
+        _killGroup(proc.pid, signal.SIGTERM)
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        proc.communicate(timeout=60)
-        killer.cancel()
+            proc.communicate(timeout=60)
+        finally:
+            killer.cancel()
+            _killGroup(proc.pid, signal.SIGKILL)
+
+
+def _killGroup(pgid: int, signum: int) -> None:
+    """
+    Signal every process of the server's session (its own process group).
+    """
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
 
 
 def main() -> None:
@@ -157,15 +166,25 @@ def main() -> None:
         sys.exit("bench_workers: wrk is not installed (apt-get install -y wrk)")
     loadBefore = os.getloadavg()[0]
     samples: dict[str, list[float]] = {name: [] for name in TARGETS}
+    failures: list[str] = []
     names = list(TARGETS)
     for round in range(args.rounds):
         order = names[round % len(names) :] + names[: round % len(names)]
         for name in order:
-            rate = measure(*TARGETS[name], args.seconds)
+            try:
+                rate = measure(*TARGETS[name], args.seconds)
+            except Exception as e:  # reported, and left out of the median
+                failures.append(f"round {round + 1}: {name}: {e}")
+                print(failures[-1], file=sys.stderr)
+                continue
             samples[name].append(rate)
             print(f"round {round + 1}: {name}: {rate:.0f} requests/s", file=sys.stderr)
     loadAfter = os.getloadavg()[0]
-    medians = {name: statistics.median(values) for name, values in samples.items()}
+    medians = {n: statistics.median(v) for n, v in samples.items() if v}
+    if BASELINE not in medians:
+        sys.exit(
+            "bench_workers: every baseline measurement failed:\n" + "\n".join(failures)
+        )
     base = medians[BASELINE]
     rows = [
         (
@@ -176,6 +195,7 @@ def main() -> None:
             medians[name] / base,
         )
         for name in names
+        if name in medians
     ]
     lines = [
         f"Tornado hello-world under wrk -t1 -c50 -d{args.seconds}s, "
@@ -189,6 +209,7 @@ def main() -> None:
     lines += [
         f"| {n} | {m:.0f} | {lo:.0f}-{hi:.0f} | {r:.2f}x |" for n, m, lo, hi, r in rows
     ]
+    lines += [f"- failed, left out: {failure}" for failure in failures]
     report = "\n".join(lines)
     print(report)
     if args.markdown:
@@ -198,6 +219,7 @@ def main() -> None:
             json.dumps(
                 {
                     "samples": samples,
+                    "failures": failures,
                     "medians": medians,
                     "baseline": BASELINE,
                     "ratios": {n: r for n, _, _, _, r in rows},

@@ -309,7 +309,6 @@ class WorkerPool(service.Service):
         def done(_: object) -> int:
             self.forced = sum(code != 0 for code in self._exitCodes)
             for port in self.ports:
-                port.startReading()  # stopListening expects a reading port
                 port.stopListening()
             self.ports = []
             return self.forced
