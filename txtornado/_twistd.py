@@ -460,6 +460,13 @@ def _workerPool(options: Options, reactor: Any) -> Any:
                 f"--workers share plain sockets; {endpoint} is TLS: give "
                 "tcp:... with --tls-cert/--tls-key"
             )
+        if endpoint.split(":", 1)[0].strip().lower() == "unix":
+            # Each worker's adopted port would remove the socket file as it
+            # stops, and the later ones fail to.
+            _die(
+                f"--workers share TCP sockets; {endpoint} is a UNIX socket: run "
+                "one twistd per UNIX socket (or a systemd socket unit)"
+            )
     twistdArgs = ["-n", "--pidfile=", *_reactorArguments()]
     workerArgs = [
         "-c",

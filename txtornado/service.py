@@ -332,6 +332,9 @@ class TornadoService(service.Service):
         self.listening = []
 
         def count(results: list[tuple[bool, Any]]) -> int:
+            for ok, r in results:
+                if not ok:
+                    self._log.failure("Stopping a server failed", r)
             late = sum(r if ok else 1 for ok, r in results)
             self.forced = late + self._aborted
             self._stopping = []

@@ -167,7 +167,7 @@ class WorkerPool(service.Service):
         reactor: Any,
     ) -> None:
         """
-        @param endpoints: endpoint strings (tcp, unix, systemd).
+        @param endpoints: endpoint strings (tcp, systemd).
         @param workerArgs: a worker's command line after the interpreter.
         """
         self.reactor = reactor

@@ -733,8 +733,8 @@ class WorkersTests(_HostingMixin, SynchronousTestCase):
 
     def test_refused(self) -> None:
         """
-        C{--workers 0}, an C{ssl:} endpoint, and C{--reload} with workers
-        are refused in one line.
+        C{--workers 0}, an C{ssl:} or C{unix:} endpoint, and C{--reload}
+        with workers are refused in one line.
         """
         self.assertOneLineError(
             ["--app", f"{APP}:make_app", "--workers", "0"],
@@ -749,6 +749,10 @@ class WorkersTests(_HostingMixin, SynchronousTestCase):
         self.assertOneLineError(
             ["--app", f"{APP}:make_app", "--workers", "2", "--reload"],
             "--reload cannot be combined with --workers",
+        )
+        self.assertOneLineError(
+            ["--app", f"{APP}:make_app", "--workers", "2", "--listen", "unix:w.sock"],
+            "--workers share TCP sockets; unix:w.sock is a UNIX socket",
         )
 
 
