@@ -159,8 +159,7 @@ class Options(usage.Options):
 
     def opt_static(self, value: str) -> None:
         """
-        DIR[:URL] -- serve DIR's files under URL (default /static/;
-        repeatable).
+        DIR[:URL]: serve DIR's files under URL (default /static/; repeatable)
         """
         directory, sep, prefix = value.rpartition(":")
         if not sep or not prefix.startswith("/"):
