@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import importlib
 import json
+import logging
 import os
 import sys
 from typing import Any
@@ -19,6 +20,9 @@ from twisted.application import service
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.python import usage
+
+from txtornado._hosting.logs import FORMATS, LEVELS, LogSettings
+from txtornado._hosting.proxy import ForwardedAllowIPs
 
 __all__ = ["Options", "makeService"]
 
@@ -80,10 +84,59 @@ class Options(usage.Options):
             "seconds requests in flight may take on stop",
             float,
         ],
+        [
+            "log-level",
+            None,
+            None,
+            "least level logged: debug, info, warn, error, critical [default: info]",
+        ],
+        ["log-format", None, None, "text (twistd's lines) or json (one per line)"],
+        [
+            "workers",
+            "w",
+            None,
+            "worker processes sharing the listening sockets (parent restarts "
+            "them, forwards SIGTERM/SIGINT)",
+            int,
+        ],
+        [
+            "limit-concurrency",
+            None,
+            None,
+            "most requests in flight at once; beyond it answer 503",
+            int,
+        ],
+        [
+            "forwarded-allow-ips",
+            None,
+            None,
+            "comma list of addresses/CIDRs (or *, unix) whose proxy headers are "
+            "believed; implies --xheaders [default: $FORWARDED_ALLOW_IPS or "
+            "127.0.0.1]",
+        ],
+        [
+            "tls-cert",
+            None,
+            None,
+            "PEM certificate (chain): serve TLS on every --listen",
+        ],
+        ["tls-key", None, None, "PEM private key of --tls-cert"],
+        [
+            "tls-ca",
+            None,
+            None,
+            "PEM CA certificates: require client certificates signed by them",
+        ],
     ]
     optFlags = [
-        ["xheaders", None, "trust X-Real-Ip/X-Forwarded-For and X-Scheme headers"],
+        [
+            "xheaders",
+            None,
+            "believe X-Real-Ip/X-Forwarded-For/X-Scheme/X-Forwarded-Proto from "
+            "--forwarded-allow-ips peers",
+        ],
         ["decompress-request", None, "decompress gzip request bodies"],
+        ["no-access-log", None, "leave Tornado's access lines out of the log"],
         [
             "reload",
             None,
@@ -95,6 +148,7 @@ class Options(usage.Options):
         super().__init__()  # type: ignore[no-untyped-call]
         self["listen"] = []
         self["settings"] = {}
+        self["static"] = []
 
     def opt_listen(self, endpoint: str) -> None:
         """
@@ -103,6 +157,19 @@ class Options(usage.Options):
         self["listen"].append(endpoint)
 
     opt_l = opt_listen
+
+    def opt_static(self, value: str) -> None:
+        """
+        DIR[:URL]: serve DIR's files under URL (default /static/; repeatable)
+        """
+        directory, sep, prefix = value.rpartition(":")
+        if not sep or not prefix.startswith("/"):
+            directory, prefix = value, "/static/"
+        if not prefix.endswith("/"):
+            prefix += "/"
+        if not os.path.isdir(directory):
+            raise usage.UsageError(f"--static {value}: {directory}: no such directory")
+        self["static"].append((os.path.abspath(directory), prefix))
 
     def opt_setting(self, pair: str) -> None:
         """
@@ -124,6 +191,57 @@ class Options(usage.Options):
                 raise usage.UsageError(
                     f"--{option} must be {bound}, not {value}{extra}"
                 )
+        self._checkTLS()
+        if self["log-level"] is not None and self["log-level"] not in LEVELS:
+            raise usage.UsageError(
+                f"--log-level {self['log-level']}: not one of {', '.join(LEVELS)}"
+            )
+        if self["log-format"] is not None and self["log-format"] not in FORMATS:
+            raise usage.UsageError(
+                f"--log-format {self['log-format']}: not one of {', '.join(FORMATS)}"
+            )
+        try:
+            ForwardedAllowIPs.fromString(self.forwardedAllowIPs())
+        except ValueError as e:
+            raise usage.UsageError(f"--forwarded-allow-ips: {e}") from None
+        if self["forwarded-allow-ips"] is not None:
+            self["xheaders"] = 1
+
+    def forwardedAllowIPs(self) -> str:
+        """
+        The peers whose proxy headers are believed, as given (or from
+        C{$FORWARDED_ALLOW_IPS}, as uvicorn and gunicorn read it; else
+        C{127.0.0.1}).
+        """
+        given = self["forwarded-allow-ips"]
+        if given is None:
+            given = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+        return str(given)
+
+    def _checkTLS(self) -> None:
+        """
+        Refuse TLS options that cannot all be honoured: a key or CA without
+        a certificate, a certificate without its key, a missing file, or a
+        C{--listen} endpoint that is TLS already (C{ssl:}).
+        """
+        given = [o for o in ("tls-cert", "tls-key", "tls-ca") if self[o]]
+        if not given:
+            return
+        if not self["tls-cert"]:
+            raise usage.UsageError(f"--{given[0]} needs --tls-cert")
+        if not self["tls-key"]:
+            raise usage.UsageError(
+                "--tls-cert needs --tls-key (the certificate's private key)"
+            )
+        for option in given:
+            if not os.path.isfile(self[option]):
+                raise usage.UsageError(f"--{option} {self[option]}: no such file")
+        for endpoint in self["listen"]:
+            if endpoint.split(":", 1)[0].strip().lower() == "ssl":
+                raise usage.UsageError(
+                    f"--tls-cert applies TLS to every --listen endpoint; {endpoint} "
+                    "is TLS already (give tcp:..., or leave out the --tls options)"
+                )
 
     def serverOptions(self) -> dict[str, Any]:
         """
@@ -139,11 +257,71 @@ class Options(usage.Options):
         }
         # None: not given.  A flag not given is 0; a value given is kept
         # whatever it is (0 included: --max-body-size 0 allows no body).
-        return {
+        options = {
             kwarg: bool(self[option]) if option in _FLAGS else self[option]
             for option, kwarg in names.items()
             if self[option] is not None and (option not in _FLAGS or self[option])
         }
+        tls = self.sslOptions()
+        if tls is not None:
+            options["ssl_options"] = tls
+        return options
+
+    def workerArguments(self) -> list[str]:
+        """
+        The C{twistd tornado} arguments of a worker: these options but
+        C{--listen} (a worker serves the sockets it inherits) and
+        C{--workers}, with C{--log-format json} (its parent logs its
+        events).
+        """
+        args = []
+        parameters: Any = self.optParameters
+        flags: Any = self.optFlags
+        for name, _, default, *_ in parameters:
+            value = self[name]
+            if name in ("workers", "log-format") or value is None or value == default:
+                continue
+            if name == "app-dir":
+                value = os.path.abspath(value)
+            args.append(f"--{name}={value}")
+        for name, *_ in flags:
+            if self[name]:
+                args.append(f"--{name}")
+        for key, value in self["settings"].items():
+            args.append(f"--setting={key}={json.dumps(value)}")
+        for directory, prefix in self["static"]:
+            args.append(f"--static={directory}:{prefix}")
+        # The parent publishes the workers' events in its own log.
+        args.append("--log-format=json")
+        return args
+
+    def logSettings(self) -> LogSettings:
+        """
+        The log options given (twistd's defaults for those not given).
+        """
+        return LogSettings(
+            level=LEVELS[self["log-level"] or "info"],
+            accessLog=not self["no-access-log"],
+            format=self["log-format"] or "text",
+        )
+
+    def sslOptions(self) -> dict[str, Any] | None:
+        """
+        Tornado's dict form of C{ssl_options} for the C{--tls-*} options
+        (translated by L{txtornado.tls.server_options}: ALPN C{http/1.1},
+        TLS 1.2 and 1.3), or C{None} without C{--tls-cert}.
+        """
+        if not self["tls-cert"]:
+            return None
+        import ssl
+
+        options: dict[str, Any] = {
+            "certfile": self["tls-cert"],
+            "keyfile": self["tls-key"],
+        }
+        if self["tls-ca"]:
+            options.update(ca_certs=self["tls-ca"], cert_reqs=ssl.CERT_REQUIRED)
+        return options
 
 
 #: Numeric options and the least value each takes; a reason means 0 is
@@ -154,6 +332,8 @@ _LIMITS = [
     ("idle-connection-timeout", 0, "Tornado reads 0 as its default, 3600 s"),
     ("body-timeout", 0, "leave it out for no limit"),
     ("shutdown-timeout", 0, ""),
+    ("limit-concurrency", 1, ""),
+    ("workers", 1, ""),
 ]
 _FLAGS = {"xheaders", "decompress-request"}
 
@@ -228,7 +408,9 @@ def makeService(options: Options) -> Any:
         check_settings(app, options["settings"])
     except TypeError as e:
         _die(f"--app {options['app']}: --setting: {e}")
-    route_tornado_logs()
+    logs = options.logSettings()
+    observer = None if logs.isDefault() else _logObserver(logs)
+    route_tornado_logs(_STDLIB_LEVELS.get(logs.level.name, logging.INFO))
     settings = options["settings"]
     _prepareReload(
         bool(
@@ -237,15 +419,123 @@ def makeService(options: Options) -> Any:
         ),
         reactor,
     )
+    from txtornado._hosting.workers import WORKER_FDS, workerEndpoints
+
+    endpoints: list[Any] = list(options["listen"])
+    if os.environ.get(WORKER_FDS):
+        endpoints = list(workerEndpoints(reactor, dict(os.environ)))
+        del os.environ[WORKER_FDS]
+        reactor.callWhenRunning(_ignoreSIGINT)
+    elif (options["workers"] or 1) > 1:
+        return _Checked(_workerPool(options, reactor), ListenError, observer)
     svc = TornadoService(
         app,
-        options["listen"],
+        endpoints,
         settings=options["settings"],
         server_options=options.serverOptions(),
         shutdown_timeout=options["shutdown-timeout"],
         reactor=reactor,
+        forwarded_allow_ips=options.forwardedAllowIPs().split(","),
+        limit_concurrency=options["limit-concurrency"],
+        static=options["static"],
     )
-    return _Checked(svc, ListenError)
+    return _Checked(svc, ListenError, observer)
+
+
+def _workerPool(options: Options, reactor: Any) -> Any:
+    """
+    The parent of C{--workers}: a L{WorkerPool} running the workers.
+
+    @raise SystemExit: for options workers cannot honour.
+    """
+    from txtornado._hosting.workers import WorkerPool
+    from txtornado.service import DEFAULT_ENDPOINT
+
+    if options["reload"]:
+        _die("--reload cannot be combined with --workers")
+    endpoints = options["listen"] or [DEFAULT_ENDPOINT]
+    for endpoint in endpoints:
+        if endpoint.split(":", 1)[0].strip().lower() == "ssl":
+            _die(
+                f"--workers share plain sockets; {endpoint} is TLS: give "
+                "tcp:... with --tls-cert/--tls-key"
+            )
+        if endpoint.split(":", 1)[0].strip().lower() == "unix":
+            # Each worker's adopted port would remove the socket file as it
+            # stops, and the later ones fail to.
+            _die(
+                f"--workers share TCP sockets; {endpoint} is a UNIX socket: run "
+                "one twistd per UNIX socket (or a systemd socket unit)"
+            )
+    twistdArgs = ["-n", "--pidfile=", *_reactorArguments()]
+    workerArgs = [
+        "-c",
+        "from twisted.scripts.twistd import run; run()",
+        *twistdArgs,
+        "tornado",
+        *options.workerArguments(),
+    ]
+    return WorkerPool(endpoints, options["workers"], workerArgs, reactor)
+
+
+def _reactorArguments() -> list[str]:
+    """
+    twistd's C{--reactor} option as this process was given it, if it was.
+    """
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        if arg.startswith("--reactor="):
+            return [arg]
+        if arg in ("--reactor", "-r") and i + 1 < len(args):
+            return [f"--reactor={args[i + 1]}"]
+        if arg.startswith("-r") and len(arg) > 2:
+            return [f"--reactor={arg[2:]}"]
+    return []
+
+
+def _ignoreSIGINT() -> None:
+    """
+    A worker stops on its parent's SIGTERM; the SIGINT of a terminal's
+    Ctrl-C reaches the parent (which forwards it as SIGTERM) and, in the
+    same process group, the worker too: the worker ignores it.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+#: the stdlib logging level for Tornado's loggers at each --log-level
+_STDLIB_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
+
+
+def _logObserver(logs: LogSettings) -> Any:
+    """
+    The log observer for the log options, where twistd would log.
+
+    @raise SystemExit: outside twistd, with twistd's C{--logger} (whose
+        observer twistd takes instead), or for a destination the format
+        cannot go to.
+    """
+    from txtornado._hosting.logs import logObserver
+
+    config = _twistdConfig()
+    if config is None:
+        _die("--log-level, --log-format and --no-access-log need twistd's log")
+    if config["logger"]:
+        _die(
+            "--log-level, --log-format and --no-access-log filter twistd's own "
+            "log: leave out twistd's --logger"
+        )
+    try:
+        return logObserver(logs, config)
+    except ValueError as e:
+        _die(str(e))
 
 
 def _twistdConfig() -> Any:
@@ -388,11 +678,29 @@ class _Checked(service.MultiService):
     twistd with a one-line message instead of a traceback.
     """
 
-    def __init__(self, svc: Any, errors: type[Exception]) -> None:
+    def __init__(
+        self, svc: Any, errors: type[Exception], logObserver: Any = None
+    ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.tornado = svc
         self._errors = errors
+        self._logObserver = logObserver
         svc.setServiceParent(self)
+
+    def setServiceParent(self, parent: Any) -> None:
+        """
+        Join twistd's application; give it the log observer of the log
+        options as its C{ILogObserver} component, which twistd then logs
+        to (it does so before it starts logging).
+        """
+        if self._logObserver is not None:
+            from twisted.logger import ILogObserver
+            from twisted.python.components import Componentized
+
+            if not isinstance(parent, Componentized):
+                _die("--log-level, --log-format and --no-access-log need twistd's log")
+            parent.setComponent(ILogObserver, self._logObserver)
+        super().setServiceParent(parent)  # type: ignore[no-untyped-call]
 
     def stopService(self) -> Deferred[Any]:
         """

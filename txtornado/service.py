@@ -8,6 +8,7 @@ C{twistd tornado} plugin.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +24,8 @@ from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from txtornado._hosting.limits import ConcurrencyLimit
+from txtornado._hosting.proxy import ForwardedAllowIPs, ForwardedHTTPServer
 from txtornado.endpoints import ListeningServer, listen
 
 __all__ = [
@@ -146,6 +149,17 @@ class TornadoService(service.Service):
         C{max_body_size}, C{idle_connection_timeout}, ...).
     @param shutdown_timeout: seconds requests in flight may take on stop;
         C{None} waits for them however long they take.
+    @param forwarded_allow_ips: with C{server_options} C{xheaders}, the
+        peers whose proxy headers are believed (addresses, CIDR networks,
+        C{"*"} for all, C{"unix"} for UNIX-socket peers); C{None}: every
+        peer (Tornado's C{xheaders} alone).
+    @param limit_concurrency: the most requests in flight at once, over
+        every endpoint; beyond it requests are answered 503 (see
+        L{ConcurrencyLimit<txtornado._hosting.limits.ConcurrencyLimit>});
+        C{None}: no limit.
+    @param static: (directory, URL prefix) pairs: each directory's files
+        are served under its prefix (C{"/static/"}) by Tornado's
+        C{StaticFileHandler}, before the application's own routes.
 
     @ivar listening: the L{ListeningServer}s, once bound.
     @ivar application: the application, once made.
@@ -166,6 +180,9 @@ class TornadoService(service.Service):
         server_options: dict[str, Any] | None = None,
         shutdown_timeout: float | None = 10.0,
         reactor: Any = None,
+        forwarded_allow_ips: Sequence[str] | None = None,
+        limit_concurrency: int | None = None,
+        static: Sequence[tuple[str, str]] = (),
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor as globalReactor
@@ -177,7 +194,16 @@ class TornadoService(service.Service):
         self._settings = dict(settings or {})
         self._serverOptions = dict(server_options or {})
         self.shutdown_timeout = shutdown_timeout
+        self._allowIPs = (
+            None
+            if forwarded_allow_ips is None
+            else ForwardedAllowIPs(forwarded_allow_ips)
+        )
+        self._static = list(static)
         self._delegate = _LateApplication()
+        self._served: HTTPServerConnectionDelegate = self._delegate
+        if limit_concurrency is not None:
+            self._served = ConcurrencyLimit(self._delegate, limit_concurrency)
         self._ioLoop: Any = None
         self.listening: list[ListeningServer] = []
         self.application: tornado.web.Application | None = None
@@ -207,9 +233,8 @@ class TornadoService(service.Service):
         for endpoint in self._endpoints:
             result: list[Any] = []
             try:
-                d = listen(
-                    self._delegate, endpoint, self._reactor, **self._serverOptions
-                )
+                target, kwargs = self._target()
+                d = listen(target, endpoint, self._reactor, **kwargs)
             except Exception as e:  # an endpoint string serverFromString rejects
                 raise ListenError(endpoint, e) from e
             d.addBoth(result.append)
@@ -221,6 +246,20 @@ class TornadoService(service.Service):
             if isinstance(result[0], Failure):
                 raise ListenError(endpoint, result[0].value or Exception(result[0]))
             self.listening.append(result[0])
+
+    def _target(self) -> tuple[Any, dict[str, Any]]:
+        """
+        What L{listen} serves and its server keyword arguments: the
+        application's delegate (behind the concurrency limit) with
+        C{server_options}, or a server made for
+        it that believes proxy headers from trusted peers only.
+        """
+        if self._allowIPs is None or not self._serverOptions.get("xheaders"):
+            return self._served, self._serverOptions
+        server = ForwardedHTTPServer(
+            self._served, forwarded_allow_ips=self._allowIPs, **self._serverOptions
+        )
+        return server, {}
 
     def startService(self) -> None:
         """
@@ -238,6 +277,17 @@ class TornadoService(service.Service):
         except Exception:
             self._fail(Failure(), "could not make the application")
             return
+        for directory, prefix in self._static:
+            self.application.add_handlers(
+                r".*",
+                [
+                    (
+                        re.escape(prefix) + "(.*)",
+                        tornado.web.StaticFileHandler,
+                        {"path": directory, "default_filename": "index.html"},
+                    )
+                ],
+            )
         self._delegate.app = self.application
         for server in self.listening:
             self._log.info(
@@ -278,6 +328,9 @@ class TornadoService(service.Service):
         self.listening = []
 
         def count(results: list[tuple[bool, Any]]) -> int:
+            for ok, r in results:
+                if not ok:
+                    self._log.failure("Stopping a server failed", r)
             late = sum(r if ok else 1 for ok, r in results)
             self.forced = late + self._aborted
             self._stopping = []

@@ -1,0 +1,6 @@
+"""
+Internals of hosting a Tornado application as a server (C{twistd tornado},
+L{txtornado.service.TornadoService}): proxy headers from trusted peers
+(L{proxy}), the concurrency limit (L{limits}), the log options (L{logs})
+and worker processes (L{workers}).
+"""
