@@ -338,7 +338,7 @@ _LIMITS = [
 _FLAGS = {"xheaders", "decompress-request"}
 
 
-def loadApp(path: str, appDir: str | None = None) -> Any:
+def load_app(path: str, appDir: str | None = None) -> Any:
     """
     Import C{pkg.module:name} (or C{pkg.module.name}) and return the object.
 
@@ -398,7 +398,7 @@ def makeService(options: Options) -> Any:
     from txtornado.logbridge import route_tornado_logs
     from txtornado.service import ListenError, TornadoService, check_settings
 
-    app = loadApp(options["app"], options["app-dir"])
+    app = load_app(options["app"], options["app-dir"])
     if not (isinstance(app, tornado.web.Application) or callable(app)):
         _die(
             f"--app {options['app']}: {app!r} is neither a tornado.web.Application "
@@ -419,11 +419,11 @@ def makeService(options: Options) -> Any:
         ),
         reactor,
     )
-    from txtornado._hosting.workers import WORKER_FDS, workerEndpoints
+    from txtornado._hosting.workers import WORKER_FDS, worker_endpoints
 
     endpoints: list[Any] = list(options["listen"])
     if os.environ.get(WORKER_FDS):
-        endpoints = list(workerEndpoints(reactor, dict(os.environ)))
+        endpoints = list(worker_endpoints(reactor, dict(os.environ)))
         del os.environ[WORKER_FDS]
         reactor.callWhenRunning(_ignoreSIGINT)
     elif (options["workers"] or 1) > 1:
@@ -522,7 +522,7 @@ def _logObserver(logs: LogSettings) -> Any:
         observer twistd takes instead), or for a destination the format
         cannot go to.
     """
-    from txtornado._hosting.logs import logObserver
+    from txtornado._hosting.logs import log_observer
 
     config = _twistdConfig()
     if config is None:
@@ -533,7 +533,7 @@ def _logObserver(logs: LogSettings) -> Any:
             "log: leave out twistd's --logger"
         )
     try:
-        return logObserver(logs, config)
+        return log_observer(logs, config)
     except ValueError as e:
         _die(str(e))
 
@@ -543,7 +543,7 @@ def _twistdConfig() -> Any:
     twistd's own options for this process's command line, or C{None} when
     it is not twistd's (the plugin used from code).
     """
-    from txtornado._compat.twisted import twistdServerOptions
+    from txtornado._compat.twisted import twistd_server_options
 
     # Not --reactor again: that would install a second reactor.
     args: list[str] = []
@@ -555,7 +555,7 @@ def _twistdConfig() -> Any:
             skip = True
         elif not arg.startswith(("--reactor=", "-r")):
             args.append(arg)
-    config = twistdServerOptions()()
+    config = twistd_server_options()()
     try:
         config.parseOptions(args)
     except (usage.UsageError, SystemExit):
@@ -679,12 +679,12 @@ class _Checked(service.MultiService):
     """
 
     def __init__(
-        self, svc: Any, errors: type[Exception], logObserver: Any = None
+        self, svc: Any, errors: type[Exception], log_observer: Any = None
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.tornado = svc
         self._errors = errors
-        self._logObserver = logObserver
+        self._logObserver = log_observer
         svc.setServiceParent(self)
 
     def setServiceParent(self, parent: Any) -> None:
@@ -710,13 +710,13 @@ class _Checked(service.MultiService):
         """
         from twisted.internet import reactor
 
-        from txtornado._compat.twisted import forgetExitSignal
+        from txtornado._compat.twisted import forget_exit_signal
 
         def graceful(_: object) -> None:
             if self.tornado.failed is not None:
                 atexit.register(_exitFailed)
             elif self.tornado.forced == 0:
-                forgetExitSignal(reactor)
+                forget_exit_signal(reactor)
 
         self._abortOnSecondSignal(reactor)
         d: Deferred[Any] = defer.maybeDeferred(super().stopService)

@@ -76,7 +76,7 @@ from txtornado._compat.tornado import (
     SSLOptionsHTTPConnection,
     request_with_defaults,
 )
-from txtornado._compat.twisted import alpnAsksFactory
+from txtornado._compat.twisted import alpn_asks_factory
 from txtornado.iostream import (
     StreamProtocol,
     TwistedIOStream,
@@ -173,7 +173,7 @@ class StreamServerFactory(Factory):
         if alpn_protocols is None:
             alpn_protocols = [b"http/1.1"] if isinstance(server, HTTPServer) else []
         self.alpn_protocols = list(alpn_protocols)
-        if alpnAsksFactory():
+        if alpn_asks_factory():
             alsoProvides(self, IProtocolNegotiationFactory)
         stream_kwargs.setdefault("max_buffer_size", server.max_buffer_size)
         stream_kwargs.setdefault("read_chunk_size", server.read_chunk_size)

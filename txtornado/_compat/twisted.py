@@ -179,7 +179,7 @@ def transport_socket(transport: object) -> socket.socket | None:
     return None
 
 
-def forgetExitSignal(reactor: object) -> None:
+def forget_exit_signal(reactor: object) -> None:
     """
     Make twistd exit with status 0 after a signal stopped the reactor.
 
@@ -194,7 +194,7 @@ def forgetExitSignal(reactor: object) -> None:
         reactor._exitSignal = None  # type: ignore[attr-defined]
 
 
-def stopThreadPool(reactor: object) -> None:
+def stop_thread_pool(reactor: object) -> None:
     """
     Stop the reactor's thread pool (after the work queued on it) and forget
     it, with its startup and shutdown triggers, so that the next
@@ -206,7 +206,7 @@ def stopThreadPool(reactor: object) -> None:
     reactor._stopThreadPool()  # type: ignore[attr-defined]
 
 
-def forgetEPollDescriptor(reactor: object, fd: int) -> None:
+def forget_epoll_descriptor(reactor: object, fd: int) -> None:
     """
     Drop file descriptor C{fd} from an C{EPollReactor}'s bookkeeping: its
     C{_reads} and C{_writes} (sets of numbers) and C{_selectables} (number
@@ -224,7 +224,7 @@ def forgetEPollDescriptor(reactor: object, fd: int) -> None:
         selectables.pop(fd, None)
 
 
-def alpnAsksFactory() -> bool:
+def alpn_asks_factory() -> bool:
     """
     Whether Twisted's TLS server contexts answer ALPN by asking, at each
     handshake, the wrapped factory's C{IProtocolNegotiationFactory}
@@ -294,7 +294,7 @@ def install_future_await(
     defer._cancellableInlineCallbacks = _cancellableInlineCallbacks
 
 
-def twistdServerOptions() -> type:
+def twistd_server_options() -> type:
     """
     The class of twistd's own command-line options on this platform.
 
@@ -327,7 +327,7 @@ class ReactorIteration(NamedTuple):
     timeout: Callable[[], float | None]
 
 
-def reactorIteration(reactor: object) -> ReactorIteration | None:
+def reactor_iteration(reactor: object) -> ReactorIteration | None:
     """
     The iteration methods of C{reactor}, or C{None} if it does not
     implement C{doIteration} (C{ReactorBase.doIteration} raises
@@ -362,7 +362,7 @@ class ToolkitMainLoop(NamedTuple):
     quit: Callable[[], None]
 
 
-def toolkitMainLoop(reactor: object) -> ToolkitMainLoop | None:
+def toolkit_main_loop(reactor: object) -> ToolkitMainLoop | None:
     """
     The toolkit main loop of a Twisted GLib reactor (C{gireactor},
     C{gtk3reactor}: a C{GlibReactorBase}), or C{None} for any other
@@ -376,7 +376,7 @@ def toolkitMainLoop(reactor: object) -> ToolkitMainLoop | None:
     return ToolkitMainLoop(reactor._run, reactor._crash)
 
 
-def discardReactor(reactor: object) -> None:
+def discard_reactor_state(reactor: object) -> None:
     """
     Break the reference cycles of a reactor nobody uses any more (its
     selectables already disconnected): remove and close its waker
@@ -398,7 +398,7 @@ def discardReactor(reactor: object) -> None:
     vars(reactor).clear()
 
 
-def wrapCrash(reactor: Any, after: Callable[[], None]) -> Callable[[], None] | None:
+def wrap_crash(reactor: Any, after: Callable[[], None]) -> Callable[[], None] | None:
     """
     Make C{reactor.crash()} call C{after()} once it returned (or raised),
     until the function returned here is called, by setting a C{crash}

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_hosting,txtornado.test.test_twistd_hosting -*-
 """
 Internals of hosting a Tornado application as a server (C{twistd tornado},
 L{txtornado.service.TornadoService}): proxy headers from trusted peers

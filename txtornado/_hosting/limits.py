@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_hosting,txtornado.test.test_twistd_hosting -*-
 """
 A limit on the requests in flight (C{--limit-concurrency}): beyond it,
 requests are answered 503 at once, as uvicorn's option of that name does.

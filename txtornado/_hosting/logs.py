@@ -1,9 +1,10 @@
+# -*- test-case-name: txtornado.test.test_hosting,txtornado.test.test_twistd_hosting -*-
 """
 The log of C{twistd tornado}: a level, the access log on or off, and text
 or JSON lines (C{--log-level}, C{--no-access-log}, C{--log-format}).
 
 twistd takes an application's C{ILogObserver} component as its log
-observer (C{AppLogger.start}); L{logObserver} makes that observer for the
+observer (C{AppLogger.start}); L{log_observer} makes that observer for the
 same destination twistd would pick from its own options (C{--logfile},
 C{--syslog}, C{-n}), with a filter in front.
 """
@@ -27,7 +28,7 @@ from twisted.logger import (
 from twisted.python import logfile
 from zope.interface import implementer
 
-__all__ = ["FORMATS", "LEVELS", "LogSettings", "logObserver"]
+__all__ = ["FORMATS", "LEVELS", "LogSettings", "log_observer"]
 
 #: the names --log-level takes
 LEVELS = {
@@ -86,7 +87,7 @@ class _NoAccessLog:
         return result
 
 
-def logObserver(settings: LogSettings, config: Any) -> Any:
+def log_observer(settings: LogSettings, config: Any) -> Any:
     """
     The log observer for C{settings}, writing where twistd would for its
     options C{config}: syslog with C{--syslog} (text only), the
@@ -114,7 +115,7 @@ def logObserver(settings: LogSettings, config: Any) -> Any:
             out = sys.stdout
         else:
             out = logfile.LogFile.fromFullPath(name or "twistd.log")
-            _rotateOnSIGUSR1(out)
+            _rotate_on_sigusr1(out)
         if settings.format == "json":
             observer = jsonFileLogObserver(out, recordSeparator="")
         else:
@@ -125,7 +126,7 @@ def logObserver(settings: LogSettings, config: Any) -> Any:
     return FilteringLogObserver(observer, predicates)
 
 
-def _rotateOnSIGUSR1(out: logfile.LogFile) -> None:
+def _rotate_on_sigusr1(out: logfile.LogFile) -> None:
     """
     Rotate the log file on SIGUSR1, as twistd does for its own, unless a
     handler is set already.

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_hosting,txtornado.test.test_twistd_hosting -*-
 """
 Proxy headers honoured only from trusted peers (C{--forwarded-allow-ips}).
 """

@@ -1,3 +1,4 @@
+# -*- test-case-name: txtornado.test.test_hosting,txtornado.test.test_twistd_hosting -*-
 """
 Worker processes sharing the listening sockets (C{twistd tornado
 --workers N}).
@@ -29,7 +30,7 @@ from twisted.logger import Logger, eventFromJSON, globalLogPublisher
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-__all__ = ["WORKER_FDS", "AdoptedEndpoint", "WorkerPool", "workerEndpoints"]
+__all__ = ["WORKER_FDS", "AdoptedEndpoint", "WorkerPool", "worker_endpoints"]
 
 #: the environment variable telling a worker its inherited listening
 #: sockets: C{fd:family} pairs, comma separated (C{"3:2,4:1"})
@@ -68,7 +69,7 @@ class AdoptedEndpoint:
         return f"worker socket fd {self.fd}"
 
 
-def workerEndpoints(reactor: Any, environ: dict[str, str]) -> list[AdoptedEndpoint]:
+def worker_endpoints(reactor: Any, environ: dict[str, str]) -> list[AdoptedEndpoint]:
     """
     The endpoints a worker serves (from L{WORKER_FDS}), or none when this
     process is not a worker.

@@ -125,13 +125,13 @@ class ThreadPoolRun:
         reactor = self._reactor
         if pool is not None and not reactor.running:
             if getattr(reactor, "threadpool", None) is pool:
-                _twisted_private.stopThreadPool(reactor)
+                _twisted_private.stop_thread_pool(reactor)
 
 
 class IterationDriver:
     """
     Drive a reactor through C{runUntilCurrent}/C{doIteration}/C{timeout}
-    (see L{txtornado._compat.twisted.reactorIteration}): each iteration runs
+    (see L{txtornado._compat.twisted.reactor_iteration}): each iteration runs
     the reactor's due calls, waits for I/O (not at all if asyncio callbacks
     are ready, else until the next reactor or asyncio timer), then ticks.
 
@@ -188,7 +188,7 @@ class IterationDriver:
 class MainLoopDriver:
     """
     Drive a reactor by running its toolkit's main loop (see
-    L{txtornado._compat.twisted.toolkitMainLoop}) until C{stop()}: the
+    L{txtornado._compat.twisted.toolkit_main_loop}) until C{stop()}: the
     reactor's own I/O and timer glue runs the loop's ticks, which are
     reactor calls as while hosted.  An iteration begun after C{stop()}
     runs what is due without waiting (C{reactor.iterate(0)}) and ticks.
@@ -256,10 +256,10 @@ def driver_for(reactor: Any, loop: DrivenLoop) -> Driver:
         each strategy needs.
     """
     pool = ThreadPoolRun(reactor)
-    iteration = _twisted_private.reactorIteration(reactor)
+    iteration = _twisted_private.reactor_iteration(reactor)
     if iteration is not None:
         return IterationDriver(loop, iteration, pool)
-    main_loop = _twisted_private.toolkitMainLoop(reactor)
+    main_loop = _twisted_private.toolkit_main_loop(reactor)
     if main_loop is not None:
         if not IReactorThreads.providedBy(reactor):
             raise NotImplementedError(

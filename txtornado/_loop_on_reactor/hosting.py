@@ -89,7 +89,7 @@ class ReactorHosting:
             return
         self._state = _private.enter_run(self._loop)
         self.thread = threading.get_ident()
-        self._unwrap_crash = _twisted_private.wrapCrash(self._reactor, self._crashed)
+        self._unwrap_crash = _twisted_private.wrap_crash(self._reactor, self._crashed)
         self._entered()
 
     def _crashed(self) -> None:

@@ -109,12 +109,12 @@ def dispose_reactor(reactor: Any) -> None:
     """
     Dispose of a reactor nobody else uses: disconnect its selectables,
     close its waker, and break its reference cycles
-    (L{txtornado._compat.twisted.discardReactor}), so that it is freed, and
+    (L{txtornado._compat.twisted.discard_reactor_state}), so that it is freed, and
     its poll object's descriptor closed, at once.  The reactor is unusable
     afterwards.
     """
     reactor.disconnectAll()
-    _twisted_private.discardReactor(reactor)
+    _twisted_private.discard_reactor_state(reactor)
 
 
 class ReactorClaim:

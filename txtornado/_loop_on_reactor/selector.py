@@ -161,7 +161,7 @@ def _remove(reactor: Any, watcher: _FDWatcher, writer: bool) -> None:
         else:
             reactor.removeReader(watcher)
     except OSError:
-        _twisted_private.forgetEPollDescriptor(reactor, watcher.fd)
+        _twisted_private.forget_epoll_descriptor(reactor, watcher.fd)
         watcher.reading = watcher.writing = False
 
 

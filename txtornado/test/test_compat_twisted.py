@@ -176,9 +176,9 @@ class TwistedPrivateNamesTests(SynchronousTestCase):
         C{twisted.scripts.twistd.ServerOptions} is twistd's options class,
         with the C{pidfile} and C{nodaemon} options the plugin reads.
         """
-        from txtornado._compat.twisted import twistdServerOptions
+        from txtornado._compat.twisted import twistd_server_options
 
-        config = twistdServerOptions()()
+        config = twistd_server_options()()
         config.parseOptions(["-n", "--pidfile=x.pid"])
         self.assertTrue(config["nodaemon"])
         self.assertTrue(config["pidfile"].endswith("x.pid"))
@@ -298,7 +298,7 @@ class ReactorPrivateNamesTests(SynchronousTestCase):
         reactor = SelectReactor()
         pool = reactor.getThreadPool()
         pool.start()
-        _twisted_private.stopThreadPool(reactor)
+        _twisted_private.stop_thread_pool(reactor)
         self.assertFalse(pool.started)
         self.assertEqual(pool.threads, [])
         self.assertIsNone(reactor.threadpool)
@@ -308,7 +308,7 @@ class ReactorPrivateNamesTests(SynchronousTestCase):
     def test_alpnAsksFactory(self) -> None:
         """
         Twisted's TLS names ALPN protocols in exactly one of the two ways
-        C{alpnAsksFactory} tells apart: C{_sslverify.protosFromProtocol}
+        C{alpn_asks_factory} tells apart: C{_sslverify.protosFromProtocol}
         (the select callback asks the wrapped factory at each handshake),
         or C{TLSMemoryBIOFactory._applyProtocolNegotiation} (the factory's
         protocols set on the context per connection).
@@ -316,7 +316,7 @@ class ReactorPrivateNamesTests(SynchronousTestCase):
         from twisted.internet import _sslverify
         from twisted.protocols.tls import TLSMemoryBIOFactory
 
-        asks = _twisted_private.alpnAsksFactory()
+        asks = _twisted_private.alpn_asks_factory()
         self.assertIsInstance(asks, bool)
         if asks:
             self.assertEqual(
@@ -330,7 +330,7 @@ class ReactorPrivateNamesTests(SynchronousTestCase):
     def test_forgetEPollDescriptor(self) -> None:
         """
         An EPollReactor keeps registered descriptors in C{_reads},
-        C{_writes} and C{_selectables}, which C{forgetEPollDescriptor}
+        C{_writes} and C{_selectables}, which C{forget_epoll_descriptor}
         empties of a number.
         """
         from twisted.internet.epollreactor import EPollReactor
@@ -349,7 +349,7 @@ class ReactorPrivateNamesTests(SynchronousTestCase):
             reactor.addReader(Reader())  # type: ignore[arg-type]
             self.assertIn(r, reactor._reads)  # type: ignore[attr-defined]
             self.assertIn(r, reactor._selectables)  # type: ignore[attr-defined]
-            _twisted_private.forgetEPollDescriptor(reactor, r)
+            _twisted_private.forget_epoll_descriptor(reactor, r)
             self.assertNotIn(r, reactor._reads)  # type: ignore[attr-defined]
             self.assertNotIn(r, reactor._writes)  # type: ignore[attr-defined]
             self.assertNotIn(r, reactor._selectables)  # type: ignore[attr-defined]
@@ -496,7 +496,7 @@ class DrivingModeNamesTests(SynchronousTestCase):
 
         reactor = PollReactor()
         self.addCleanup(dispose_reactor, reactor)
-        iteration = _twisted_private.reactorIteration(reactor)
+        iteration = _twisted_private.reactor_iteration(reactor)
         assert iteration is not None
         self.assertEqual(iteration.timeout(), None)
         iteration.runUntilCurrent()
@@ -509,7 +509,7 @@ class DrivingModeNamesTests(SynchronousTestCase):
 
         other = NoIteration()
         self.addCleanup(dispose_reactor, other)
-        self.assertIsNone(_twisted_private.reactorIteration(other))
+        self.assertIsNone(_twisted_private.reactor_iteration(other))
 
     def test_toolkitMainLoop(self) -> None:
         """
@@ -524,21 +524,21 @@ class DrivingModeNamesTests(SynchronousTestCase):
 
         glib = _FakeGLib()
         reactor = _glibbase.GlibReactorBase(glib, None)
-        main_loop = _twisted_private.toolkitMainLoop(reactor)
+        main_loop = _twisted_private.toolkit_main_loop(reactor)
         assert main_loop is not None
         main_loop.run()
         main_loop.quit()
         self.assertEqual(glib.calls, ["run", "quit"])
-        self.assertIsNone(_twisted_private.reactorIteration(reactor))
+        self.assertIsNone(_twisted_private.reactor_iteration(reactor))
         poller = PollReactor()
         self.addCleanup(dispose_reactor, poller)
-        self.assertIsNone(_twisted_private.toolkitMainLoop(poller))
+        self.assertIsNone(_twisted_private.toolkit_main_loop(poller))
 
 
 class ReactorLifetimeNamesTests(SynchronousTestCase):
     """
     What hosted mode and private reactors rely on
-    (L{txtornado._compat.twisted.wrapCrash}, C{discardReactor}).
+    (L{txtornado._compat.twisted.wrap_crash}, C{discard_reactor_state}).
     """
 
     def test_wrapCrash(self) -> None:
@@ -557,9 +557,9 @@ class ReactorLifetimeNamesTests(SynchronousTestCase):
         self.addCleanup(dispose_reactor, reactor)
         self.assertIn("crash", vars(ReactorBase))
         calls: list[str] = []
-        unwrap = _twisted_private.wrapCrash(reactor, lambda: calls.append("after"))
+        unwrap = _twisted_private.wrap_crash(reactor, lambda: calls.append("after"))
         assert unwrap is not None
-        self.assertIsNone(_twisted_private.wrapCrash(reactor, lambda: None))
+        self.assertIsNone(_twisted_private.wrap_crash(reactor, lambda: None))
         reactor.crash()
         self.assertEqual(calls, ["after"])
         unwrap()
@@ -581,7 +581,7 @@ class ReactorLifetimeNamesTests(SynchronousTestCase):
         fd = waker.fileno()
         os.fstat(fd)
         reactor.disconnectAll()
-        _twisted_private.discardReactor(reactor)
+        _twisted_private.discard_reactor_state(reactor)
         self.assertEqual(vars(reactor), {})
         self.assertEqual(vars(waker), {})
         with self.assertRaises(OSError):

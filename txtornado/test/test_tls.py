@@ -133,7 +133,7 @@ class _ServerMixin(LoopTestMixin):
         process from exiting.
         """
         if getattr(self.reactor, "threadpool", None) is not None:
-            _twisted_private.stopThreadPool(self.reactor)
+            _twisted_private.stop_thread_pool(self.reactor)
 
     def listen(self, server: Any, endpoint: str = "tcp:0:interface=127.0.0.1") -> int:
         async def go() -> ListeningServer:
@@ -249,12 +249,12 @@ class _ALPNTests(_ServerMixin):
         """
         On Twisted's C{ssl:} endpoint (Twisted's context), clients offering
         C{http/1.1} get the page (curl too).  Twisted that asks the factory
-        (C{alpnAsksFactory}) names C{http/1.1} and refuses a client
+        (C{alpn_asks_factory}) names C{http/1.1} and refuses a client
         offering only C{h2} with an alert; earlier Twisted names no
         protocol to any client.
         """
         port = self.listen(HTTPServer(make_app()), certificates().ssl_endpoint())
-        asks = _twisted_private.alpnAsksFactory()
+        asks = _twisted_private.alpn_asks_factory()
         both = self.blocking(lambda: python_client(port, ["h2", "http/1.1"]))
         self.assertServed(both)
         self.assertEqual(both.alpn, "http/1.1" if asks else None)
