@@ -4,7 +4,7 @@ C{test.test_asyncio} package, shipped with this Python) on TwistedEventLoop
 over Twisted's EPoll, Poll and Select reactors, and, side by side, on stdlib
 asyncio's own loop (the baseline) and on uvloop (a second reference).
 
-    python conformance/cpython_asyncio_suite.py [--config stdlib uvloop epoll poll select]
+    python conformance/cpython_asyncio_suite.py [--config stdlib uvloop epoll poll select gi qt]
         [--json FILE] [--stall SECONDS] [-- test ids...]
 
 Which tests judge the loop
@@ -84,13 +84,18 @@ ONLY_ENV = "TXTORNADO_ASYNCIO_SUITE_ONLY"
 GLOBAL_REACTOR_ENV = "TXTORNADO_ASYNCIO_SUITE_GLOBAL_REACTOR"
 
 BASELINE = "stdlib"
-CONFIGS = ("stdlib", "uvloop", "epoll", "poll", "select")
-TWISTED_CONFIGS = ("epoll", "poll", "select")
+#: Twisted's GUI reactors (the gui extra): GLib's (gireactor) and Qt's
+#: (qt5reactor, on a QCoreApplication the worker makes first).
+GUI_CONFIGS = ("gi", "qt")
+CONFIGS = ("stdlib", "uvloop", "epoll", "poll", "select", *GUI_CONFIGS)
+TWISTED_CONFIGS = ("epoll", "poll", "select", *GUI_CONFIGS)
 
 _REACTORS = {
     "epoll": ("twisted.internet.epollreactor", "EPollReactor"),
     "poll": ("twisted.internet.pollreactor", "PollReactor"),
     "select": ("twisted.internet.selectreactor", "SelectReactor"),
+    "gi": ("twisted.internet.gireactor", "GIReactor"),
+    "qt": ("qt5reactor.core", "QtReactor"),
 }
 
 #: Modules of test.test_asyncio not run, with why.
@@ -144,8 +149,17 @@ HOOKS: dict[str, dict[str, str | None]] = {
     "test_sslproto": {"SelectorStartTLSTests": None},
 }
 
-#: uvloop is epoll-based: it takes the EPoll classes.
-_HOOK_CONFIG = {"uvloop": "epoll", "epoll": "epoll", "poll": "poll", "select": "select"}
+#: uvloop is epoll-based: it takes the EPoll classes.  GLib's main loop
+#: waits with poll(2), and so does Qt's on Linux (its GLib dispatcher): the
+#: GUI configurations take the Poll classes.
+_HOOK_CONFIG = {
+    "uvloop": "epoll",
+    "epoll": "epoll",
+    "poll": "poll",
+    "select": "select",
+    "gi": "poll",
+    "qt": "poll",
+}
 
 
 def modules() -> list[str]:
@@ -176,6 +190,22 @@ class _Counter:
     wrong: list[str] = []
 
 
+#: The worker's Qt application (C{qt}), kept for the worker's life.
+_qt_application: Any = None
+
+
+def _make_qt_application() -> None:
+    """
+    Make the C{QCoreApplication} every C{QtReactor} of the C{qt}
+    configuration uses, in the main thread (a C{QtReactor} made first in
+    another thread would make it there).
+    """
+    global _qt_application
+    from PyQt5.QtCore import QCoreApplication
+
+    _qt_application = QCoreApplication.instance() or QCoreApplication([])
+
+
 def _policy_class(config: str) -> type:
     """
     The policy class that becomes asyncio's default for C{config}: the
@@ -199,6 +229,8 @@ def _policy_class(config: str) -> type:
 
         from txtornado import TwistedEventLoop, TwistedEventLoopPolicy
 
+        if config == "qt":
+            _make_qt_application()
         module, name = _REACTORS[config]
         if os.environ.get(GLOBAL_REACTOR_ENV):
             # Every loop on the one global reactor, of this type.

@@ -5,7 +5,7 @@ baseline, and compare.
 Usage::
 
     python conformance/tornado_suite.py [--config asyncio epoll poll select
-        global-epoll global-poll global-select] [--json FILE]
+        global-epoll global-poll global-select gi qt] [--json FILE]
         [--timeout SECONDS] [-- test names...]
 
 Each configuration runs in its own subprocess (this file, with
@@ -29,6 +29,11 @@ counting and test runner) after configuring the event loop:
     otherwise (a second loop, or a loop in another thread).  The worker
     counts the loops of each kind; a run where no loop used the global
     reactor has not tested it, and is reported as not finished.
+  - C{gi}/C{qt} (Twisted's GUI reactors, a reactor per loop, as for
+    C{epoll}): R is Twisted's C{gireactor.GIReactor} (GLib's main loop) or
+    C{qt5reactor}'s C{QtReactor} (Qt's event loop, on a
+    C{QCoreApplication} the worker makes first, in the main thread).  They
+    need the C{gui} extra.
 
 Every configuration runs with an empty system CA store (C{SSL_CERT_FILE}
 and C{SSL_CERT_DIR} naming an empty file and directory).  Tornado's tests
@@ -82,12 +87,16 @@ BASELINE = "asyncio"
 PER_LOOP = ("epoll", "poll", "select")
 #: The global reactor, installed as a user would.
 GLOBAL = tuple(f"global-{name}" for name in PER_LOOP)
-CONFIGS = (BASELINE, *PER_LOOP, *GLOBAL)
+#: Twisted's GUI reactors, a reactor per loop (the gui extra).
+GUI = ("gi", "qt")
+CONFIGS = (BASELINE, *PER_LOOP, *GLOBAL, *GUI)
 
 _REACTORS = {
     "epoll": ("twisted.internet.epollreactor", "EPollReactor"),
     "poll": ("twisted.internet.pollreactor", "PollReactor"),
     "select": ("twisted.internet.selectreactor", "SelectReactor"),
+    "gi": ("twisted.internet.gireactor", "GIReactor"),
+    "qt": ("qt5reactor.core", "QtReactor"),
 }
 
 
@@ -137,10 +146,28 @@ def _configure(config: str) -> None:
         asyncio.set_event_loop_policy(CountingPolicy())
         IOLoop.configure(CountingIOLoop)
         return
+    if config == "qt":
+        _make_qt_application()
     module_name, name = _REACTORS[config]
     factory = getattr(importlib.import_module(module_name), name)
     asyncio.set_event_loop_policy(TwistedEventLoopPolicy(reactor_factory=factory))
     IOLoop.configure(TwistedIOLoop, reactor_factory=factory)
+
+
+#: The worker's Qt application (C{qt}), kept for the worker's life.
+_qt_application: Any = None
+
+
+def _make_qt_application() -> None:
+    """
+    Make the C{QCoreApplication} every C{QtReactor} of the C{qt}
+    configuration uses, in the main thread (a C{QtReactor} made first in
+    another thread would make it there).
+    """
+    global _qt_application
+    from PyQt5.QtCore import QCoreApplication
+
+    _qt_application = QCoreApplication.instance() or QCoreApplication([])
 
 
 class _RecordingResult(unittest.TextTestResult):
