@@ -56,9 +56,11 @@ The loop runs in one of two ways:
     C{reactor.stop()}).
   - I{driving}: C{run_forever()} (and so C{run_until_complete()},
     C{asyncio.Runner}, Tornado's C{IOLoop.start()}/C{run_sync()}) on a
-    reactor that is not running iterates the reactor itself
-    (C{runUntilCurrent()} and C{doIteration()}) until C{stop()}.  It does
-    not I{start} the reactor: no C{'startup'} or C{'shutdown'} system event
+    reactor that is not running drives the reactor itself until
+    C{stop()}: it iterates it (C{runUntilCurrent()} and C{doIteration()}),
+    or, on a GUI reactor without C{doIteration} (Twisted's GLib reactors),
+    runs the toolkit's main loop (see L{txtornado._loop_on_reactor.driving}).
+    It does not I{start} the reactor: no C{'startup'} or C{'shutdown'} system event
     fires, so C{reactor.run()} can still be called later, exactly as with
     Twisted's own C{asyncioreactor}, and C{callWhenRunning} waits until
     then.  The reactor's thread pool (C{deferToThread}, C{callInThread},
@@ -102,7 +104,7 @@ from twisted.python import threadable
 # Imported so that coroutines Twisted runs can await this loop's futures.
 from txtornado import futures as _futures  # noqa: F401
 from txtornado._compat import asyncio as _private
-from txtornado._compat import twisted as _twisted_private
+from txtornado._loop_on_reactor.driving import DrivenLoop, Driver, driver_for
 from txtornado._loop_on_reactor.selector import NestedSelector, ReactorSelector
 from txtornado._taskfactory import Task, await_deferreds
 
@@ -248,10 +250,9 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         self._poll_burst = False
         self._burst_tick: DelayedCall | None = None
         self._driving = False
+        self._driver: Driver | None = None
         #: a wake-up from another thread is on its way (_write_to_self)
         self._wake_requested = False
-        #: the reactor's thread pool, if this driving run started it
-        self._pool_started: Any = None
         self._pending_exception: BaseException | None = None
         self._hosted_state: _private.RunState | None = None
         self._hosted_thread: int | None = None
@@ -439,8 +440,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         except BaseException as e:
             # Twisted would log and swallow it (even KeyboardInterrupt and
             # SystemExit); asyncio lets it out of run_forever.
-            if self._driving:
-                self._pending_exception = e
+            if self._driver is not None:
+                self._raise_from_run(e)
             else:
                 raise
         finally:
@@ -477,10 +478,11 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         """
         The reactor found the nested selector's descriptor readable (from
         its C{doRead}): while hosted, run a tick now (which polls the nested
-        selector) instead of a reactor call later.  While driving, nothing:
-        every iteration ends with a tick.  An exception leaving the tick is
-        re-raised from a reactor call, so the reactor logs it and never
-        mistakes it for the descriptor failing.
+        selector) instead of a reactor call later.  While an iteration
+        driver drives, nothing: every iteration ends with a tick.  An
+        exception leaving the tick leaves C{run_forever} (driving) or is
+        re-raised from a reactor call (hosted), so the reactor logs it and
+        never mistakes it for the descriptor failing.
         """
         if self._driving or self._in_tick or self.is_closed():
             return
@@ -533,8 +535,8 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         try:
             _private.run_handle(handle)
         except BaseException as e:
-            if self._driving:
-                self._pending_exception = e
+            if self._driver is not None:
+                self._raise_from_run(e)
             else:
                 self._reactor.callLater(0, _reraise, e)
         # The tick that will run what this queued (hosted).
@@ -663,42 +665,31 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
 
     def _run_once(self) -> None:
         """
-        One iteration of C{run_forever} while driving: run the reactor's due
-        calls, wait for I/O (not at all if asyncio callbacks are ready, else
-        until the next reactor or asyncio timer), then tick.  Overrides
+        One iteration of C{run_forever} while driving (see
+        L{txtornado._loop_on_reactor.driving}).  Overrides
         C{BaseEventLoop._run_once}, which C{BaseEventLoop.run_forever} calls
         in a loop until C{stop()}.
-
-        While driving, the tick runs here directly, once per iteration,
-        instead of through a reactor C{callLater(0)}: that is about twice as
-        fast for chains of callbacks.
         """
-        reactor = self._reactor
-        if not self._driving:
-            self._start_driving()
-        if self._pool_started is None:
-            pool = getattr(reactor, "threadpool", None)
-            if pool is not None and not pool.started:
-                self._start_pool(pool)
+        driver = self._driver
+        if driver is None:
+            driver = self._start_driving()
         if self._reactor_selector.needs_rearm:
             self._reactor_selector.rearm()
-        if _private.is_stopping(self):
-            # stop() before this iteration: poll once without blocking,
-            # then run what is ready, as asyncio does.
-            self._poll(0)
-            reactor.runUntilCurrent()
-        else:
-            reactor.runUntilCurrent()
-            if not _private.is_stopping(self) and self._pending_exception is None:
-                self._poll(self._poll_timeout())
         if self._pending_exception is None:
-            self._tick()
+            driver.run_once()
         exc = self._pending_exception
         if exc is not None:
             self._pending_exception = None
             raise exc
 
-    def _poll_timeout(self) -> float | None:
+    def _driven_is_stopping(self) -> bool:
+        return _private.is_stopping(self) or self._pending_exception is not None
+
+    def _driven_tick(self) -> None:
+        if self._pending_exception is None:
+            self._tick()
+
+    def _io_wait(self, reactor_timeout: float | None) -> float | None:
         """
         How long a driving iteration may wait for I/O: not at all if
         callbacks are ready, else until the earlier of the reactor's next
@@ -706,7 +697,7 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         """
         if _private.has_ready(self):
             return 0
-        timeout: float | None = self._reactor.timeout()
+        timeout = reactor_timeout
         when = _private.earliest_timer(self)
         if when is not None:
             delay = _wait_until(when, self.time())
@@ -714,53 +705,56 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
                 timeout = delay
         return timeout
 
-    def _poll(self, timeout: float | None) -> None:
+    def _poll_started(self, started: bool) -> None:
         # Events reported by this poll may run at once (_dispatch_io) if
         # nothing was queued before it.
-        self._poll_burst = not self._ready_queue
-        try:
-            self._reactor.doIteration(timeout)
-        finally:
-            self._poll_burst = False
+        self._poll_burst = started and not self._ready_queue
 
-    def _start_pool(self, pool: Any) -> None:
-        """
-        Start the reactor's thread pool for this driving run (the reactor's
-        startup, which would start it, does not happen).
-        """
-        self._pool_started = pool
-        pool.start()
-
-    def _stop_pool(self) -> None:
-        """
-        Stop the thread pool this driving run started, if the reactor has
-        not started since (then its shutdown stops it).
-        """
-        pool, self._pool_started = self._pool_started, None
-        reactor = self._reactor
-        if pool is not None and not reactor.running:
-            if getattr(reactor, "threadpool", None) is pool:
-                _twisted_private.stopThreadPool(reactor)
-
-    def _start_driving(self) -> None:
-        self._driving = True
+    def _start_driving(self) -> Driver:
+        driver = driver_for(
+            self._reactor,
+            DrivenLoop(
+                self._driven_tick,
+                self._driven_is_stopping,
+                self._io_wait,
+                self._poll_started,
+            ),
+        )
+        self._driver = driver
+        self._driving = driver.ticks_itself
         self._loop_thread = threading.get_ident()
-        # Each driving iteration ends with a tick: a reactor tick call left
-        # from before would run callbacks twice in one iteration.
-        if self._tick_call is not None:
+        if self._driving and self._tick_call is not None:
+            # Each driving iteration ends with a tick: a reactor tick call
+            # left from before would run callbacks twice in one iteration.
             self._tick_call.cancel()
             self._tick_call = None
+        return driver
+
+    def _raise_from_run(self, exception: BaseException) -> None:
+        """
+        C{exception} left a callback while driving: have it leave
+        C{run_forever}, as asyncio lets it.
+        """
+        self._pending_exception = exception
+        if self._driver is not None:
+            self._driver.wake()
 
     def run_forever(self) -> None:
         """
-        Run until C{stop()} is called, iterating the reactor (which must not
+        Run until C{stop()} is called, driving the reactor (which must not
         be running: if it is, the loop is already running).
+
+        @raise NotImplementedError: if the reactor can be neither iterated
+            nor have its toolkit's main loop run (see
+            L{txtornado._loop_on_reactor.driving.driver_for}).
         """
         try:
             super().run_forever()
         finally:
-            self._stop_pool()
+            driver, self._driver = self._driver, None
             self._driving = False
+            if driver is not None:
+                driver.finish()
             self._loop_thread = self._hosted_thread
             if not self.is_closed():
                 # Leave the reactor calls that whoever runs it next needs.
@@ -782,15 +776,19 @@ class TwistedEventLoop(asyncio.SelectorEventLoop):
         While the reactor hosts the loop (C{reactor.run()}) this does
         nothing: the loop did not start that run, so it does not stop it.
         """
-        if self._driving or not self._reactor.running:
+        if self._driver is not None or not self._reactor.running:
             super().stop()
+            if self._driver is not None:
+                self._driver.wake()
 
     def _enter_hosted(self) -> None:
         """
         The reactor started (or was running when the loop was created): make
         the loop the running loop of the reactor thread.
         """
-        if self._hosted_state is not None or self._driving or self.is_closed():
+        if self._hosted_state is not None or self._driver is not None:
+            return
+        if self.is_closed():
             return
         if _private.get_running_loop_or_none() is not None:
             # Another loop runs this thread (e.g. the reactor itself runs

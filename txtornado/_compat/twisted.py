@@ -10,8 +10,9 @@ breaks one module, and C{txtornado.test.test_compat_twisted} says which name.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from twisted.internet import defer
 from twisted.internet.posixbase import (
@@ -180,3 +181,70 @@ def twistdServerOptions() -> type:
 
     options: type = twistd.ServerOptions  # type: ignore[attr-defined]
     return options
+
+
+class ReactorIteration(NamedTuple):
+    """
+    The methods of C{ReactorBase} that C{ReactorBase.mainLoop} calls on each
+    iteration, which driving mode
+    (L{txtornado._loop_on_reactor.driving.IterationDriver}) calls instead of
+    running the reactor.  Public names, but in no interface.
+
+    @ivar runUntilCurrent: run the delayed calls that are due.
+    @ivar doIteration: wait for I/O at most C{delay} seconds (C{None}: no
+        limit) and dispatch it.
+    @ivar timeout: the delay until the next delayed call, or C{None}.
+    """
+
+    runUntilCurrent: Callable[[], None]
+    doIteration: Callable[[float | None], None]
+    timeout: Callable[[], float | None]
+
+
+def reactorIteration(reactor: object) -> ReactorIteration | None:
+    """
+    The iteration methods of C{reactor}, or C{None} if it does not
+    implement C{doIteration} (C{ReactorBase.doIteration} raises
+    C{NotImplementedError}; GUI reactors that run their toolkit's main
+    loop do not override it) or lacks C{runUntilCurrent} or C{timeout}.
+    """
+    from twisted.internet.base import ReactorBase
+
+    doIteration = getattr(type(reactor), "doIteration", None)
+    if doIteration is None or doIteration is ReactorBase.doIteration:
+        return None
+    try:
+        return ReactorIteration(
+            reactor.runUntilCurrent,  # type: ignore[attr-defined]
+            reactor.doIteration,  # type: ignore[attr-defined]
+            reactor.timeout,  # type: ignore[attr-defined]
+        )
+    except AttributeError:
+        return None
+
+
+class ToolkitMainLoop(NamedTuple):
+    """
+    A GUI reactor's toolkit main loop, as its C{run()}/C{crash()} run and
+    quit it.
+
+    @ivar run: run the main loop until L{quit} is called (blocks).
+    @ivar quit: make L{run} return once the current event is handled.
+    """
+
+    run: Callable[[], None]
+    quit: Callable[[], None]
+
+
+def toolkitMainLoop(reactor: object) -> ToolkitMainLoop | None:
+    """
+    The toolkit main loop of a Twisted GLib reactor (C{gireactor},
+    C{gtk3reactor}: a C{GlibReactorBase}), or C{None} for any other
+    reactor.  C{GlibReactorBase.run} runs the main loop with C{self._run()}
+    after firing the startup event, and C{crash} quits it with
+    C{self._crash()}; both are private instance attributes.
+    """
+    glibbase = sys.modules.get("twisted.internet._glibbase")
+    if glibbase is None or not isinstance(reactor, glibbase.GlibReactorBase):
+        return None
+    return ToolkitMainLoop(reactor._run, reactor._crash)

@@ -290,3 +290,108 @@ class PytestTwistedPrivateNamesTests(SynchronousTestCase):
             ["reactor_installer", "reactor_type"],
         )
         self.assertIn("tornado", pytest_twisted.reactor_installers)
+
+
+class _FakeGLib:
+    """
+    The parts of C{gi.repository.GLib} that C{GlibReactorBase.__init__}
+    and its waker use, recording the main loop's runs and quits.
+    """
+
+    PRIORITY_DEFAULT_IDLE = 200
+
+    class IOCondition:
+        IN, OUT, ERR, HUP, NVAL = 1, 4, 8, 16, 32
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        glib = self
+
+        class MainLoop:
+            def run(self) -> None:
+                glib.calls.append("run")
+
+            def quit(self) -> None:
+                glib.calls.append("quit")
+
+        self.MainLoop = MainLoop
+
+    def main_context_default(self) -> Any:
+        class Context:
+            def pending(self) -> bool:
+                return False
+
+            def iteration(self, may_block: bool) -> bool:
+                return False
+
+        return Context()
+
+    def io_add_watch(self, *args: object) -> int:
+        return 1
+
+    def source_remove(self, tag: int) -> None:
+        pass
+
+    def timeout_add(self, *args: object, **kwargs: object) -> int:
+        return 2
+
+    def idle_add(self, callback: Any) -> int:
+        callback()
+        return 3
+
+
+class DrivingModeNamesTests(SynchronousTestCase):
+    """
+    What driving mode (L{txtornado._loop_on_reactor.driving}) relies on.
+    """
+
+    def test_reactorIteration(self) -> None:
+        """
+        A poller reactor overrides C{ReactorBase.doIteration} and has
+        C{runUntilCurrent} and C{timeout}; C{ReactorBase.doIteration}
+        itself is not an implementation.
+        """
+        from twisted.internet.base import ReactorBase
+        from twisted.internet.pollreactor import PollReactor
+
+        from txtornado.eventloop import dispose_reactor
+
+        reactor = PollReactor()
+        self.addCleanup(dispose_reactor, reactor)
+        iteration = _twisted_private.reactorIteration(reactor)
+        assert iteration is not None
+        self.assertEqual(iteration.timeout(), None)
+        iteration.runUntilCurrent()
+        iteration.doIteration(0)
+        with self.assertRaises(NotImplementedError):
+            ReactorBase.doIteration(reactor, 0)
+
+        class NoIteration(PollReactor):
+            doIteration = ReactorBase.doIteration
+
+        other = NoIteration()
+        self.addCleanup(dispose_reactor, other)
+        self.assertIsNone(_twisted_private.reactorIteration(other))
+
+    def test_toolkitMainLoop(self) -> None:
+        """
+        C{GlibReactorBase.__init__} sets C{_run} and C{_crash} to run and
+        quit its main loop (C{crash} quits it from an idle callback); a
+        reactor of another kind has no toolkit main loop.
+        """
+        from twisted.internet import _glibbase
+        from twisted.internet.pollreactor import PollReactor
+
+        from txtornado.eventloop import dispose_reactor
+
+        glib = _FakeGLib()
+        reactor = _glibbase.GlibReactorBase(glib, None)
+        main_loop = _twisted_private.toolkitMainLoop(reactor)
+        assert main_loop is not None
+        main_loop.run()
+        main_loop.quit()
+        self.assertEqual(glib.calls, ["run", "quit"])
+        self.assertIsNone(_twisted_private.reactorIteration(reactor))
+        poller = PollReactor()
+        self.addCleanup(dispose_reactor, poller)
+        self.assertIsNone(_twisted_private.toolkitMainLoop(poller))

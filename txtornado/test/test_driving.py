@@ -1,0 +1,219 @@
+# -*- test-case-name: txtornado.test.test_driving -*-
+"""
+Tests for L{txtornado._loop_on_reactor.driving}: driving mode on reactors
+with C{doIteration} and on GUI reactors that run their toolkit's main loop
+(Twisted's C{gireactor}, in a child process: it needs PyGObject, and a
+GLib reactor is best kept out of the test process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import textwrap
+
+from twisted.internet.interfaces import IReactorFDSet
+from twisted.internet.posixbase import PosixReactorBase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
+from zope.interface import implementer
+
+from txtornado._loop_on_reactor.driving import (
+    DrivenLoop,
+    IterationDriver,
+    driver_for,
+)
+from txtornado.eventloop import TwistedEventLoop, dispose_reactor
+from txtornado.test._subprocess import runPython
+
+#: Set to 1 where the GUI toolkits must be installed (CI's GUI env): the
+#: GUI tests then fail instead of being skipped when PyGObject is missing.
+REQUIRE_GUI = "TXTORNADO_REQUIRE_GUI"
+
+
+@implementer(IReactorFDSet)
+class _NoIterationReactor(PosixReactorBase):
+    """
+    A reactor with neither C{doIteration} nor a toolkit main loop (its FD
+    set methods do nothing).
+    """
+
+    def installWaker(self) -> None:
+        pass
+
+    def addReader(self, reader: object) -> None:
+        pass
+
+    def removeReader(self, reader: object) -> None:
+        pass
+
+    def addWriter(self, writer: object) -> None:
+        pass
+
+    def removeWriter(self, writer: object) -> None:
+        pass
+
+    def removeAll(self) -> list[object]:
+        return []
+
+
+def _loop_hooks() -> DrivenLoop:
+    return DrivenLoop(lambda: None, lambda: False, lambda t: t, lambda s: None)
+
+
+class DriverForTests(SynchronousTestCase):
+    """
+    L{driver_for} picks the strategy by what the reactor provides.
+    """
+
+    def test_iteration(self) -> None:
+        """
+        A poller reactor is driven through C{doIteration}.
+        """
+        from twisted.internet.pollreactor import PollReactor
+
+        reactor = PollReactor()
+        self.addCleanup(dispose_reactor, reactor)
+        driver = driver_for(reactor, _loop_hooks())
+        self.assertIsInstance(driver, IterationDriver)
+        self.assertTrue(driver.ticks_itself)
+
+    def test_neither(self) -> None:
+        """
+        A reactor that can be neither iterated nor have a toolkit main loop
+        run is refused with C{NotImplementedError} naming what is needed,
+        by C{run_until_complete}, and the loop stays usable (closable).
+        """
+        reactor = _NoIterationReactor()
+        loop = TwistedEventLoop(reactor=reactor)
+        self.addCleanup(loop.close)
+        coro = asyncio.sleep(0)
+        with self.assertRaises(NotImplementedError) as caught:
+            loop.run_until_complete(coro)
+        coro.close()
+        self.assertIn("doIteration", str(caught.exception))
+        self.assertIn("reactor.run()", str(caught.exception))
+        self.assertFalse(loop.is_running())
+
+
+#: Run in a child: driving mode on GIReactor, with the contract checked as
+#: on epoll.  Prints "OK" at the end.
+_GIREACTOR_CHILD = textwrap.dedent(
+    """
+    import asyncio, threading
+    from twisted.internet import gireactor
+    from twisted.internet.threads import deferToThreadPool
+    from txtornado.eventloop import TwistedEventLoop
+
+    reactor = gireactor.GIReactor()
+    events = []
+    reactor.addSystemEventTrigger("during", "startup", events.append, "startup")
+    reactor.addSystemEventTrigger("before", "shutdown", events.append, "shutdown")
+    reactor.callWhenRunning(events.append, "running")
+    loop = TwistedEventLoop(reactor=reactor)
+    main = threading.get_ident()
+
+    async def work():
+        await asyncio.sleep(0.01)
+        # asyncio's executor, and the reactor's thread pool, with a call
+        # coming back through the reactor's waker.
+        executed = await loop.run_in_executor(None, threading.get_ident)
+        pooled = await deferToThreadPool(
+            reactor, reactor.getThreadPool(), threading.get_ident
+        )
+        later = asyncio.get_running_loop().create_future()
+        reactor.callLater(0.01, later.set_result, "later")
+        return (
+            executed != main,
+            pooled != main,
+            reactor.getThreadPool().started,
+            await later,
+        )
+
+    assert loop.run_until_complete(work()) == (True, True, True, "later")
+
+    # Nothing fired, nothing left behind: no thread pool, no worker.
+    assert events == [], events
+    assert not reactor.running
+    assert reactor.threadpool is None, reactor.threadpool
+
+    # An exception leaves run_until_complete, and the loop goes on.
+    async def fail():
+        await asyncio.sleep(0)
+        raise KeyError("boom")
+
+    try:
+        loop.run_until_complete(fail())
+    except KeyError as e:
+        assert e.args == ("boom",)
+    else:
+        raise AssertionError("no KeyError")
+
+    # Re-entrant run_until_complete is refused, as on epoll.
+    async def reenter():
+        coro = asyncio.sleep(0)
+        try:
+            loop.run_until_complete(coro)
+        except RuntimeError as e:
+            coro.close()
+            return str(e)
+
+    assert "already running" in loop.run_until_complete(reenter())
+
+    # stop() from a reactor call ends run_forever.
+    reactor.callLater(0.01, loop.stop)
+    loop.run_forever()
+
+    # Tornado's run_sync on the same reactor.
+    loop.close()
+    from tornado import gen
+    from txtornado import TwistedIOLoop
+
+    io_loop = TwistedIOLoop(reactor=reactor)
+
+    async def tornado_work():
+        await gen.sleep(0.01)
+        return 42
+
+    assert io_loop.run_sync(tornado_work) == 42
+    io_loop.close()
+    assert events == [], events
+    print("OK")
+    """
+)
+
+
+class GIReactorDrivingTests(SynchronousTestCase):
+    """
+    Driving mode on Twisted's C{gireactor} (L{MainLoopDriver}).
+    """
+
+    def setUp(self) -> None:
+        probe = runPython(
+            "import gi; gi.require_version('GLib', '2.0');"
+            " from gi.repository import GLib; import twisted.internet.gireactor"
+        )
+        if probe.returncode != 0:
+            reason = (
+                "PyGObject (gi) with GLib 2.0 is not importable here:"
+                f" {probe.stderr.strip().splitlines()[-1:]}"
+            )
+            if os.environ.get(REQUIRE_GUI) == "1":
+                self.fail(f"{REQUIRE_GUI}=1 but {reason}")
+            print(f"SKIPPED: {reason}")
+            raise SkipTest(reason)
+
+    def test_contract(self) -> None:
+        """
+        C{run_until_complete}, C{run_forever} and Tornado's C{run_sync} on a
+        C{GIReactor} that is not running run GLib's main loop until done:
+        asyncio timers, executor, the reactor's thread pool and delayed
+        calls work, no startup or shutdown event fires, the thread pool is
+        gone afterwards, exceptions leave the run and re-entrant runs are
+        refused.
+        """
+        result = runPython(_GIREACTOR_CHILD, timeout=60)
+        self.assertEqual(
+            (result.returncode, result.stdout.strip()),
+            (0, "OK"),
+            result.stderr,
+        )
