@@ -19,6 +19,9 @@ from bench_suites import (
     STDLIB_ASYNCIO,
     TWISTED_IOLOOP_EPOLL,
     TWISTED_IOLOOP_EPOLL_RUN,
+    TWISTED_IOLOOP_GI,
+    TWISTED_IOLOOP_GI_RUN,
+    TWISTED_IOLOOP_QT_RUN,
     UVLOOP,
 )
 from bench_util import HELLO, HOST, Params, callFromThreads, runWrk
@@ -331,6 +334,31 @@ def _installEPollReactor() -> Any:
     return reactor
 
 
+def _installGUIReactor(target: str) -> Any:
+    """
+    Install the GUI reactor of C{target}: Twisted's GLib reactor, or
+    qt5reactor's on a new C{QCoreApplication}.
+    """
+    if target == TWISTED_IOLOOP_QT_RUN:
+        from PyQt5.QtCore import QCoreApplication
+
+        _keep.append(QCoreApplication([]))
+        import qt5reactor
+
+        qt5reactor.install()
+    else:
+        from twisted.internet import gireactor
+
+        gireactor.install()
+    from twisted.internet import reactor
+
+    return reactor
+
+
+#: What a worker keeps alive for its life (the Qt application).
+_keep: list[Any] = []
+
+
 def run(target: str, scenario: str, p: Params) -> float:
     """
     Build C{target}'s loop, run C{scenario} on it, and return its rate.
@@ -357,6 +385,14 @@ def run(target: str, scenario: str, p: Params) -> float:
         package: Any = txtornado
         ioLoop = package.TwistedIOLoop(reactor)
         if target == TWISTED_IOLOOP_EPOLL:
+            return _runSync(ioLoop, body, p)
+        return _runOnReactor(reactor, ioLoop.asyncio_loop, body, p)
+    if target in (TWISTED_IOLOOP_GI, TWISTED_IOLOOP_GI_RUN, TWISTED_IOLOOP_QT_RUN):
+        reactor = _installGUIReactor(target)
+        import txtornado
+
+        ioLoop = txtornado.TwistedIOLoop(reactor)
+        if target == TWISTED_IOLOOP_GI:
             return _runSync(ioLoop, body, p)
         return _runOnReactor(reactor, ioLoop.asyncio_loop, body, p)
     from tornado.platform.asyncio import AsyncIOLoop

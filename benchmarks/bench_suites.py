@@ -198,6 +198,9 @@ REACTOR = Suite(
 
 TWISTED_IOLOOP_EPOLL = "TwistedIOLoop/EPollReactor"
 TWISTED_IOLOOP_EPOLL_RUN = "TwistedIOLoop/EPollReactor/reactor.run"
+TWISTED_IOLOOP_GI = "TwistedIOLoop/GIReactor"
+TWISTED_IOLOOP_GI_RUN = "TwistedIOLoop/GIReactor/reactor.run"
+TWISTED_IOLOOP_QT_RUN = "TwistedIOLoop/QtReactor/reactor.run"
 STDLIB_ASYNCIO = "asyncio"
 UVLOOP = "uvloop"
 ASYNCIO_REACTOR_TORNADO = "AsyncioSelectorReactor+Tornado"
@@ -217,6 +220,26 @@ IOLOOP = Suite(
             "the same, the scenario a task on the IOLoop's asyncio loop, "
             "driven by reactor.run() (the Twisted-hosted way)",
             _needsTwistedIOLoop,
+        ),
+        Target(
+            TWISTED_IOLOOP_GI,
+            "txtornado.TwistedIOLoop(reactor) on an installed GIReactor "
+            "(Twisted's GLib reactor), run with IOLoop.run_sync (driving "
+            "mode runs GLib's main loop)",
+            _needsModule("gi"),
+        ),
+        Target(
+            TWISTED_IOLOOP_GI_RUN,
+            "the same, the scenario a task on the IOLoop's asyncio loop, "
+            "driven by reactor.run() (how a GTK program runs)",
+            _needsModule("gi"),
+        ),
+        Target(
+            TWISTED_IOLOOP_QT_RUN,
+            "txtornado.TwistedIOLoop(reactor) on an installed qt5reactor "
+            "QtReactor (on a QCoreApplication), the scenario a task driven "
+            "by reactor.run() (how a Qt program runs)",
+            _needsModule("qt5reactor"),
         ),
         Target(
             STDLIB_ASYNCIO,

@@ -5,7 +5,7 @@ over Twisted's EPoll, Poll and Select reactors, and, side by side, on stdlib
 asyncio's own loop (the baseline) and on uvloop (a second reference).
 
     python conformance/cpython_asyncio_suite.py [--config stdlib uvloop epoll poll select
-        poll-per-fd select-per-fd] [--json FILE] [--stall SECONDS] [-- test ids...]
+        poll-per-fd select-per-fd gi qt] [--json FILE] [--stall SECONDS] [-- test ids...]
 
 C{poll-per-fd} and C{select-per-fd} are C{poll} and C{select} with
 C{nested_selector=False}: every descriptor of the loop is registered on
@@ -92,13 +92,18 @@ GLOBAL_REACTOR_ENV = "TXTORNADO_ASYNCIO_SUITE_GLOBAL_REACTOR"
 BASELINE = "stdlib"
 #: Per-descriptor mode (nested_selector=False) on these reactors.
 PER_FD = ("poll-per-fd", "select-per-fd")
-CONFIGS = ("stdlib", "uvloop", "epoll", "poll", "select", *PER_FD)
-TWISTED_CONFIGS = ("epoll", "poll", "select", *PER_FD)
+#: Twisted's GUI reactors (the gui extra): GLib's (gireactor) and Qt's
+#: (qt5reactor, on a QCoreApplication the worker makes first).
+GUI_CONFIGS = ("gi", "qt")
+CONFIGS = ("stdlib", "uvloop", "epoll", "poll", "select", *PER_FD, *GUI_CONFIGS)
+TWISTED_CONFIGS = ("epoll", "poll", "select", *PER_FD, *GUI_CONFIGS)
 
 _REACTORS = {
     "epoll": ("twisted.internet.epollreactor", "EPollReactor"),
     "poll": ("twisted.internet.pollreactor", "PollReactor"),
     "select": ("twisted.internet.selectreactor", "SelectReactor"),
+    "gi": ("twisted.internet.gireactor", "GIReactor"),
+    "qt": ("qt5reactor.core", "QtReactor"),
 }
 
 #: Modules of test.test_asyncio not run, with why.
@@ -152,7 +157,9 @@ HOOKS: dict[str, dict[str, str | None]] = {
     "test_sslproto": {"SelectorStartTLSTests": None},
 }
 
-#: uvloop is epoll-based: it takes the EPoll classes.
+#: uvloop is epoll-based: it takes the EPoll classes.  GLib's main loop
+#: waits with poll(2), and so does Qt's on Linux (its GLib dispatcher): the
+#: GUI configurations take the Poll classes.
 _HOOK_CONFIG = {
     "uvloop": "epoll",
     "epoll": "epoll",
@@ -160,6 +167,8 @@ _HOOK_CONFIG = {
     "select": "select",
     "poll-per-fd": "poll",
     "select-per-fd": "select",
+    "gi": "poll",
+    "qt": "poll",
 }
 
 
@@ -191,6 +200,22 @@ class _Counter:
     wrong: list[str] = []
 
 
+#: The worker's Qt application (C{qt}), kept for the worker's life.
+_qt_application: Any = None
+
+
+def _make_qt_application() -> None:
+    """
+    Make the C{QCoreApplication} every C{QtReactor} of the C{qt}
+    configuration uses, in the main thread (a C{QtReactor} made first in
+    another thread would make it there).
+    """
+    global _qt_application
+    from PyQt5.QtCore import QCoreApplication
+
+    _qt_application = QCoreApplication.instance() or QCoreApplication([])
+
+
 def _policy_class(config: str) -> type:
     """
     The policy class that becomes asyncio's default for C{config}: the
@@ -215,6 +240,8 @@ def _policy_class(config: str) -> type:
 
         from txtornado import TwistedEventLoop, TwistedEventLoopPolicy
 
+        if config == "qt":
+            _make_qt_application()
         module, name = _REACTORS[config.removesuffix("-per-fd")]
         if config in PER_FD:
             options["nested_selector"] = False
@@ -680,8 +707,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--config",
         nargs="+",
         choices=CONFIGS,
-        default=list(CONFIGS),
-        help="configurations to run (default: all; the stdlib baseline is always run)",
+        default=[c for c in CONFIGS if c not in GUI_CONFIGS],
+        help="configurations to run (default: all but the GUI reactors', which need the gui extra; the stdlib baseline is always run)",
     )
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     parser.add_argument(

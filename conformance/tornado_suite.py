@@ -5,7 +5,7 @@ baseline, and compare.
 Usage::
 
     python conformance/tornado_suite.py [--config asyncio epoll poll select
-        global-epoll global-poll global-select poll-per-fd select-per-fd]
+        global-epoll global-poll global-select poll-per-fd select-per-fd gi qt]
         [--json FILE]
         [--timeout SECONDS] [-- test names...]
 
@@ -37,6 +37,11 @@ counting and test runner) after configuring the event loop:
     of in a nested epoll selector.  That is the mode where epoll is
     missing, on the reactors Twisted installs by default there:
     C{PollReactor} on the BSDs, C{SelectReactor} on macOS.
+  - C{gi}/C{qt} (Twisted's GUI reactors, a reactor per loop, as for
+    C{epoll}): R is Twisted's C{gireactor.GIReactor} (GLib's main loop) or
+    C{qt5reactor}'s C{QtReactor} (Qt's event loop, on a
+    C{QCoreApplication} the worker makes first, in the main thread).  They
+    need the C{gui} extra.
 
 Every configuration runs with an empty system CA store (C{SSL_CERT_FILE}
 and C{SSL_CERT_DIR} naming an empty file and directory).  Tornado's tests
@@ -92,12 +97,16 @@ PER_LOOP = ("epoll", "poll", "select")
 GLOBAL = tuple(f"global-{name}" for name in PER_LOOP)
 #: A reactor per loop, every descriptor on it (nested_selector=False).
 PER_FD = ("poll-per-fd", "select-per-fd")
-CONFIGS = (BASELINE, *PER_LOOP, *GLOBAL, *PER_FD)
+#: Twisted's GUI reactors, a reactor per loop (the gui extra).
+GUI = ("gi", "qt")
+CONFIGS = (BASELINE, *PER_LOOP, *GLOBAL, *PER_FD, *GUI)
 
 _REACTORS = {
     "epoll": ("twisted.internet.epollreactor", "EPollReactor"),
     "poll": ("twisted.internet.pollreactor", "PollReactor"),
     "select": ("twisted.internet.selectreactor", "SelectReactor"),
+    "gi": ("twisted.internet.gireactor", "GIReactor"),
+    "qt": ("qt5reactor.core", "QtReactor"),
 }
 
 
@@ -147,13 +156,31 @@ def _configure(config: str) -> None:
         asyncio.set_event_loop_policy(CountingPolicy())
         IOLoop.configure(CountingIOLoop)
         return
-    nested = None if config in PER_LOOP else False
+    if config == "qt":
+        _make_qt_application()
+    nested = False if config in PER_FD else None
     module_name, name = _REACTORS[config.removesuffix("-per-fd")]
     factory = getattr(importlib.import_module(module_name), name)
     asyncio.set_event_loop_policy(
         TwistedEventLoopPolicy(reactor_factory=factory, nested_selector=nested)
     )
     IOLoop.configure(TwistedIOLoop, reactor_factory=factory, nested_selector=nested)
+
+
+#: The worker's Qt application (C{qt}), kept for the worker's life.
+_qt_application: Any = None
+
+
+def _make_qt_application() -> None:
+    """
+    Make the C{QCoreApplication} every C{QtReactor} of the C{qt}
+    configuration uses, in the main thread (a C{QtReactor} made first in
+    another thread would make it there).
+    """
+    global _qt_application
+    from PyQt5.QtCore import QCoreApplication
+
+    _qt_application = QCoreApplication.instance() or QCoreApplication([])
 
 
 class _RecordingResult(unittest.TextTestResult):
@@ -628,8 +655,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--config",
         nargs="+",
         choices=CONFIGS,
-        default=list(CONFIGS),
-        help="configurations to run (default: all; the baseline is always run)",
+        default=[c for c in CONFIGS if c not in GUI],
+        help="configurations to run (default: all but the GUI reactors', which need the gui extra; the baseline is always run)",
     )
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     parser.add_argument(

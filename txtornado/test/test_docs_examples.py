@@ -54,8 +54,9 @@ def _makeTest(name: str) -> object:
     return test
 
 
+# The GUI examples (gui_*.py) need a toolkit and a display: test_gui runs them.
 for _script in sorted(EXAMPLES.glob("*.py")):
-    if not _script.stem.startswith("test_"):
+    if not _script.stem.startswith(("test_", "gui_")):
         setattr(DocsExamplesTests, f"test_{_script.stem}", _makeTest(_script.stem))
 
 
