@@ -132,13 +132,14 @@ class _EventLoopTests:
         """
         Timers run in due order, never early by the loop's clock, and many
         asyncio timers use at most one reactor delayed call plus one for the
-        ready queue.
+        ready queue.  (Due times are fixed from one reading of the clock, so
+        that a pause between the calls cannot reorder them.)
         """
         calls: list[tuple[float, float]] = []
         start = self.loop.time()
         for delay in (0.03, 0.01, 0.02, 0.01):
-            self.loop.call_later(
-                delay, lambda d=delay: calls.append((d, self.loop.time()))
+            self.loop.call_at(
+                start + delay, lambda d=delay: calls.append((d, self.loop.time()))
             )
         self.loop.call_at(start + 0.04, self.loop.stop)
         self.assertLessEqual(len(self.reactor.getDelayedCalls()), 2)  # type: ignore[attr-defined]

@@ -265,6 +265,27 @@ class WheelTests(SynchronousTestCase):
     def setUp(self) -> None:
         self.tmp = Path(self.mktemp()).resolve()
         out = self.tmp / "dist"
+        # Built from a copy: a build without isolation works in its source
+        # tree, and a checkout's own build/ (left by an earlier install)
+        # would put what it holds in the wheel.
+        source = self.tmp / "source"
+        shutil.copytree(
+            ROOT,
+            source,
+            ignore=shutil.ignore_patterns(
+                ".git",
+                ".venv",
+                ".tox",
+                "build",
+                "dist",
+                "*.egg-info",
+                "__pycache__",
+                ".mypy_cache",
+                ".ruff_cache",
+                "_generated",
+                "dropin.cache",
+            ),
+        )
         result = run(
             [
                 sys.executable,
@@ -276,7 +297,7 @@ class WheelTests(SynchronousTestCase):
                 "-q",
                 "-w",
                 str(out),
-                str(ROOT),
+                str(source),
             ],
             timeout=300,
         )

@@ -19,7 +19,7 @@ from typing import Any
 from twisted.trial.unittest import SynchronousTestCase
 
 from txtornado.test._subprocess import ROOT, Child, binPath, run
-from txtornado.test.test_http_endpoints import certificates
+from txtornado.test.test_endpoints import certificates
 from txtornado.test.test_twistd import APP, _servingURL, _writeApp, twistd
 
 
