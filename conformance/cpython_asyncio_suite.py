@@ -84,6 +84,8 @@ import unittest
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from _reactors import REACTORS, make_qt_application
+
 WORKER_ENV = "TXTORNADO_ASYNCIO_SUITE_WORKER"
 RESULT_ENV = "TXTORNADO_ASYNCIO_SUITE_RESULTS"
 ONLY_ENV = "TXTORNADO_ASYNCIO_SUITE_ONLY"
@@ -98,13 +100,6 @@ GUI_CONFIGS = ("gi", "qt")
 CONFIGS = ("stdlib", "uvloop", "epoll", "poll", "select", *PER_FD, *GUI_CONFIGS)
 TWISTED_CONFIGS = ("epoll", "poll", "select", *PER_FD, *GUI_CONFIGS)
 
-_REACTORS = {
-    "epoll": ("twisted.internet.epollreactor", "EPollReactor"),
-    "poll": ("twisted.internet.pollreactor", "PollReactor"),
-    "select": ("twisted.internet.selectreactor", "SelectReactor"),
-    "gi": ("twisted.internet.gireactor", "GIReactor"),
-    "qt": ("qt5reactor.core", "QtReactor"),
-}
 
 #: Modules of test.test_asyncio not run, with why.
 EXCLUDED = {
@@ -200,22 +195,6 @@ class _Counter:
     wrong: list[str] = []
 
 
-#: The worker's Qt application (C{qt}), kept for the worker's life.
-_qt_application: Any = None
-
-
-def _make_qt_application() -> None:
-    """
-    Make the C{QCoreApplication} every C{QtReactor} of the C{qt}
-    configuration uses, in the main thread (a C{QtReactor} made first in
-    another thread would make it there).
-    """
-    global _qt_application
-    from PyQt5.QtCore import QCoreApplication
-
-    _qt_application = QCoreApplication.instance() or QCoreApplication([])
-
-
 def _policy_class(config: str) -> type:
     """
     The policy class that becomes asyncio's default for C{config}: the
@@ -241,8 +220,8 @@ def _policy_class(config: str) -> type:
         from txtornado import TwistedEventLoop, TwistedEventLoopPolicy
 
         if config == "qt":
-            _make_qt_application()
-        module, name = _REACTORS[config.removesuffix("-per-fd")]
+            make_qt_application()
+        module, name = REACTORS[config.removesuffix("-per-fd")]
         if config in PER_FD:
             options["nested_selector"] = False
         if os.environ.get(GLOBAL_REACTOR_ENV):

@@ -87,6 +87,8 @@ import unittest
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from _reactors import REACTORS, make_qt_application
+
 WORKER_ENV = "TXTORNADO_CONFORMANCE_WORKER"
 RESULT_ENV = "TXTORNADO_CONFORMANCE_RESULTS"
 
@@ -100,14 +102,6 @@ PER_FD = ("poll-per-fd", "select-per-fd")
 #: Twisted's GUI reactors, a reactor per loop (the gui extra).
 GUI = ("gi", "qt")
 CONFIGS = (BASELINE, *PER_LOOP, *GLOBAL, *PER_FD, *GUI)
-
-_REACTORS = {
-    "epoll": ("twisted.internet.epollreactor", "EPollReactor"),
-    "poll": ("twisted.internet.pollreactor", "PollReactor"),
-    "select": ("twisted.internet.selectreactor", "SelectReactor"),
-    "gi": ("twisted.internet.gireactor", "GIReactor"),
-    "qt": ("qt5reactor.core", "QtReactor"),
-}
 
 
 # Worker side
@@ -139,7 +133,7 @@ def _configure(config: str) -> None:
     from txtornado import TwistedEventLoopPolicy, TwistedIOLoop
 
     if config in GLOBAL:
-        module_name, _ = _REACTORS[config.removeprefix("global-")]
+        module_name, _ = REACTORS[config.removeprefix("global-")]
         importlib.import_module(module_name).install()  # type: ignore[attr-defined]
 
         class CountingPolicy(TwistedEventLoopPolicy):
@@ -157,30 +151,14 @@ def _configure(config: str) -> None:
         IOLoop.configure(CountingIOLoop)
         return
     if config == "qt":
-        _make_qt_application()
+        make_qt_application()
     nested = False if config in PER_FD else None
-    module_name, name = _REACTORS[config.removesuffix("-per-fd")]
+    module_name, name = REACTORS[config.removesuffix("-per-fd")]
     factory = getattr(importlib.import_module(module_name), name)
     asyncio.set_event_loop_policy(
         TwistedEventLoopPolicy(reactor_factory=factory, nested_selector=nested)
     )
     IOLoop.configure(TwistedIOLoop, reactor_factory=factory, nested_selector=nested)
-
-
-#: The worker's Qt application (C{qt}), kept for the worker's life.
-_qt_application: Any = None
-
-
-def _make_qt_application() -> None:
-    """
-    Make the C{QCoreApplication} every C{QtReactor} of the C{qt}
-    configuration uses, in the main thread (a C{QtReactor} made first in
-    another thread would make it there).
-    """
-    global _qt_application
-    from PyQt5.QtCore import QCoreApplication
-
-    _qt_application = QCoreApplication.instance() or QCoreApplication([])
 
 
 class _RecordingResult(unittest.TextTestResult):

@@ -19,7 +19,14 @@ from pathlib import Path
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from txtornado import __version__
-from txtornado.test._subprocess import ROOT, binPath, childEnv, run, runPython
+from txtornado.test._subprocess import (
+    ROOT,
+    binPath,
+    childEnv,
+    run,
+    runPytest,
+    runPython,
+)
 
 
 class InstallTests(SynchronousTestCase):
@@ -167,64 +174,19 @@ class DropinTests(SynchronousTestCase):
         """
         tmp = Path(self.mktemp())
         tmp.mkdir()
-        (tmp / "test_onTornado.py").write_text(
-            textwrap.dedent(
-                """
-                from twisted.internet import reactor, task
-                from twisted.trial import unittest
-                class T(unittest.TestCase):
-                    def test_reactor(self):
-                        self.assertEqual(type(reactor).__name__, "TornadoReactor")
-                        return task.deferLater(reactor, 0.01, lambda: None)
-                """
-            )
-        )
-        result = run(
-            [
-                sys.executable,
-                "-m",
-                "twisted.trial",
-                "--reactor=tornado",
-                "test_onTornado",
-            ],
-            cwd=tmp,
-        )
-        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        self.assertIn("PASSED (successes=1)", result.stdout)
+        result = runPytest(
+            tmp,
+            """
+            import pytest_twisted
+            from twisted.internet import task
 
-    def test_pytestReactorOption(self) -> None:
-        """
-        C{pytest --reactor=tornado} (with pytest-twisted) runs tests on
-        TornadoReactor.
-        """
-        tmp = Path(self.mktemp())
-        tmp.mkdir()
-        (tmp / "test_onTornado.py").write_text(
-            textwrap.dedent(
-                """
-                import pytest_twisted
-                from twisted.internet import task
-
-                @pytest_twisted.ensureDeferred
-                async def test_reactor():
-                    from twisted.internet import reactor
-                    assert type(reactor).__name__ == "TornadoReactor"
-                    await task.deferLater(reactor, 0.01, lambda: None)
-                """
-            )
-        )
-        result = run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                "-q",
-                "--reactor=tornado",
-                "test_onTornado.py",
-            ],
-            cwd=tmp,
+            @pytest_twisted.ensureDeferred
+            async def test_reactor():
+                from twisted.internet import reactor
+                assert type(reactor).__name__ == "TornadoReactor"
+                await task.deferLater(reactor, 0.01, lambda: None)
+            """,
+            "--reactor=tornado",
         )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         self.assertIn("1 passed", result.stdout)
