@@ -5,6 +5,7 @@ process (anything that installs a global reactor or signal handlers).
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import socket
@@ -182,6 +183,26 @@ def runConformance(
             f"{runner} wrote no report:\n{result.stdout}\n{result.stderr}"
         )
     return result, json.loads(text)
+
+
+def importRunner(runner: str) -> Any:
+    """
+    Import the peers' suite runner C{conformance/<runner>.py} as its own
+    process sees it: with C{conformance/} first on C{sys.path}, so its
+    sibling modules (C{_reactors}) import as they do when it runs as a
+    script.
+
+    @raise SkipTest: outside a source checkout (the runners are not in the
+        wheel).
+    """
+    directory = ROOT / "conformance"
+    if not (directory / f"{runner}.py").exists():
+        raise SkipTest(f"needs the source checkout: {directory} has no {runner}.py")
+    sys.path.insert(0, str(directory))
+    try:
+        return importlib.import_module(runner)
+    finally:
+        sys.path.remove(str(directory))
 
 
 class Child:

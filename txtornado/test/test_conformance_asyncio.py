@@ -26,14 +26,11 @@ each of the six other configurations the ~830 in scope, about 2).
 from __future__ import annotations
 
 import importlib.util
-import sys
 from typing import Any
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from txtornado.test._subprocess import ROOT, runConformance
-
-RUNNER = ROOT / "conformance" / "cpython_asyncio_suite.py"
+from txtornado.test._subprocess import importRunner, runConformance
 
 _T = "test.test_asyncio."
 
@@ -63,12 +60,7 @@ def _known(config: str, test: str) -> bool:
 
 
 def _suite() -> Any:
-    sys.path.insert(0, str(RUNNER.parent))
-    try:
-        import cpython_asyncio_suite as suite
-    finally:
-        sys.path.remove(str(RUNNER.parent))
-    return suite
+    return importRunner("cpython_asyncio_suite")
 
 
 class CPythonAsyncioSuiteTests(SynchronousTestCase):

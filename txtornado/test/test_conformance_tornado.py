@@ -17,15 +17,14 @@ suite, reported by name and not counted).
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import re
 from typing import Any, ClassVar
 
-from twisted.trial.unittest import SkipTest, SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.test._subprocess import ROOT, runConformance
+from txtornado.test._subprocess import importRunner, runConformance
 
 PER_LOOP = ("epoll", "poll", "select")
 GLOBAL = ("global-epoll", "global-poll", "global-select")
@@ -110,14 +109,7 @@ def _runner() -> Any:
     The runner module, C{conformance/tornado_suite.py}, imported from the
     checkout.
     """
-    path = ROOT / "conformance" / "tornado_suite.py"
-    if not path.exists():
-        raise SkipTest(f"needs the source checkout: {path} is missing")
-    spec = importlib.util.spec_from_file_location("_tornado_suite", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importRunner("tornado_suite")
 
 
 class RunnerRulesTests(SynchronousTestCase):

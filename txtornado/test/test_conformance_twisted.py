@@ -14,14 +14,11 @@ family with one cause); a failure outside that list fails this test.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from txtornado.test._subprocess import ROOT, runConformance
-
-RUNNER = ROOT / "conformance" / "twisted_reactor_suite.py"
+from txtornado.test._subprocess import importRunner, runConformance
 
 #: Failures TornadoReactor shows that no built-in reactor shows, with why.
 KNOWN: dict[str, dict[str, str]] = {
@@ -87,11 +84,7 @@ class TwistedReactorSuiteTests(SynchronousTestCase):
             TwistedReactorSuiteTests.results = report
 
     def _judge(self, name: str, peer: str) -> None:
-        sys.path.insert(0, str(RUNNER.parent))
-        try:
-            import twisted_reactor_suite as suite
-        finally:
-            sys.path.remove(str(RUNNER.parent))
+        suite = importRunner("twisted_reactor_suite")
         results = self.results
         assert results is not None
         judged = [n for n in results if n.startswith("TornadoReactor")]

@@ -16,14 +16,11 @@ reactor's C{trial -j2} about 9 to 10 minutes); see L{IN_DEFAULT_RUN}.
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from txtornado.test._subprocess import ROOT, runConformance
-
-RUNNER = ROOT / "conformance" / "twisted_full_suite.py"
+from txtornado.test._subprocess import importRunner, runConformance
 
 #: The switch: whether the default test command (C{python -m pytest}) runs
 #: Twisted's whole suite.  The environment variable
@@ -75,12 +72,7 @@ class TwistedFullSuiteTests(SynchronousTestCase):
             TwistedFullSuiteTests.output = result.stdout
 
     def _suite(self) -> Any:
-        sys.path.insert(0, str(RUNNER.parent))
-        try:
-            import twisted_full_suite as suite
-        finally:
-            sys.path.remove(str(RUNNER.parent))
-        return suite
+        return importRunner("twisted_full_suite")
 
     def _verdict(self) -> dict[str, Any]:
         assert self.results is not None
