@@ -379,10 +379,15 @@ class TornadoReactor(PosixReactorHooks):
         """
         self._runState.fireStartup()
         self._inTimer = True
+        writeSoon = self._writeSoon
+        held = writeSoon.holding
+        writeSoon.holding = True
         try:
             self.runUntilCurrent()
         finally:
             self._inTimer = False
+            if not held:
+                writeSoon.release()
             self._rescheduleTimer()
             self._eventHandled()
 
@@ -420,12 +425,19 @@ class TornadoReactor(PosixReactorHooks):
         self._threadCallsWoken = False
         self._runState.fireStartup()
         calls = self._threadCalls
-        for _ in range(len(calls)):
-            f, args, kwargs = calls.popleft()
-            try:
-                f(*args, **kwargs)
-            except BaseException:
-                self._log.failure("while calling from thread")
+        writeSoon = self._writeSoon
+        held = writeSoon.holding
+        writeSoon.holding = True
+        try:
+            for _ in range(len(calls)):
+                f, args, kwargs = calls.popleft()
+                try:
+                    f(*args, **kwargs)
+                except BaseException:
+                    self._log.failure("while calling from thread")
+        finally:
+            if not held:
+                writeSoon.release()
         self._timer.fireIfDue()
 
     # --- IReactorFDSet ---------------------------------------------------
@@ -433,18 +445,25 @@ class TornadoReactor(PosixReactorHooks):
     def _readOrWrite(self, selectable: Any, isRead: bool) -> None:
         # Typed Any: IReadDescriptor/IWriteDescriptor are zope interfaces,
         # whose methods mypy cannot call without the zope plugin.
-        if selectable.fileno() == -1:
-            disconnect_selectable(self, selectable, _NO_FILEDESC, isRead)
-        else:
-            try:
-                why = selectable.doRead() if isRead else selectable.doWrite()
-            except Exception as e:
-                why = e
-                self._log.failure(
-                    "while handling I/O on {selectable}", selectable=selectable
-                )
-            if why:
-                disconnect_selectable(self, selectable, why, isRead)
+        writeSoon = self._writeSoon
+        held = writeSoon.holding
+        writeSoon.holding = True
+        try:
+            if selectable.fileno() == -1:
+                disconnect_selectable(self, selectable, _NO_FILEDESC, isRead)
+            else:
+                try:
+                    why = selectable.doRead() if isRead else selectable.doWrite()
+                except Exception as e:
+                    why = e
+                    self._log.failure(
+                        "while handling I/O on {selectable}", selectable=selectable
+                    )
+                if why:
+                    disconnect_selectable(self, selectable, why, isRead)
+        finally:
+            if not held:
+                writeSoon.release()
         if self._runState.phase is _ITERATING:
             self._driver.stop()
 
@@ -473,9 +492,10 @@ class TornadoReactor(PosixReactorHooks):
         See L{IReactorFDSet.addWriter}.
 
         A connected TCP or UNIX transport (C{twisted.internet.tcp.Connection})
-        is not registered with the loop at once: its C{doWrite} runs as the
-        loop's next callback, and only if that leaves data unsent is it
-        registered to wait for writability (see L{WriteSoon}).  Other
+        is not registered with the loop at once: its C{doWrite} runs when the
+        reactor event that wrote ends (or as the loop's next callback), and
+        only if that leaves data unsent is it registered to wait for
+        writability (see L{WriteSoon}).  Other
         descriptors are registered at once.
         """
         if writer in self._writers or self._continuousPolling.isWriting(writer):

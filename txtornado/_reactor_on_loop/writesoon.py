@@ -1,9 +1,10 @@
 # -*- test-case-name: txtornado.test.test_writesoon,txtornado.test.test_reactor -*-
 """
 The write-soon path of a L{TornadoReactor<txtornado.reactor.TornadoReactor>}:
-a connected TCP or UNIX transport that asks to write is written to as the
-loop's next callback, and registered with the loop for writability only if
-that leaves data unsent.
+a connected TCP or UNIX transport that asks to write is written to when the
+reactor event that asked ends (or, outside one, as the loop's next
+callback), and registered with the loop for writability only if that
+leaves data unsent.
 """
 
 from __future__ import annotations
@@ -28,8 +29,14 @@ class WriteSoon:
 
     A connected C{twisted.internet.tcp.Connection} (TCP or UNIX) offered by
     the reactor's C{addWriter} is recorded in the reactor's writer map as
-    L{UNREGISTERED} and its C{doWrite} runs at the next loop callback, one
-    callback for every writer offered since the last.  A writer still
+    L{UNREGISTERED} and its C{doWrite} runs at the next flush: when the
+    reactor event that offered it ends (an I/O event, the timed calls, the
+    thread calls: the reactor brackets each with L{holding} and L{release}),
+    or, for a writer offered outside any event (by a callback of the loop's
+    own), at the next loop callback, one callback for every writer offered
+    since the last.  A write therefore reaches the socket after the
+    protocol's callback returns, as on every Twisted reactor, but without
+    waiting for the loop's next iteration.  A writer still
     recorded as L{UNREGISTERED} after its C{doWrite} (its socket's buffer
     was full) is then registered with the loop, and, as a bulk writer, is
     registered at once whenever it is added from then on.  Such a socket is
@@ -48,8 +55,12 @@ class WriteSoon:
     @ivar _register: Registers a writer with the loop for writability.
     @ivar _beforeFlush: Called first by each flush (the reactor fires
         C{run()}'s pending startup there).
-    @ivar _pending: The writers offered since the last flush, in order; the
-        flush is scheduled when it becomes non-empty.
+    @ivar _pending: The writers offered since the last flush, in order;
+        outside an event, the flush is scheduled when it becomes non-empty.
+    @ivar holding: Whether a reactor event is running.  The reactor sets it
+        when an event starts and it is false, and calls L{release} when
+        that event ends; while it is set, offered writers wait for that
+        L{release} rather than for a loop callback.
     @ivar _bulkWriters: The transports whose early write once left data
         unsent; weakly held.
     """
@@ -70,6 +81,7 @@ class WriteSoon:
         self._register = register
         self._beforeFlush = beforeFlush
         self._pending: list[Any] = []
+        self.holding = False
         self._bulkWriters: WeakSet[Any] = WeakSet()
 
     def offer(self, writer: IWriteDescriptor) -> bool:
@@ -84,19 +96,38 @@ class WriteSoon:
             and writer not in self._bulkWriters
         ):
             self._writers[writer] = UNREGISTERED
-            if not self._pending:
-                self._callSoon(self._flush)
+            if not self._pending and not self.holding:
+                self._callSoon(self._flushSoon)
             self._pending.append(writer)
             return True
         return False
 
-    def _flush(self) -> None:
+    def release(self) -> None:
+        """
+        The outermost reactor event, the one that found L{holding} false
+        and set it, has ended: write to the writers offered while it held,
+        and to the ones those writes offer, then stop holding.
+        """
+        try:
+            while self._pending:
+                self._writePending()
+        finally:
+            self.holding = False
+
+    def _flushSoon(self) -> None:
+        """
+        The loop callback that writes to the writers offered outside any
+        reactor event.
+        """
+        self._beforeFlush()
+        self._writePending()
+
+    def _writePending(self) -> None:
         """
         Run C{doWrite} of each writer offered since the last flush that is
         still recorded as L{UNREGISTERED}; register the ones that still are
         afterwards (they had data left to write).
         """
-        self._beforeFlush()
         writers, self._pending = self._pending, []
         for writer in writers:
             if self._writers.get(writer) != UNREGISTERED:

@@ -700,6 +700,57 @@ class ReactorTestsMixin:
         self.assertEqual(registered, [w])
         reactor.removeWriter(writer)  # type: ignore[arg-type]
 
+    def test_writeSentWhenEventEnds(self) -> None:
+        """
+        A connected transport's write made by a reactor event (a read, a
+        timed call, a thread call) is on the socket when that event ends,
+        before any loop callback scheduled meanwhile runs.
+        """
+        reactor = self.buildReactor()
+        loop = reactor.io_loop.asyncio_loop  # type: ignore[attr-defined]
+        peer, ours = socket.socketpair()
+        self.addCleanup(peer.close)
+        peer.setblocking(False)
+        seen: list[tuple[str, bytes]] = []
+
+        class Echo(protocol.Protocol):
+            def dataReceived(self, data: bytes) -> None:
+                self.writeThen("read", data)
+
+            def timed(self) -> None:
+                self.writeThen("timed", b"timed")
+
+            def threaded(self) -> None:
+                self.writeThen("thread", b"thread")
+
+            def writeThen(self, event: str, data: bytes) -> None:
+                # The loop callback is scheduled before the write.
+                loop.call_soon(self.onPeer, event)
+                self.transport.write(data)  # type: ignore[union-attr]
+
+            def onPeer(self, event: str) -> None:
+                try:
+                    seen.append((event, peer.recv(100)))
+                except BlockingIOError:
+                    seen.append((event, b""))
+                if event == "read":
+                    reactor.callLater(0, self.timed)
+                elif event == "timed":
+                    reactor.callFromThread(self.threaded)
+                else:
+                    reactor.stop()
+
+        echo = Echo()
+        reactor.adoptStreamConnection(
+            ours.fileno(), socket.AF_UNIX, protocol.Factory.forProtocol(lambda: echo)
+        )
+        ours.close()
+        peer.sendall(b"ping")
+        self.runUntil(reactor)
+        self.assertEqual(
+            seen, [("read", b"ping"), ("timed", b"timed"), ("thread", b"thread")]
+        )
+
     def test_spawnProcessReapedWithoutSignalHandlers(self) -> None:
         """
         A C{spawnProcess} child is reaped and reported when it exits even

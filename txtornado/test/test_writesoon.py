@@ -100,3 +100,56 @@ class WriteSoonTests(SynchronousTestCase):
         del self.writers[gone]
         self.flush()
         self.assertEqual(self.events, [("before", None)])
+
+    def test_heldUntilRelease(self) -> None:
+        """
+        Writers offered while a reactor event holds are written by its
+        L{WriteSoon.release}, with no loop callback, and holding ends.
+        """
+        one, two = connection(), connection()
+        self.writeSoon.holding = True
+        self.writeSoon.offer(one)
+        self.writeSoon.offer(two)
+        self.assertEqual((self.soon, self.events), ([], []))
+        self.writeSoon.release()
+        self.assertEqual(self.events, [("doWrite", one), ("doWrite", two)])
+        self.assertEqual(self.writers, {})
+        self.assertFalse(self.writeSoon.holding)
+
+    def test_releaseWritesWhatWritesOffer(self) -> None:
+        """
+        A writer offered by another's C{doWrite} during L{WriteSoon.release}
+        is written by that same release.
+        """
+        first, second = connection(), connection()
+        doWrite = self.doWrite
+
+        def offering(writer: Any, isRead: bool) -> None:
+            doWrite(writer, isRead)
+            if writer is first:
+                self.writeSoon.offer(second)
+
+        self.writeSoon._doWrite = offering
+        self.writeSoon.holding = True
+        self.writeSoon.offer(first)
+        self.writeSoon.release()
+        self.assertEqual(self.events, [("doWrite", first), ("doWrite", second)])
+        self.assertEqual(self.soon, [])
+
+    def test_releaseEndsHoldingOnError(self) -> None:
+        """
+        If a write raises past the reactor's logging (a C{BaseException}),
+        holding still ends, so later offers schedule the loop callback.
+        """
+        broken = connection()
+
+        def raising(writer: Any, isRead: bool) -> None:
+            raise KeyboardInterrupt()
+
+        self.writeSoon._doWrite = raising
+        self.writeSoon.holding = True
+        self.writeSoon.offer(broken)
+        self.assertRaises(KeyboardInterrupt, self.writeSoon.release)
+        self.assertFalse(self.writeSoon.holding)
+        self.writeSoon.offer(connection())
+        self.assertEqual(len(self.soon), 1)
