@@ -35,8 +35,8 @@ TARGETS = (
 
 class QuickRunTests(unittest.TestCase):
     """
-    C{run.py --quick} on timers, echo, bulk, idle-memory and (excluded)
-    HTTP scenarios.
+    C{run.py --quick} on timers, echo, bulk, idle-memory, (excluded) HTTP,
+    and the idle timers, idle connections, Agent and websocket scenarios.
     """
 
     def test_quickRun(self) -> None:
@@ -53,7 +53,9 @@ class QuickRunTests(unittest.TestCase):
                 str(RUN),
                 "--quick",
                 "--scenarios",
-                "timers,call-soon,tcp-echo-1,bulk,idle-memory,http",
+                "timers,call-soon,tcp-echo-1,bulk,idle-memory,http,"
+                "idle-timers-memory,idle-timers-tick,idle-conns-accept,"
+                "idle-conns-memory,agent-fetch,websocket-echo",
             ],
             capture_output=True,
             text=True,
@@ -74,6 +76,12 @@ class QuickRunTests(unittest.TestCase):
             "tcp-echo-1 (rt/s)",
             "bulk (MB/s)",
             "idle-memory (conn/MiB)",
+            "idle-timers-memory (timers/MiB)",
+            "idle-timers-tick (ops/s)",
+            "idle-conns-accept (conn/s)",
+            "idle-conns-memory (conn/MiB)",
+            "agent-fetch (req/s)",
+            "websocket-echo (rt/s)",
         ):
             self.assertIn(row, output)
         self.assertIn(
