@@ -348,6 +348,10 @@ class IdleClients:
     @ivar sockets: The client sockets.
     @ivar opened: How many have started connecting.
     @ivar acceptedCount: How many the server has accepted.
+    @ivar _port: The port the current L{open} connects to.
+    @ivar _stop: The index the current L{open} connects up to.
+    @ivar _start: When the current L{open} began (C{time.perf_counter}).
+    @ivar _done: Called with the seconds the current L{open} took.
     """
 
     def __init__(self, count: int) -> None:
