@@ -246,6 +246,7 @@ def measure(
             env=_environment(),
             start_new_session=True,
         )
+        failure: Exception | None = None
         try:
             while True:
                 response = _get(port)
@@ -257,13 +258,14 @@ def measure(
                 if time.perf_counter() - started > LIMIT:
                     raise RuntimeError(f"not serving after {LIMIT} s")
                 time.sleep(POLL)
-        except RuntimeError as e:
+        except (RuntimeError, OSError) as e:
+            failure = e
+        finally:
             _stop(process)
-            output.seek(0)
-            raise RuntimeError(f"{target.name}: {e}:\n{output.read().decode()}") from e
-        _stop(process)
         output.seek(0)
         log = output.read().decode(errors="replace")
+    if failure is not None:
+        raise RuntimeError(f"{target.name}: {failure}:\n{log}") from failure
     status = response.split(b"\r\n", 1)[0]
     if not (status.startswith(b"HTTP/1.") and status.split()[1:2] == [b"200"]):
         raise RuntimeError(f"{target.name}: answered {status!r}:\n{log}")
