@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import resource
 import socket
 import time
 import tracemalloc
@@ -30,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench_suites import TORNADO_LISTEN, TWISTED_ENDPOINT
-from bench_util import HELLO, HOST, Params, runWrk
+from bench_util import HELLO, HOST, Params, raiseFileLimit, runWrk
 
 #: The request each idle connection sends once, keeping the connection.
 REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -169,14 +168,6 @@ async def bulk(server: Server, p: Params) -> float:
 # --- Idle connections' memory --------------------------------------------
 
 
-def _raiseFileLimit(needed: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        if hard != resource.RLIM_INFINITY and hard < needed:
-            raise RuntimeError(f"need {needed} file descriptors, hard limit {hard}")
-        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
-
-
 async def _openIdle(port: int, sock: socket.socket) -> None:
     """
     Connect C{sock}, send one keep-alive request, read the whole response
@@ -206,7 +197,7 @@ async def idleMemory(server: Server, p: Params) -> float:
     from tornado.httpserver import HTTPServer
 
     count = p.idleConnections
-    _raiseFileLimit(2 * (count + WARM_CONNECTIONS) + 256)
+    raiseFileLimit(2 * (count + WARM_CONNECTIONS) + 256)
     port = await server.listen(HTTPServer(_helloApp()))
     sockets = [socket.socket() for _ in range(count + WARM_CONNECTIONS)]
     for sock in sockets:
@@ -236,10 +227,28 @@ async def idleMemory(server: Server, p: Params) -> float:
     return count / (allocated / 2**20)
 
 
+# --- WebSocket -----------------------------------------------------------
+
+
+async def websocketEcho(server: Server, p: Params) -> float:
+    """
+    The IOLoop suite's websocket echo (C{bench_ioloop.websocketEcho}),
+    served the target's way; the client is Tornado's C{websocket_connect}
+    on both targets.
+    """
+    import bench_ioloop
+
+    try:
+        return await bench_ioloop.websocketEcho(p, server.listen)
+    finally:
+        server.stop()
+
+
 SCENARIOS: dict[str, Body] = {
     "http": http,
     "bulk": bulk,
     "idle-memory": idleMemory,
+    "websocket-echo": websocketEcho,
 }
 
 

@@ -10,7 +10,9 @@ a scenario on it the way that configuration is normally driven.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import tracemalloc
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
@@ -24,7 +26,17 @@ from bench_suites import (
     TWISTED_IOLOOP_QT_RUN,
     UVLOOP,
 )
-from bench_util import HELLO, HOST, Params, callFromThreads, runWrk
+from bench_util import (
+    HELLO,
+    HOST,
+    IDLE_BACKLOG,
+    IDLE_WARM,
+    IdleClients,
+    Params,
+    callFromThreads,
+    fitIdleConnections,
+    runWrk,
+)
 
 Body = Callable[[Params], Awaitable[float]]
 
@@ -254,6 +266,122 @@ async def tcpBulk(p: Params) -> float:
         server.close()
 
 
+class _Counted(asyncio.Protocol):
+    """
+    Idle server side: tells the clients it accepted, then does nothing.
+    """
+
+    def __init__(self, clients: IdleClients) -> None:
+        self.clients = clients
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.clients.accepted()
+
+
+def idleConns(traced: bool) -> Body:
+    """
+    C{p.idleConns} idle TCP connections to an asyncio server
+    (C{create_server}) in the same process, from raw non-blocking client
+    sockets made beforehand (L{IdleClients}: batches of 100 in flight,
+    paced by the server's accepts), after L{IDLE_WARM} uncounted ones.
+
+    Untraced: connections accepted per second, from the first connect to
+    the last C{connection_made}.  Traced: connections per MiB the process
+    allocated for them, net (C{tracemalloc}, after 0.1 s to settle and a
+    C{gc.collect()}).
+    """
+
+    async def scenario(p: Params) -> float:
+        loop = asyncio.get_running_loop()
+        count = fitIdleConnections(p.idleConns)
+        clients = IdleClients(count + IDLE_WARM)
+        server = await loop.create_server(
+            lambda: _Counted(clients), HOST, 0, backlog=IDLE_BACKLOG
+        )
+        portNumber = server.sockets[0].getsockname()[1]
+
+        async def openUpTo(stop: int) -> float:
+            opened: asyncio.Future[float] = loop.create_future()
+            clients.open(portNumber, stop, opened.set_result)
+            return await opened
+
+        try:
+            await openUpTo(IDLE_WARM)
+            await asyncio.sleep(0.1)
+            gc.collect()
+            if not traced:
+                return count / await openUpTo(IDLE_WARM + count)
+            tracemalloc.start()
+            try:
+                await openUpTo(IDLE_WARM + count)
+                await asyncio.sleep(0.1)
+                gc.collect()
+                allocated, _ = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            return count / (allocated / 2**20)
+        finally:
+            server.close()
+
+    return scenario
+
+
+# --- WebSocket -----------------------------------------------------------
+
+
+async def _bindAndServe(server: Any) -> int:
+    """
+    Serve the Tornado C{HTTPServer} on a port the kernel picks (what
+    C{HTTPServer.listen} does, split to learn the port); return the port.
+    """
+    from tornado.netutil import bind_sockets
+
+    sockets = bind_sockets(0, HOST)
+    server.add_sockets(sockets)
+    port: int = sockets[0].getsockname()[1]
+    return port
+
+
+async def websocketEcho(
+    p: Params, listen: Callable[[Any], Awaitable[int]] = _bindAndServe
+) -> float:
+    """
+    Round trips per second of L{MESSAGE} (binary) over one Tornado
+    websocket: a C{WebSocketHandler} that echoes every message, served by
+    an C{HTTPServer} that C{listen} starts, and a
+    C{tornado.websocket.websocket_connect} client that writes a message
+    and reads the echo, one at a time, for C{p.ioSeconds} (timed once
+    connected).
+    """
+    from tornado.httpserver import HTTPServer
+    from tornado.web import Application
+    from tornado.websocket import WebSocketHandler, websocket_connect
+
+    class EchoHandler(WebSocketHandler):
+        def on_message(self, message: str | bytes) -> None:
+            self.write_message(message, binary=isinstance(message, bytes))
+
+    server = HTTPServer(Application([("/ws", EchoHandler)]))
+    port = await listen(server)
+    try:
+        client = await websocket_connect(f"ws://{HOST}:{port}/ws")
+        roundTrips = 0
+        start = time.perf_counter()
+        deadline = start + p.ioSeconds
+        try:
+            while time.perf_counter() < deadline:
+                await client.write_message(MESSAGE, binary=True)
+                reply = await client.read_message()
+                if reply != MESSAGE:
+                    raise RuntimeError(f"echo {reply!r}")
+                roundTrips += 1
+            return roundTrips / (time.perf_counter() - start)
+        finally:
+            client.close()
+    finally:
+        server.stop()
+
+
 # --- HTTP ----------------------------------------------------------------
 
 
@@ -292,6 +420,9 @@ SCENARIOS: dict[str, Body] = {
     "tcp-echo-1": tcpEcho(1),
     "tcp-echo-50": tcpEcho(50),
     "tcp-bulk": tcpBulk,
+    "idle-conns-accept": idleConns(traced=False),
+    "idle-conns-memory": idleConns(traced=True),
+    "websocket-echo": websocketEcho,
     "http": http,
 }
 

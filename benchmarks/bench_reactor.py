@@ -8,12 +8,24 @@ and returns a L{Deferred} firing with one rate, higher is better.
 
 from __future__ import annotations
 
+import gc
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 from bench_suites import ASYNCIO_SELECTOR, EPOLL, TORNADO_ASYNCIO, TORNADO_UVLOOP
-from bench_util import HELLO, HOST, Params, callFromThreads, runWrk
+from bench_util import (
+    HELLO,
+    HOST,
+    IDLE_BACKLOG,
+    IDLE_WARM,
+    IdleClients,
+    Params,
+    callFromThreads,
+    fitIdleConnections,
+    runWrk,
+)
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.internet.protocol import ClientFactory, Factory, Protocol, connectionDone
 from twisted.internet.threads import deferToThread
@@ -173,6 +185,81 @@ def callFromThread(reactor: Reactor, p: Params) -> Deferred[float]:
     """
     done: Deferred[float] = Deferred()
     callFromThreads(reactor.callFromThread, p, done.callback)
+    return done
+
+
+# --- Idle timers ---------------------------------------------------------
+
+#: Idle timers scheduled, and left, before measuring (not counted).
+IDLE_TIMERS_WARM = 100
+
+
+def _idleDelay(i: int) -> float:
+    """
+    60-61 s: never due while a worker runs (its limit is 60 s).
+    """
+    return 60.0 + (i * 7919 % 1000) / 1000
+
+
+def _idleTimer() -> None:
+    raise RuntimeError("an idle timer ran")
+
+
+def idleTimersMemory(reactor: Reactor, p: Params) -> Deferred[float]:
+    """
+    Timers per MiB: schedule C{p.idleTimers} C{callLater}s 60-61 s away
+    (the reactor keeps the only reference to each) and divide them into
+    what the process allocated for them, net, measured with C{tracemalloc}
+    after the next reactor pass and a C{gc.collect()}.
+    """
+    done: Deferred[float] = Deferred()
+    for i in range(IDLE_TIMERS_WARM):
+        reactor.callLater(_idleDelay(i), _idleTimer)
+    gc.collect()
+    tracemalloc.start()
+
+    def measure() -> None:
+        gc.collect()
+        allocated, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        if allocated <= 0:
+            done.errback(RuntimeError(f"no memory allocated ({allocated} bytes)?"))
+        else:
+            done.callback(p.idleTimers / (allocated / 2**20))
+
+    for i in range(p.idleTimers):
+        reactor.callLater(_idleDelay(i), _idleTimer)
+    reactor.callLater(0, measure)
+    return done
+
+
+def idleTimersTick(reactor: Reactor, p: Params) -> Deferred[float]:
+    """
+    The cost of a reactor iteration among many idle timers: with
+    C{p.idleTimers} C{callLater}s 60-61 s away pending, one chain of
+    C{callLater(0, next)}, C{p.idleTimerTicks} calls: calls/s, timed from
+    the reactor pass after the idle timers were scheduled.
+    """
+    done: Deferred[float] = Deferred()
+    for i in range(p.idleTimers):
+        reactor.callLater(_idleDelay(i), _idleTimer)
+    remaining = p.idleTimerTicks
+    start = 0.0
+
+    def step() -> None:
+        nonlocal remaining
+        remaining -= 1
+        if remaining:
+            reactor.callLater(0, step)
+        else:
+            done.callback(p.idleTimerTicks / (time.perf_counter() - start))
+
+    def begin() -> None:
+        nonlocal start
+        start = time.perf_counter()
+        step()
+
+    reactor.callLater(0, begin)
     return done
 
 
@@ -340,13 +427,69 @@ def tcpBulk(reactor: Reactor, p: Params) -> Deferred[float]:
     return done
 
 
+def idleConns(traced: bool) -> Callable[[Reactor, Params], Deferred[float]]:
+    """
+    C{p.idleConns} idle TCP connections to a Twisted server in the same
+    process, from raw non-blocking client sockets made beforehand
+    (L{IdleClients}: batches of 100 in flight, paced by the server's
+    accepts), after L{IDLE_WARM} uncounted ones.  The server's protocol
+    does nothing but count its C{connectionMade}s.
+
+    Untraced: connections accepted per second, from the first connect
+    to the last C{connectionMade}.  Traced: connections per MiB the
+    process allocated for them, net (C{tracemalloc}, after 0.1 s to
+    settle and a C{gc.collect()}).
+    """
+
+    def scenario(reactor: Reactor, p: Params) -> Deferred[float]:
+        done: Deferred[float] = Deferred()
+        count = fitIdleConnections(p.idleConns)
+        clients = IdleClients(count + IDLE_WARM)
+
+        class Counted(Protocol):
+            def connectionMade(self) -> None:
+                clients.accepted()
+
+        listening = reactor.listenTCP(
+            0, Factory.forProtocol(Counted), backlog=IDLE_BACKLOG, interface=HOST
+        )
+        portNumber = listening.getHost().port
+
+        def finish(value: float) -> None:
+            listening.stopListening()
+            done.callback(value)
+
+        def measure() -> None:
+            gc.collect()
+            if traced:
+                tracemalloc.start()
+            clients.open(portNumber, count + IDLE_WARM, opened)
+
+        def opened(elapsed: float) -> None:
+            if traced:
+                reactor.callLater(0.1, settled)
+            else:
+                finish(count / elapsed)
+
+        def settled() -> None:
+            gc.collect()
+            allocated, _ = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            finish(count / (allocated / 2**20))
+
+        clients.open(portNumber, IDLE_WARM, lambda _: reactor.callLater(0.1, measure))
+        return done
+
+    return scenario
+
+
 # --- HTTP ----------------------------------------------------------------
 
 
-def http(reactor: Reactor, p: Params) -> Deferred[float]:
+def _helloSite() -> Any:
     """
-    Requests per second wrk gets from a twisted.web hello world (access log
-    off: it would measure Twisted's logging, the same on every reactor).
+    A twisted.web hello world, access log off (it would time Twisted's
+    logging, the same on every reactor).
     """
     from twisted.web.resource import Resource
     from twisted.web.server import Request, Site
@@ -362,7 +505,48 @@ def http(reactor: Reactor, p: Params) -> Deferred[float]:
         def log(self, request: Any) -> None:
             pass
 
-    site = QuietSite(Hello())  # type: ignore[no-untyped-call]
+    return QuietSite(Hello())  # type: ignore[no-untyped-call]
+
+
+def agentFetch(reactor: Reactor, p: Params) -> Deferred[float]:
+    """
+    Requests per second a C{twisted.web.client.Agent} on a persistent
+    C{HTTPConnectionPool} gets from a twisted.web hello world in the same
+    process, one request at a time (each response read with C{readBody})
+    for C{p.ioSeconds}.  Any response but a 200 with the hello body fails.
+    """
+    from twisted.web.client import Agent, HTTPConnectionPool, readBody
+
+    listening = reactor.listenTCP(0, _helloSite(), interface=HOST)
+    url = f"http://{HOST}:{listening.getHost().port}/".encode()
+    pool = HTTPConnectionPool(reactor, persistent=True)
+    agent = Agent(reactor, pool=pool)
+
+    async def fetch() -> float:
+        requests = 0
+        start = time.perf_counter()
+        deadline = start + p.ioSeconds
+        try:
+            while time.perf_counter() < deadline:
+                response = await agent.request(b"GET", url)
+                body = await readBody(response)
+                if response.code != 200 or body != HELLO:
+                    raise RuntimeError(f"got {response.code} {body!r}")
+                requests += 1
+            return requests / (time.perf_counter() - start)
+        finally:
+            await pool.closeCachedConnections()
+            await listening.stopListening()
+
+    return Deferred.fromCoroutine(fetch())
+
+
+def http(reactor: Reactor, p: Params) -> Deferred[float]:
+    """
+    Requests per second wrk gets from a twisted.web hello world (access log
+    off: it would measure Twisted's logging, the same on every reactor).
+    """
+    site = _helloSite()
     listening = reactor.listenTCP(0, site, interface=HOST)
     url = f"http://{HOST}:{listening.getHost().port}/"
     d: Deferred[dict[str, Any]] = deferToThread(
@@ -383,9 +567,14 @@ SCENARIOS: dict[str, Callable[[Reactor, Params], Deferred[float]]] = {
     "timers-cancel": timersCancel,
     "call-later-0": callLaterZero,
     "call-from-thread": callFromThread,
+    "idle-timers-memory": idleTimersMemory,
+    "idle-timers-tick": idleTimersTick,
     "tcp-echo-1": tcpEcho(1),
     "tcp-echo-50": tcpEcho(50),
     "tcp-bulk": tcpBulk,
+    "idle-conns-accept": idleConns(traced=False),
+    "idle-conns-memory": idleConns(traced=True),
+    "agent-fetch": agentFetch,
     "http": http,
 }
 

@@ -15,7 +15,7 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench_util import Scenario
+from bench_util import Scenario, idleConnectionsSizing
 
 
 def _needsModule(name: str) -> Callable[[], str | None]:
@@ -159,6 +159,18 @@ REACTOR = Suite(
             "callFromThread from 4 threads at once, calls run per second",
         ),
         Scenario(
+            "idle-timers-memory",
+            "timers/MiB",
+            "callLater N timers 60 s away and leave them: timers per MiB "
+            "allocated (tracemalloc)",
+        ),
+        Scenario(
+            "idle-timers-tick",
+            "ops/s",
+            "one chain of callLater(0, next) with N idle timers 60 s away "
+            "pending: reactor iterations per second",
+        ),
+        Scenario(
             "tcp-echo-1",
             "rt/s",
             "round trips of 64 bytes, 1 connection, client+server in-process",
@@ -172,6 +184,25 @@ REACTOR = Suite(
             "tcp-bulk",
             "MB/s",
             "one connection, 1 MiB writes driven by a pull producer",
+        ),
+        Scenario(
+            "idle-conns-accept",
+            "conn/s",
+            "N idle TCP connections (raw client sockets, 100 in flight) to a "
+            "Twisted server in-process: connections accepted per second",
+            sizing=idleConnectionsSizing,
+        ),
+        Scenario(
+            "idle-conns-memory",
+            "conn/MiB",
+            "the same N idle connections: connections per MiB allocated (tracemalloc)",
+            sizing=idleConnectionsSizing,
+        ),
+        Scenario(
+            "agent-fetch",
+            "req/s",
+            "twisted.web.client.Agent (persistent pool) fetching a twisted.web "
+            "hello world in-process, one request at a time, for 1 s",
         ),
         Scenario(
             "http",
@@ -288,6 +319,25 @@ IOLOOP = Suite(
             "asyncio protocols, one connection, 1 MiB writes with flow control",
         ),
         Scenario(
+            "idle-conns-accept",
+            "conn/s",
+            "N idle TCP connections (raw client sockets, 100 in flight) to an "
+            "asyncio server in-process: connections accepted per second",
+            sizing=idleConnectionsSizing,
+        ),
+        Scenario(
+            "idle-conns-memory",
+            "conn/MiB",
+            "the same N idle connections: connections per MiB allocated (tracemalloc)",
+            sizing=idleConnectionsSizing,
+        ),
+        Scenario(
+            "websocket-echo",
+            "rt/s",
+            "tornado.websocket server and websocket_connect client in-process, "
+            "64-byte binary messages, one at a time, for 1 s",
+        ),
+        Scenario(
             "http",
             "req/s",
             "tornado.web hello world, wrk -t1 -c8 for 2 s",
@@ -357,6 +407,12 @@ ENDPOINTS = Suite(
             "conn/MiB",
             "1000 idle keep-alive HTTP connections (one request each): "
             "connections per MiB the server allocated (tracemalloc)",
+        ),
+        Scenario(
+            "websocket-echo",
+            "rt/s",
+            "tornado.websocket echo served the target's way; client "
+            "websocket_connect (Tornado's TCPClient); 64-byte round trips, 1 s",
         ),
     ),
     baseline=TORNADO_LISTEN,

@@ -85,6 +85,8 @@ class PlannedSuite:
     unavailable: dict[str, str]
     scenarios: list[Scenario]
     excluded: dict[str, str]
+    #: Scenarios that run a smaller workload here than asked, and why.
+    resized: dict[str, str] = field(default_factory=dict)
     cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
 
     def cell(self, scenario: str, target: str) -> Cell:
@@ -194,7 +196,15 @@ def plan(args: argparse.Namespace, report: dict[str, Any]) -> list[PlannedSuite]
                 )
             else:
                 scenarios.append(scenario)
-        planned.append(PlannedSuite(suite, targets, unavailable, scenarios, excluded))
+        resized = {
+            s.name: note
+            for s in scenarios
+            if s.sizing is not None
+            and (note := s.sizing(params(args.quick))) is not None
+        }
+        planned.append(
+            PlannedSuite(suite, targets, unavailable, scenarios, excluded, resized)
+        )
     return planned
 
 
@@ -398,9 +408,12 @@ def textReport(planned: list[PlannedSuite], rounds: int, quick: bool) -> str:
             lines.append(f"  {'':40} ({described.description})")
         for name, reason in p.excluded.items():
             lines.append(f"excluded scenario {name}: {reason}")
+        for name, note in p.resized.items():
+            lines.append(f"resized scenario {name}: {note}")
         lines.append("")
+        width = max([28] + [len(f"{s.name} ({s.unit})") for s in p.scenarios])
         header = (
-            f"{'scenario':28} {'target':40} {'median':>9} {'min-max':>17} "
+            f"{'scenario':{width}} {'target':40} {'median':>9} {'min-max':>17} "
             f"{'spread':>6} {'ratio':>7}"
         )
         lines += [header, "-" * len(header)]
@@ -411,7 +424,7 @@ def textReport(planned: list[PlannedSuite], rounds: int, quick: bool) -> str:
                 label = f"{scenario.name} ({scenario.unit})" if first else ""
                 first = False
                 lines.append(
-                    f"{label:28} {target:40} "
+                    f"{label:{width}} {target:40} "
                     f"{fmt(cell.median()) + cellMark(cell):>9} "
                     f"{rangeText(cell.values()):>17} {spread(cell):>6} "
                     f"{fmtRatio(ratio(p, scenario.name, target, suite.baseline)):>7}"
@@ -472,6 +485,8 @@ def markdownReport(
             lines.append(f"- not run: **{name}**: {reason}")
         for name, reason in p.excluded.items():
             lines.append(f"- excluded scenario **{name}**: {reason}")
+        for name, note in p.resized.items():
+            lines.append(f"- resized scenario **{name}**: {note}")
         lines += [
             "",
             f"| scenario | target | median | min-max | spread | vs {suite.baseline} |",
@@ -589,6 +604,7 @@ def jsonReport(planned: list[PlannedSuite], meta: dict[str, Any]) -> dict[str, A
                     "unit": s.unit,
                     "description": s.description,
                     "excluded": p.excluded.get(s.name),
+                    "resized": p.resized.get(s.name),
                 }
                 for s in suite.scenarios
             ],

@@ -2,9 +2,15 @@
 Sphinx extension: turn C{benchmarks/results/latest.json} (written by
 C{benchmarks/run.py}) into the tables and charts of the benchmarks page.
 
-At C{builder-inited} it writes, under C{docs/_generated/} (not committed):
-one C{<suite>.rst} table per suite and one C{<suite>.svg} bar chart of the
-ratios against the suite's baseline, which C{benchmarks.rst} includes.
+At C{builder-inited} it writes, under C{docs/_generated/} (not committed),
+for each suite a C{<suite>.svg} bar chart of the ratios against the
+suite's baseline and a C{<suite>.rst} (the chart, the table, the goals),
+which C{benchmarks.rst} includes; a suite of L{SUITES} missing from the
+results gets a C{<suite>.rst} saying so, so that the page always builds.
+
+The tables must fit a 1280 px window: target names get a break
+opportunity after each C{/} and C{+} (a zero-width space), so that a
+column is as wide as the longest part of its name, not the whole name.
 
 Each goal that is NOT MET is explained in its table's status cell, from
 C{docs/benchmark_notes.json} (C{"suite/scenario/target"}: text); a NOT MET
@@ -19,6 +25,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+#: The suites C{benchmarks.rst} includes, present in the results or not.
+SUITES = ("reactor", "ioloop", "endpoints")
+
 _COLOURS = ["#2b6cb0", "#38a169", "#d69e2e", "#c53030", "#805ad5", "#718096"]
 
 
@@ -29,19 +38,30 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _breakable(name: str) -> str:
+    """
+    C{name} with a zero-width space after each C{/} and C{+}: where a
+    narrow column may wrap it.
+    """
+    return name.replace("/", "/\u200b").replace("+", "+\u200b")
+
+
 def table(suite: dict[str, Any]) -> str:
     """
     A reST list-table: one row per scenario, one column per target (median
     and ratio to the baseline).
     """
     targets = [t["name"] for t in suite["targets"] if t["ran"]]
+    # The scenario column a fifth, the targets sharing the rest equally.
+    share = 80 // max(1, len(targets))
     lines = [
         f".. list-table:: {suite['title']} (median; ratio to {suite['baseline']})",
         "   :header-rows: 1",
+        f"   :widths: 20 {' '.join([str(share)] * len(targets))}",
         "",
         "   * - scenario",
     ]
-    lines += [f"     - {t}" for t in targets]
+    lines += [f"     - {_breakable(t)}" for t in targets]
     for scenario in suite["scenarios"]:
         name = scenario["name"]
         results = suite["results"].get(name, {})
@@ -56,6 +76,12 @@ def table(suite: dict[str, Any]) -> str:
             ratio = r.get("ratio")
             extra = f" ({ratio:.2f}x)" if ratio is not None else ""
             lines.append(f"     - {_fmt(r['median'])}{extra}")
+    resized = [
+        f"- {s['name']}: {s['resized']}" for s in suite["scenarios"] if s.get("resized")
+    ]
+    if resized:
+        lines += ["", "Scenarios run smaller than asked on that machine:", ""]
+        lines += resized
     return "\n".join(lines) + "\n"
 
 
@@ -185,8 +211,19 @@ def generate(
     )
     for name, suite in data["suites"].items():
         suite = dict(suite, name=name)
-        (out / f"{name}.rst").write_text(table(suite) + "\n" + goals(suite, notes))
+        image = (
+            f".. image:: /_generated/{name}.svg\n"
+            f"   :alt: {suite['title'].split(':')[0]} ratios\n"
+        )
+        (out / f"{name}.rst").write_text(
+            image + "\n" + table(suite) + "\n" + goals(suite, notes)
+        )
         (out / f"{name}.svg").write_text(chart(suite))
+    for name in SUITES:
+        if name not in data["suites"]:
+            (out / f"{name}.rst").write_text(
+                f"The last run (``latest.json``) did not include the {name} suite.\n"
+            )
     return list(data["suites"])
 
 
