@@ -155,7 +155,9 @@ class TornadoReactor(PosixReactorHooks):
             self._runState.fireStartup,
         )
         self._continuousPolling = _ContinuousPolling(self)
-        self._timer = LoopTimer(self._driver.callLater, self._onTimer)
+        self._timer = LoopTimer(
+            self._driver.callLater, self._driver.callSoon, self._onTimer
+        )
         self._inTimer = False
         self._sweep = LostDescriptorSweep(
             self._driver.callLater,

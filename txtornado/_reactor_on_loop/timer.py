@@ -23,6 +23,11 @@ class LoopTimer:
     moves sooner until it fires: L{schedule} for a later time than the
     armed one does nothing.
 
+    A timer due at once (a delay of 0 or less, as C{callLater(0)} asks) is
+    armed as a ready callback (C{call_soon}) rather than as a loop timer:
+    the loop runs it at its next pass either way, after polling for I/O,
+    and a ready callback costs the loop no timer heap.
+
     Delays, never absolute times, cross between Twisted's clock (wall time)
     and the loop's: the loop is only ever told "in C{delay} seconds", and
     L{due}, kept to compare delays, is on the monotonic clock.  A wall-clock
@@ -34,19 +39,22 @@ class LoopTimer:
         L{NO_TIMER}.  Read by the reactor's C{callLater} to skip
         L{schedule} for a call that is not the earliest.
     @ivar _callLater: The loop's C{call_later}.
+    @ivar _callSoon: The loop's C{call_soon}.
     @ivar _onDue: Called when the timer fires (the reactor runs its due
         timed calls and arms the timer again).
-    @ivar _handle: The armed loop timer, or C{None}.
+    @ivar _handle: The armed loop timer or ready callback, or C{None}.
     """
 
     def __init__(
         self,
         callLater: Callable[..., asyncio.TimerHandle],
+        callSoon: Callable[..., asyncio.Handle],
         onDue: Callable[[], None],
     ) -> None:
         self._callLater = callLater
+        self._callSoon = callSoon
         self._onDue = onDue
-        self._handle: asyncio.TimerHandle | None = None
+        self._handle: asyncio.Handle | None = None
         self.due = NO_TIMER
 
     def schedule(self, delay: float) -> None:
@@ -60,7 +68,10 @@ class LoopTimer:
         if self._handle is not None:
             self._handle.cancel()
         self.due = due
-        self._handle = self._callLater(delay, self.fire)
+        if delay > 0:
+            self._handle = self._callLater(delay, self.fire)
+        else:
+            self._handle = self._callSoon(self.fire)
 
     def fire(self) -> None:
         """

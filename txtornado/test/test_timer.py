@@ -29,10 +29,20 @@ class LoopTimerTests(SynchronousTestCase):
     def setUp(self) -> None:
         self.handles: list[FakeHandle] = []
         self.fired: list[str] = []
-        self.timer = LoopTimer(self.callLater, lambda: self.fired.append("due"))
+        self.timer = LoopTimer(
+            self.callLater, self.callSoon, lambda: self.fired.append("due")
+        )
 
     def callLater(self, delay: float, callback: Any) -> Any:
         handle = FakeHandle(delay, callback)
+        self.handles.append(handle)
+        return handle
+
+    def callSoon(self, callback: Any) -> Any:
+        """
+        A ready callback, recorded as a handle with no delay (C{None}).
+        """
+        handle = FakeHandle(None, callback)  # type: ignore[arg-type]
         self.handles.append(handle)
         return handle
 
@@ -57,7 +67,9 @@ class LoopTimerTests(SynchronousTestCase):
         that C{onDue} can arm it again for any delay.
         """
         dues: list[float] = []
-        timer = LoopTimer(self.callLater, lambda: dues.append(timer.due))
+        timer = LoopTimer(
+            self.callLater, self.callSoon, lambda: dues.append(timer.due)
+        )
         timer.schedule(1.0)
         self.handles[0].callback()
         self.assertEqual(dues, [NO_TIMER])
@@ -78,3 +90,18 @@ class LoopTimerTests(SynchronousTestCase):
         self.assertEqual(self.fired, ["due"])
         self.assertTrue(self.handles[-1].cancelled)
         self.assertEqual(self.timer.due, NO_TIMER)
+
+    def test_dueAtOnceIsReadyCallback(self) -> None:
+        """
+        A timer due at once (delay 0 or less) is armed as a ready callback,
+        not as a loop timer; firing it disarms it like a timer's, and a
+        sooner C{schedule} replaces an armed loop timer with one.
+        """
+        self.timer.schedule(5.0)
+        self.timer.schedule(0.0)
+        self.assertEqual([h.delay for h in self.handles], [5.0, None])
+        self.assertTrue(self.handles[0].cancelled)
+        self.handles[1].callback()
+        self.assertEqual((self.fired, self.timer.due), (["due"], NO_TIMER))
+        self.timer.schedule(-1.0)
+        self.assertEqual(self.handles[-1].delay, None)
