@@ -95,6 +95,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from twisted.internet.base import DelayedCall
@@ -345,9 +346,6 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
             return
         self._tick()
 
-    def _run_asyncio_once(self) -> None:
-        _private.run_asyncio_once(self)
-
     def _tick(self) -> None:
         """
         Run asyncio's iteration (due timers, recorded I/O, ready queue)
@@ -364,8 +362,12 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
         self._in_tick = True
         try:
             _private.run_asyncio_once(self)
+            # Bound with partial, not methods: the batch's per-iteration
+            # calls then add no Python frame of their own.
             self._reactor_selector.run_batch(
-                self._run_asyncio_once, self._ready_queue, self._is_stopping
+                partial(_private.run_asyncio_once, self),
+                self._ready_queue,
+                partial(_private.is_stopping, self),
             )
         except BaseException as e:
             # Twisted would log and swallow it (even KeyboardInterrupt and
@@ -380,9 +382,6 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
                 if self._reactor_selector.needs_rearm:
                     self._reactor_selector.rearm()
                 self._schedule()
-
-    def _is_stopping(self) -> bool:
-        return _private.is_stopping(self)
 
     def _tick_now(self) -> None:
         """

@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import operator
 import selectors
 import sys
 import threading
@@ -132,13 +133,12 @@ get_running_loop_or_none: Callable[[], asyncio.AbstractEventLoop | None] = (
 )
 
 
-def run_asyncio_once(loop: asyncio.AbstractEventLoop) -> None:
-    """
-    Run asyncio's own C{BaseEventLoop._run_once} on C{loop}: move due timers
-    to the ready queue, poll the selector (which never blocks in txtornado),
-    and run every handle that was ready when it started.
-    """
-    _base_run_once(loop)
+#: C{run_asyncio_once(loop)} runs asyncio's own C{BaseEventLoop._run_once}
+#: on C{loop}: move due timers to the ready queue, poll the selector (which
+#: never blocks in txtornado), and run every handle that was ready when it
+#: started.  It is that function itself, so that a call (once per asyncio
+#: iteration) adds no frame of txtornado's.
+run_asyncio_once: Callable[[asyncio.AbstractEventLoop], None] = _base_run_once
 
 
 def io_handle(key: selectors.SelectorKey, event: int) -> asyncio.Handle | None:
@@ -204,12 +204,13 @@ def earliest_timer(loop: asyncio.AbstractEventLoop) -> float | None:
     return None
 
 
-def is_stopping(loop: asyncio.AbstractEventLoop) -> bool:
-    """
-    Return C{True} if C{loop.stop()} was called and the current
-    C{run_forever} has not yet returned.
-    """
-    return bool(loop._stopping)  # type: ignore[attr-defined]
+#: C{is_stopping(loop)} is C{True} if C{loop.stop()} was called and the
+#: current C{run_forever} has not yet returned: a C-level read of asyncio's
+#: flag, so that a call (once per asyncio iteration of a batch) adds no
+#: Python frame.
+is_stopping: Callable[[asyncio.AbstractEventLoop], bool] = operator.attrgetter(
+    "_stopping"
+)
 
 
 def check_closed(loop: asyncio.AbstractEventLoop) -> None:

@@ -67,9 +67,7 @@ class LoopTimerTests(SynchronousTestCase):
         that C{onDue} can arm it again for any delay.
         """
         dues: list[float] = []
-        timer = LoopTimer(
-            self.callLater, self.callSoon, lambda: dues.append(timer.due)
-        )
+        timer = LoopTimer(self.callLater, self.callSoon, lambda: dues.append(timer.due))
         timer.schedule(1.0)
         self.handles[0].callback()
         self.assertEqual(dues, [NO_TIMER])
