@@ -21,18 +21,29 @@ test that passes then is reported as flaky (it failed in the full run only),
 one that fails again as failing.  The optional test dependencies of Twisted
 (its C{test} and C{all-non-platform} extras) must be installed, or whole
 modules are skipped on both reactors alike and hide what they test.
+
+Both runs have an X display: C{$DISPLAY} if set, else an Xvfb server of the
+runner's own (Debian's C{xvfb}, which C{.ci/system-deps} installs).  With
+PyGObject installed (the C{gui} extra), Twisted's GTK tests need one: without
+a display, GTK ends the trial worker that runs them (C{cannot open display}),
+and every later test of that worker errors.  Without Xvfb the suite runs
+without a display only if PyGObject is absent (nothing else in it needs one).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -290,6 +301,40 @@ def summarise(results: dict[str, dict[str, Any]], judged: list[str]) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def display() -> Iterator[None]:
+    """
+    Give the trial children an X display for the block: C{$DISPLAY} if
+    set, else an Xvfb server of the runner's own (on C{$DISPLAY} for the
+    block).
+
+    @raise SystemExit: if there is neither, and PyGObject is installed.
+    """
+    if os.environ.get("DISPLAY"):
+        yield
+        return
+    if shutil.which("Xvfb") is None:
+        if importlib.util.find_spec("gi") is not None:
+            raise SystemExit(
+                "PyGObject is installed, so Twisted's GTK tests need an X "
+                "display (without one GTK ends trial's workers): set DISPLAY "
+                "or install Xvfb (bash .ci/system-deps)"
+            )
+        yield
+        return
+    # From the checkout, as the children import txtornado (childEnv): an
+    # installed wheel has no txtornado.test.
+    sys.path.insert(0, str(ROOT))
+    from txtornado.test._gui import xvfb
+
+    with xvfb() as number:
+        os.environ["DISPLAY"] = number
+        try:
+            yield
+        finally:
+            del os.environ["DISPLAY"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -310,12 +355,13 @@ def main() -> None:
     names = args.reactor or list(REACTORS)
     tests = args.tests or ["twisted"]
     every = {**REACTORS, **OPTIONAL_REACTORS}
-    results = {
-        name: resultOf(name, every[name], tests, args.jobs, args.timeout)
-        for name in names
-    }
     judged = [n for n in names if n.startswith("TornadoReactor")]
-    rerun(results, judged, args.timeout)
+    with display():
+        results = {
+            name: resultOf(name, every[name], tests, args.jobs, args.timeout)
+            for name in names
+        }
+        rerun(results, judged, args.timeout)
     print(summarise(results, judged))
     if args.json:
         with open(args.json, "w") as f:
