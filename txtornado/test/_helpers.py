@@ -27,6 +27,15 @@ REACTORS: dict[str, Callable[[], Any]] = {
 Variant = Mapping[str, Any]
 
 
+#: The reactors a C{twistd} child runs on, as a C{reactor} attribute (the
+#: C{--reactor} name, C{None} for twistd's default): the default (epoll)
+#: and TornadoReactor.
+TWISTD_REACTORS: dict[str, Variant] = {
+    "": {"reactor": None},
+    "TornadoReactor": {"reactor": "tornado"},
+}
+
+
 def parametrize(
     namespace: dict[str, Any],
     mixins: type | tuple[type, ...],

@@ -24,6 +24,7 @@ from twisted.web.client import Agent, readBody
 
 from txtornado.endpoints import EndpointHTTPClient
 from txtornado.futures import deferred_from_future, future_from_deferred
+from txtornado.test._helpers import TWISTD_REACTORS, parametrize
 from txtornado.test._subprocess import Child, binPath, run
 from txtornado.test.reactors import tornadoAsyncioReactor
 
@@ -259,7 +260,7 @@ class LogTests(_ClientMixin, SynchronousTestCase):
         self.assertIn("[tornado.access#warn]", access[1])
 
 
-class ErrorTests(SynchronousTestCase):
+class _ErrorTests:
     """
     Mistakes a user can make end twistd with one line naming the problem
     and exit status 1.
@@ -356,10 +357,6 @@ class ErrorTests(SynchronousTestCase):
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn("txtornado: could not make the application", result.stdout)
         self.assertIn("RuntimeError: the factory failed", result.stdout)
-
-
-class ErrorTornadoReactorTests(ErrorTests):
-    reactor = "tornado"
 
 
 class DemoTests(_ClientMixin, SynchronousTestCase):
@@ -512,7 +509,7 @@ class _BothReactorsMixin(_ClientMixin):
         self.assertEqual(len(matching), 1, everything)
 
 
-class AppDirTests(_BothReactorsMixin, SynchronousTestCase):
+class _AppDirTests(_BothReactorsMixin):
     """
     C{--app} modules are found in the current directory and C{--app-dir}.
     """
@@ -549,11 +546,7 @@ class AppDirTests(_BothReactorsMixin, SynchronousTestCase):
         )
 
 
-class AppDirTornadoReactorTests(AppDirTests):
-    reactor = "tornado"
-
-
-class SettingErrorTests(_BothReactorsMixin, SynchronousTestCase):
+class _SettingErrorTests(_BothReactorsMixin):
     """
     C{--setting}s that cannot be passed end twistd with one line, before
     it binds anything.
@@ -579,11 +572,7 @@ class SettingErrorTests(_BothReactorsMixin, SynchronousTestCase):
         )
 
 
-class SettingErrorTornadoReactorTests(SettingErrorTests):
-    reactor = "tornado"
-
-
-class ServerOptionTests(_BothReactorsMixin, SynchronousTestCase):
+class _ServerOptionTests(_BothReactorsMixin):
     """
     Every HTTPServer option given takes effect, 0 included, or is refused.
     """
@@ -635,11 +624,7 @@ class ServerOptionTests(_BothReactorsMixin, SynchronousTestCase):
         )
 
 
-class ServerOptionTornadoReactorTests(ServerOptionTests):
-    reactor = "tornado"
-
-
-class DemoCommandTests(_ClientMixin, SynchronousTestCase):
+class _DemoCommandTests(_ClientMixin):
     """
     C{python -m txtornado.demo} with no C{tornado} argument: its own help,
     and a free port when 8888 is busy.
@@ -708,11 +693,7 @@ class DemoCommandTests(_ClientMixin, SynchronousTestCase):
         )
 
 
-class DemoCommandTornadoReactorTests(DemoCommandTests):
-    reactor = "tornado"
-
-
-class WebsocketShutdownTests(_ClientMixin, SynchronousTestCase):
+class _WebsocketShutdownTests(_ClientMixin):
     """
     Stopping with a websocket open, and a second signal during the drain.
     """
@@ -798,11 +779,7 @@ class WebsocketShutdownTests(_ClientMixin, SynchronousTestCase):
         self.assertEqual(exitCode, -signal.SIGTERM, output)
 
 
-class WebsocketShutdownTornadoReactorTests(WebsocketShutdownTests):
-    reactor = "tornado"
-
-
-class ReloadTests(_ClientMixin, SynchronousTestCase):
+class _ReloadTests(_ClientMixin):
     """
     Development reload: Tornado's autoreload re-executes twistd, which
     starts again cleanly (with its default pid file).
@@ -874,5 +851,10 @@ class ReloadTests(_ClientMixin, SynchronousTestCase):
         )
 
 
-class ReloadTornadoReactorTests(ReloadTests):
-    reactor = "tornado"
+parametrize(globals(), _ErrorTests, TWISTD_REACTORS)
+parametrize(globals(), _AppDirTests, TWISTD_REACTORS)
+parametrize(globals(), _SettingErrorTests, TWISTD_REACTORS)
+parametrize(globals(), _ServerOptionTests, TWISTD_REACTORS)
+parametrize(globals(), _DemoCommandTests, TWISTD_REACTORS)
+parametrize(globals(), _WebsocketShutdownTests, TWISTD_REACTORS)
+parametrize(globals(), _ReloadTests, TWISTD_REACTORS)

@@ -16,8 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from twisted.trial.unittest import SynchronousTestCase
-
+from txtornado.test._helpers import TWISTD_REACTORS, parametrize
 from txtornado.test._subprocess import ROOT, Child, binPath, run
 from txtornado.test.test_endpoints import certificates
 from txtornado.test.test_twistd import APP, _servingURL, _writeApp, twistd
@@ -129,7 +128,7 @@ class _HostingMixin:
         self.assertEqual(len(matching), 1, everything)
 
 
-class TLSTests(_HostingMixin, SynchronousTestCase):
+class _TLSTests(_HostingMixin):
     """
     C{--tls-cert}, C{--tls-key}, C{--tls-ca}: TLS on the C{--listen}
     endpoints, ALPN C{http/1.1}, client certificates required with a CA.
@@ -313,14 +312,10 @@ class TLSTests(_HostingMixin, SynchronousTestCase):
         )
 
 
-class TLSTornadoReactorTests(TLSTests):
-    reactor = "tornado"
-
-
 FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
 
 
-class ForwardedTests(_HostingMixin, SynchronousTestCase):
+class _ForwardedTests(_HostingMixin):
     """
     C{--xheaders} and C{--forwarded-allow-ips}: proxy headers believed from
     listed peers only (by default 127.0.0.1).  Connections come from
@@ -411,11 +406,7 @@ class ForwardedTests(_HostingMixin, SynchronousTestCase):
         )
 
 
-class ForwardedTornadoReactorTests(ForwardedTests):
-    reactor = "tornado"
-
-
-class LimitConcurrencyTests(_HostingMixin, SynchronousTestCase):
+class _LimitConcurrencyTests(_HostingMixin):
     """
     C{--limit-concurrency N}: beyond N requests in flight, 503 at once.
     """
@@ -463,11 +454,7 @@ class LimitConcurrencyTests(_HostingMixin, SynchronousTestCase):
         )
 
 
-class LimitConcurrencyTornadoReactorTests(LimitConcurrencyTests):
-    reactor = "tornado"
-
-
-class StaticTests(_HostingMixin, SynchronousTestCase):
+class _StaticTests(_HostingMixin):
     """
     C{--static DIR[:URL]}: DIR's files under URL (default C{/static/}).
     """
@@ -512,11 +499,7 @@ class StaticTests(_HostingMixin, SynchronousTestCase):
         )
 
 
-class StaticTornadoReactorTests(StaticTests):
-    reactor = "tornado"
-
-
-class LogOptionTests(_HostingMixin, SynchronousTestCase):
+class _LogOptionTests(_HostingMixin):
     """
     C{--log-level}, C{--no-access-log} and C{--log-format}: every line in
     twistd's own log (C{--logfile}), filtered and formatted as asked.  The
@@ -634,11 +617,7 @@ class LogOptionTests(_HostingMixin, SynchronousTestCase):
             )
 
 
-class LogOptionTornadoReactorTests(LogOptionTests):
-    reactor = "tornado"
-
-
-class WorkersTests(_HostingMixin, SynchronousTestCase):
+class _WorkersTests(_HostingMixin):
     """
     C{--workers N}: N processes serve the sockets the parent bound; the
     parent restarts a worker that dies and drains them all on SIGTERM.
@@ -756,10 +735,6 @@ class WorkersTests(_HostingMixin, SynchronousTestCase):
         )
 
 
-class WorkersTornadoReactorTests(WorkersTests):
-    reactor = "tornado"
-
-
 def _deploymentCommands() -> dict[str, list[str]]:
     """
     The commands of C{docs/deployment.rst}: both C{ExecStart} lines, the
@@ -783,7 +758,7 @@ def _deploymentCommands() -> dict[str, list[str]]:
     }
 
 
-class DeploymentDocsTests(_HostingMixin, SynchronousTestCase):
+class _DeploymentDocsTests(_HostingMixin):
     """
     The commands of the deployment page, run as written: paths replaced
     with this checkout's, the host's private address and the container's
@@ -862,5 +837,10 @@ class DeploymentDocsTests(_HostingMixin, SynchronousTestCase):
         self.assertEqual(self.runCommand("container", 2, json=True), b"myapp here")
 
 
-class DeploymentDocsTornadoReactorTests(DeploymentDocsTests):
-    reactor = "tornado"
+parametrize(globals(), _TLSTests, TWISTD_REACTORS)
+parametrize(globals(), _ForwardedTests, TWISTD_REACTORS)
+parametrize(globals(), _LimitConcurrencyTests, TWISTD_REACTORS)
+parametrize(globals(), _StaticTests, TWISTD_REACTORS)
+parametrize(globals(), _LogOptionTests, TWISTD_REACTORS)
+parametrize(globals(), _WorkersTests, TWISTD_REACTORS)
+parametrize(globals(), _DeploymentDocsTests, TWISTD_REACTORS)
