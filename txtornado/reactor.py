@@ -63,6 +63,7 @@ from txtornado.futures import _note_reactor_loop, enable_deferred_await
 __all__ = ["TornadoReactor", "install"]
 
 _ITERATING = Phase.ITERATING
+_STARTING = Phase.STARTING
 _monotonic = time.monotonic
 _baseCallLater = PosixReactorBase.callLater
 
@@ -306,10 +307,6 @@ class TornadoReactor(PosixReactorHooks):
             self._runState.endIterate(previous)
             stopper.cancel()
 
-    def _eventHandled(self) -> None:
-        if self._runState.phase is _ITERATING:
-            self._driver.stop()
-
     def makeSignalHandling(self) -> AsyncioSignalHandling:
         """
         SIGINT and SIGTERM stop the reactor (through C{signal.signal}, so an
@@ -379,7 +376,10 @@ class TornadoReactor(PosixReactorHooks):
         Run the due timed calls (the loop's timer fired) and arm the timer
         for the next.
         """
-        self._runState.fireStartup()
+        # Once per loop pass that runs timed calls: the steps are inline.
+        runState = self._runState
+        if runState.phase is _STARTING:
+            runState.fireStartup()
         self._inTimer = True
         writeSoon = self._writeSoon
         held = writeSoon.holding
@@ -390,8 +390,11 @@ class TornadoReactor(PosixReactorHooks):
             self._inTimer = False
             if not held:
                 writeSoon.release()
-            self._rescheduleTimer()
-            self._eventHandled()
+            timeout = self.timeout()
+            if timeout is not None:
+                self._timer.schedule(timeout)
+            if runState.phase is _ITERATING:
+                self._driver.stop()
 
     # --- IReactorThreads -------------------------------------------------
 
