@@ -1,0 +1,600 @@
+"""
+Instructions benchmark: user-space instructions per operation, counted by
+valgrind's callgrind, for the CPU and TCP scenarios of the reactor or the
+IOLoop suite, every target side by side.
+
+    .venv/bin/python benchmarks/bench_instructions.py [--suite reactor|ioloop]
+        [--targets A,B] [--scenarios X,Y] [--tree DIR]... [--repeat N] [--tiny]
+        [--json benchmarks/results/instructions.json]
+        [--markdown benchmarks/results/instructions.md]
+
+Each (tree, target, scenario) runs twice under C{valgrind --tool=callgrind},
+each time in a fresh process, at two workload sizes (L{SIZINGS}): a
+fixed-work scenario with a small and a large count of its size field, a
+fixed-time one with a short and a long C{ioSeconds}.  Instructions per
+operation are the difference of the two runs' instruction counts divided
+by the difference of their operation counts, so that start-up, imports
+and tear-down cancel out.  A fixed-work run's operations are its size; a
+fixed-time run's are the rate it reports times its seconds.
+
+C{--tree DIR} (repeatable) runs the workers with C{PYTHONPATH=DIR}, so that
+two checkouts (C{git worktree add --detach /tmp/x REV}) are compared on the
+same scenarios, those of this checkout; without it, this checkout.  The
+report shows each tree's instructions per operation and its ratio to the
+first tree's, and each target's ratio to the suite's baselines (first tree).
+
+Valgrind counts user-space instructions only: system calls and the
+kernel's work are not counted.  Under valgrind a process runs some 50
+times slower and one thread at a time, so how I/O events batch up (bytes
+per read, events per poll) differs from a native run: the I/O scenarios'
+counts are indicative.  Memory and wrk scenarios are not covered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench_suites import IOLOOP, REACTOR, SUITES, Suite
+from bench_util import RESULT_MARKER, Params, params, parseResult
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+#: Every process's hash seed: dict and set layouts, and so instruction
+#: counts, the same from run to run.
+HASH_SEED = "0"
+
+#: Wall-clock limit of one process under valgrind, in seconds.
+LIMIT = 900.0
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """
+    How one scenario is measured at two sizes.
+
+    @ivar field: The L{Params} field varied (C{ioSeconds} for a fixed-time
+        scenario).
+    @ivar sizes: Its small and large values.
+    @ivar tiny: Smaller values for C{--tiny} (does it all run?).
+    @ivar unit: What one operation is.
+    @ivar ops: The operations one run did, from its sizes and the rate it
+        reported.
+    """
+
+    field: str
+    sizes: tuple[float, float]
+    tiny: tuple[float, float]
+    unit: str
+    ops: Callable[[Params, float], float]
+
+
+def _fixedWork(field: str, sizes: tuple[int, int], tiny: tuple[int, int]) -> Sizing:
+    return Sizing(field, sizes, tiny, "op", lambda p, rate: float(getattr(p, field)))
+
+
+def _threadCalls(sizes: tuple[int, int], tiny: tuple[int, int]) -> Sizing:
+    return Sizing(
+        "threadCalls",
+        sizes,
+        tiny,
+        "call",
+        lambda p, rate: float(p.threads * p.threadCalls),
+    )
+
+
+def _fixedTime(unit: str) -> Sizing:
+    return Sizing(
+        "ioSeconds", (0.5, 1.5), (0.2, 0.6), unit, lambda p, rate: rate * p.ioSeconds
+    )
+
+
+#: The scenarios measured, per suite, and how.  The others are left out:
+#: memory scenarios count bytes, wrk runs in another process, and the
+#: idle-conns ones are dominated by the kernel's accept work.
+SIZINGS: dict[str, dict[str, Sizing]] = {
+    REACTOR.name: {
+        "timers": _fixedWork("timers", (4000, 12000), (200, 600)),
+        "timers-batch": _fixedWork("timers", (4000, 12000), (200, 600)),
+        "timers-cancel": _fixedWork("timers", (4000, 12000), (200, 600)),
+        "call-later-0": _fixedWork("immediate", (4000, 12000), (200, 600)),
+        "call-from-thread": _threadCalls((1000, 3000), (50, 150)),
+        "tcp-echo-1": _fixedTime("rt"),
+        "tcp-echo-50": _fixedTime("rt"),
+        "tcp-bulk": _fixedTime("MB"),
+        "agent-fetch": _fixedTime("req"),
+    },
+    IOLOOP.name: {
+        "call-soon": _fixedWork("immediate", (4000, 12000), (200, 600)),
+        "call-later": _fixedWork("timers", (4000, 12000), (200, 600)),
+        "call-soon-threadsafe": _threadCalls((1000, 3000), (50, 150)),
+        "tcp-echo-1": _fixedTime("rt"),
+        "tcp-echo-50": _fixedTime("rt"),
+        "tcp-bulk": _fixedTime("MB"),
+        "websocket-echo": _fixedTime("rt"),
+    },
+}
+
+#: The targets each target is compared with, per suite.
+BASELINES: dict[str, tuple[str, ...]] = {
+    REACTOR.name: ("EPollReactor", "AsyncioSelectorReactor"),
+    IOLOOP.name: ("asyncio",),
+}
+
+_COLLECTED = re.compile(r"^==(\d+)== Collected : (\d+)$", re.MULTILINE)
+
+
+# --- Inside valgrind -----------------------------------------------------
+
+#: Imported once by the process under valgrind, before it forks a child per
+#: run: what every target uses, none of which installs a reactor.  A
+#: child's count includes its parent's up to the fork; only differences
+#: of counts are reported.
+PRELOAD = (
+    "asyncio",
+    "bench_ioloop",
+    "bench_reactor",
+    "tornado.ioloop",
+    "tornado.platform.asyncio",
+    "tornado.websocket",
+    "twisted.internet.asyncioreactor",
+    "twisted.internet.epollreactor",
+    "twisted.web.client",
+    "twisted.web.resource",
+    "twisted.web.server",
+    "txtornado",
+    "uvloop",
+    "worker",
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """
+    One run of one scenario at one size, in a child process.
+    """
+
+    target: str
+    scenario: str
+    size: float
+
+
+def _runChild(suiteName: str, run: Run, errors: int) -> None:
+    """
+    In a forked child: run C{run}, print its result line, and exit
+    (C{os._exit}: the parent's exit handlers are not the child's).
+    """
+    code = 1
+    try:
+        os.dup2(errors, 2)
+        import faulthandler
+
+        import worker
+
+        sizing = SIZINGS[suiteName][run.scenario]
+        size: float = run.size if sizing.field == "ioSeconds" else int(run.size)
+        p = dataclasses.replace(
+            params(False), **{sizing.field: size}, workerLimit=LIMIT
+        )
+        faulthandler.dump_traceback_later(LIMIT, exit=True)
+        worker._logProblemsToStderr()
+        worker._settleAllocator()
+        if suiteName == REACTOR.name:
+            import bench_reactor
+
+            rate = bench_reactor.run(run.target, run.scenario, p)
+        else:
+            import bench_ioloop
+
+            rate = bench_ioloop.run(run.target, run.scenario, p)
+        faulthandler.cancel_dump_traceback_later()
+        line = {"pid": os.getpid(), "rate": rate, "ops": sizing.ops(p, rate)}
+        print(RESULT_MARKER + json.dumps(line), flush=True)
+        code = 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _fork(child: Callable[[], None]) -> tuple[int, int]:
+    pid = os.fork()
+    if pid == 0:
+        child()
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return pid, status
+
+
+def measureInside(suiteName: str, runs: list[Run]) -> None:
+    """
+    Under valgrind: import L{PRELOAD}, then, for each run, fork an empty
+    child (a marker: its count is the parent's at that point) and then a
+    child that runs it.  Prints one result line per run: both pids, and the
+    child's rate and operations or its error.
+    """
+    import importlib
+    import tempfile
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # a target that needs it says so (worker.py --probe)
+    if "twisted.internet.reactor" in sys.modules:
+        sys.exit("bench_instructions: preloading installed a reactor")
+    import txtornado
+
+    where = os.path.dirname(os.path.abspath(txtornado.__file__))
+    for run in runs:
+        with tempfile.TemporaryFile("w+") as errors:
+            sys.stdout.flush()
+            marker, _ = _fork(lambda: None)
+            pid, status = _fork(lambda: _runChild(suiteName, run, errors.fileno()))
+            errors.seek(0)
+            stderr = errors.read()
+        line = dataclasses.asdict(run) | {
+            "marker": marker,
+            "child": pid,
+            "status": status,
+            "stderr": stderr[-4000:],
+            "txtornado": where,
+        }
+        print(RESULT_MARKER + json.dumps(line), flush=True)
+
+
+# --- The harness ---------------------------------------------------------
+
+
+class MeasureError(Exception):
+    """
+    A run failed, or printed no count or no result.
+    """
+
+
+def _env(tree: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(tree), env.get("PYTHONPATH", "")])
+    env["PYTHONHASHSEED"] = HASH_SEED
+    return env
+
+
+def countAll(tree: Path, suite: str, runs: list[Run]) -> list[dict[str, Any]]:
+    """
+    Run every run of C{runs} under one callgrind process (L{measureInside});
+    return, per run, its instructions (the child's count minus its
+    marker's), operations and rate, or its error.
+
+    @raise MeasureError: if the process under valgrind failed.
+    """
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--measure",
+        suite,
+        json.dumps([dataclasses.asdict(run) for run in runs]),
+    ]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=LIMIT * len(runs) + 600,
+        check=False,
+        cwd=ROOT,
+        env=_env(tree),
+    )
+    if done.returncode != 0:
+        raise MeasureError(
+            f"exit status {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+        )
+    counts = {int(pid): int(n) for pid, n in _COLLECTED.findall(done.stderr)}
+    lines = [
+        json.loads(line[len(RESULT_MARKER) :])
+        for line in done.stdout.splitlines()
+        if line.startswith(RESULT_MARKER)
+    ]
+    results = {line["pid"]: line for line in lines if "pid" in line}
+    out = []
+    for line in (line for line in lines if "child" in line):
+        result = results.get(line["child"])
+        entry = {
+            "target": line["target"],
+            "scenario": line["scenario"],
+            "size": line["size"],
+            "txtornado": line["txtornado"],
+            "stderr": line["stderr"],
+        }
+        child, marker = counts.get(line["child"]), counts.get(line["marker"])
+        if line["status"] != 0 or result is None or child is None or marker is None:
+            entry["error"] = f"status {line['status']}, no result:\n{line['stderr']}"
+        else:
+            entry |= {
+                "instructions": child - marker,
+                "ops": result["ops"],
+                "rate": result["rate"],
+            }
+        out.append(entry)
+    return out
+
+
+def probe(tree: Path) -> dict[str, Any]:
+    """
+    Which targets can run with C{tree}'s txtornado (C{worker.py --probe}).
+    """
+    done = subprocess.run(
+        [sys.executable, str(HERE / "worker.py"), "--probe"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+        env=_env(tree),
+    )
+    report = parseResult(done.stdout)
+    if done.returncode != 0 or report is None:
+        sys.exit(f"worker --probe failed ({done.returncode}):\n{done.stderr}")
+    return report
+
+
+@dataclass
+class Cell:
+    """
+    One (tree, target, scenario): instructions per operation, one sample per
+    repeat, and the runs' raw counts.
+    """
+
+    samples: list[float] = dataclasses.field(default_factory=list)
+    runs: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    failures: list[str] = dataclasses.field(default_factory=list)
+
+    def median(self) -> float | None:
+        return statistics.median(self.samples) if self.samples else None
+
+    def add(self, small: dict[str, Any], large: dict[str, Any]) -> str:
+        """
+        Record one sample from the small and the large run; return it, shown.
+        """
+        self.runs += [small, large]
+        for run in (small, large):
+            if "error" in run:
+                self.failures.append(f"size {run['size']:g}: {run['error']}")
+                return "FAILED"
+        if large["ops"] <= small["ops"]:
+            self.failures.append(
+                f"the large run did no more operations: {small['ops']}, {large['ops']}"
+            )
+            return "FAILED"
+        sample = (large["instructions"] - small["instructions"]) / (
+            large["ops"] - small["ops"]
+        )
+        self.samples.append(sample)
+        return fmt(sample)
+
+
+def fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def ratio(value: float | None, base: float | None) -> str:
+    if value is None or base is None:
+        return "-"
+    return f"{value / base:.2f}x"
+
+
+def report(
+    suite: Suite,
+    trees: list[Path],
+    targets: list[str],
+    unavailable: dict[str, str],
+    scenarios: list[str],
+    cells: dict[tuple[int, str, str], Cell],
+    repeat: int,
+    tiny: bool,
+) -> str:
+    """
+    The Markdown report: one table, a row per (scenario, target).
+    """
+    baselines = [b for b in BASELINES[suite.name] if b in targets]
+    header = ["scenario", "target"]
+    for i, tree in enumerate(trees):
+        label = f"tree {i + 1}" if len(trees) > 1 else "instr/op"
+        header.append(f"{label} instr/op" if len(trees) > 1 else label)
+        if i:
+            header.append(f"tree {i + 1} / tree 1")
+    if repeat > 1:
+        header.append("spread (tree 1)")
+    header += [f"vs {b}" for b in baselines]
+    lines = [
+        f"{suite.title}: user-space instructions per operation (valgrind "
+        f"callgrind, the difference of two runs of different size), "
+        f"{repeat} sample(s) each{', --tiny sizes' if tiny else ''}, Python "
+        f"{platform.python_version()}. Lower is better; `vs X` is this "
+        f"target's count over X's (tree 1): below 1.00x, fewer instructions.",
+        "",
+    ]
+    if len(trees) > 1:
+        lines += [f"- tree {i + 1}: `{tree}`" for i, tree in enumerate(trees)]
+        lines.append("")
+    lines += [
+        "| " + " | ".join(header) + " |",
+        "|---|---|" + "---:|" * (len(header) - 2),
+    ]
+    for scenario in scenarios:
+        sizing = SIZINGS[suite.name][scenario]
+        for target in targets:
+            first = cells.get((0, target, scenario), Cell())
+            row = [f"{scenario} (per {sizing.unit})", target]
+            for i in range(len(trees)):
+                value = cells.get((i, target, scenario), Cell()).median()
+                row.append(fmt(value) + (" FAILED" if value is None else ""))
+                if i:
+                    row.append(ratio(value, first.median()))
+            if repeat > 1:
+                s = first.samples
+                m = first.median()
+                row.append(f"{(max(s) - min(s)) / m:.1%}" if s and m else "-")
+            for b in baselines:
+                row.append(
+                    ratio(first.median(), cells.get((0, b, scenario), Cell()).median())
+                )
+            lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    lines.append("How each scenario is sized (small, large):")
+    lines.append("")
+    for scenario in scenarios:
+        sizing = SIZINGS[suite.name][scenario]
+        sizes = sizing.tiny if tiny else sizing.sizes
+        kind = "fixed time" if sizing.field == "ioSeconds" else "fixed work"
+        lines.append(
+            f"- {scenario}: {kind}, `{sizing.field}` {sizes[0]:g} and {sizes[1]:g}"
+        )
+    for name, reason in unavailable.items():
+        lines.append(f"- not run: {name}: {reason}")
+    for (i, target, scenario), cell in cells.items():
+        for failure in cell.failures:
+            first = failure.strip().splitlines()[:1]
+            lines.append(
+                f"- FAILED: tree {i + 1} {target} {scenario}: {' '.join(first)}"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--measure":
+        measureInside(sys.argv[2], [Run(**run) for run in json.loads(sys.argv[3])])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--suite", choices=sorted(SIZINGS), default=REACTOR.name)
+    parser.add_argument("--targets", help="comma-separated (default: every target)")
+    parser.add_argument("--scenarios", help="comma-separated (default: SIZINGS)")
+    parser.add_argument("--tree", action="append", type=Path, help="repeatable")
+    parser.add_argument("--repeat", type=int, default=1, help="samples per cell")
+    parser.add_argument("--tiny", action="store_true", help="tiny sizes: does it run?")
+    parser.add_argument("--json")
+    parser.add_argument("--markdown")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        sys.exit(
+            "bench_instructions: valgrind is not installed "
+            "(apt-get install -y valgrind)"
+        )
+    suite = SUITES[args.suite]
+    sizings = SIZINGS[suite.name]
+    scenarios = args.scenarios.split(",") if args.scenarios else list(sizings)
+    for name in scenarios:
+        if name not in sizings:
+            sys.exit(f"scenario {name!r} is not counted; counted: {', '.join(sizings)}")
+    names = [t.name for t in suite.targets]
+    wanted = args.targets.split(",") if args.targets else names
+    for name in wanted:
+        if name not in names:
+            sys.exit(f"unknown target {name!r}; targets: {', '.join(names)}")
+    trees = [t.resolve() for t in args.tree] if args.tree else [ROOT]
+    targets, unavailable = [], {}
+    reasons: dict[str, str | None] = {}
+    for tree in trees:
+        found = probe(tree)[suite.name]
+        for name in names:
+            reasons[name] = reasons.get(name) or found[name]
+    for name in names:
+        if name not in wanted:
+            continue
+        if reasons[name] is None:
+            targets.append(name)
+        else:
+            unavailable[name] = str(reasons[name])
+    cells: dict[tuple[int, str, str], Cell] = {}
+    for round_ in range(args.repeat):
+        for i, tree in enumerate(trees):
+            runs = [
+                Run(target, scenario, size)
+                for scenario in scenarios
+                for target in targets
+                for size in (
+                    sizings[scenario].tiny if args.tiny else sizings[scenario].sizes
+                )
+            ]
+            print(
+                f"sample {round_ + 1}, tree {i + 1}: {len(runs)} runs under valgrind",
+                file=sys.stderr,
+                flush=True,
+            )
+            try:
+                results = countAll(tree, suite.name, runs)
+            except MeasureError as e:
+                sys.exit(f"bench_instructions: tree {tree}: {e}")
+            for small, large in zip(results[::2], results[1::2], strict=True):
+                cell = cells.setdefault((i, small["target"], small["scenario"]), Cell())
+                shown = cell.add(small, large)
+                unit = sizings[small["scenario"]].unit
+                print(
+                    f"  {small['scenario']} on {small['target']}: {shown} instr/{unit}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    text = report(
+        suite, trees, targets, unavailable, scenarios, cells, args.repeat, args.tiny
+    )
+    print(text)
+    if args.markdown:
+        Path(args.markdown).write_text(text + "\n")
+    if args.json:
+        out = {
+            "suite": suite.name,
+            "trees": [str(t) for t in trees],
+            "baselines": BASELINES[suite.name],
+            "unavailable": unavailable,
+            "sizes": {
+                s: {
+                    "field": sizings[s].field,
+                    "sizes": list(sizings[s].tiny if args.tiny else sizings[s].sizes),
+                    "unit": sizings[s].unit,
+                }
+                for s in scenarios
+            },
+            "cells": [
+                {
+                    "tree": i + 1,
+                    "target": target,
+                    "scenario": scenario,
+                    "instructionsPerOp": cell.median(),
+                    "samples": cell.samples,
+                    "runs": cell.runs,
+                    "failures": cell.failures,
+                }
+                for (i, target, scenario), cell in cells.items()
+            ],
+            "repeat": args.repeat,
+            "tiny": args.tiny,
+            "python": platform.python_version(),
+            "valgrind": subprocess.run(
+                ["valgrind", "--version"], capture_output=True, text=True, check=False
+            ).stdout.strip(),
+        }
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+    if any(cell.failures for cell in cells.values()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
