@@ -8,14 +8,21 @@ IOLoop suite, every target side by side.
         [--json benchmarks/results/instructions.json]
         [--markdown benchmarks/results/instructions.md]
 
-Each (tree, target, scenario) runs twice under C{valgrind --tool=callgrind},
-each time in a fresh process, at two workload sizes (L{SIZINGS}): a
+Each (tree, target, scenario) runs at two workload sizes (L{SIZINGS}): a
 fixed-work scenario with a small and a large count of its size field, a
 fixed-time one with a short and a long C{ioSeconds}.  Instructions per
 operation are the difference of the two runs' instruction counts divided
-by the difference of their operation counts, so that start-up, imports
-and tear-down cancel out.  A fixed-work run's operations are its size; a
-fixed-time run's are the rate it reports times its seconds.
+by the difference of their operation counts, so that installing the
+target, setting the scenario up and tearing it down cancel out.  A
+fixed-work run's operations are its size; a fixed-time run's are the rate
+it reports times its seconds (the run lasts a little longer than that: its
+last round trip, and closing; the difference cancels most of it).
+
+One process under C{valgrind --tool=callgrind} per tree imports what the
+targets share, then forks one child per run (and an empty child just
+before it, whose count is the parent's at that point): a child's count
+minus its marker's is the run's own.  Python's hash seed is fixed
+(L{HASH_SEED}).
 
 C{--tree DIR} (repeatable) runs the workers with C{PYTHONPATH=DIR}, so that
 two checkouts (C{git worktree add --detach /tmp/x REV}) are compared on the
@@ -34,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import platform
@@ -42,6 +50,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,7 +194,7 @@ def _runChild(suiteName: str, run: Run, errors: int) -> None:
         import worker
 
         sizing = SIZINGS[suiteName][run.scenario]
-        size: float = run.size if sizing.field == "ioSeconds" else int(run.size)
+        size: Any = run.size if sizing.field == "ioSeconds" else int(run.size)
         p = dataclasses.replace(
             params(False), **{sizing.field: size}, workerLimit=LIMIT
         )
@@ -231,7 +240,6 @@ def measureInside(suiteName: str, runs: list[Run]) -> None:
     child's rate and operations or its error.
     """
     import importlib
-    import tempfile
 
     for name in PRELOAD:
         try:
@@ -247,7 +255,9 @@ def measureInside(suiteName: str, runs: list[Run]) -> None:
         with tempfile.TemporaryFile("w+") as errors:
             sys.stdout.flush()
             marker, _ = _fork(lambda: None)
-            pid, status = _fork(lambda: _runChild(suiteName, run, errors.fileno()))
+            pid, status = _fork(
+                functools.partial(_runChild, suiteName, run, errors.fileno())
+            )
             errors.seek(0)
             stderr = errors.read()
         line = dataclasses.asdict(run) | {
@@ -294,25 +304,41 @@ def countAll(tree: Path, suite: str, runs: list[Run]) -> list[dict[str, Any]]:
         suite,
         json.dumps([dataclasses.asdict(run) for run in runs]),
     ]
-    done = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=LIMIT * len(runs) + 600,
-        check=False,
-        cwd=ROOT,
-        env=_env(tree),
-    )
-    if done.returncode != 0:
-        raise MeasureError(
-            f"exit status {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+    lines: list[dict[str, Any]] = []
+    stdout: list[str] = []
+    with tempfile.TemporaryFile("w+") as stderr:
+        proc = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            cwd=ROOT,
+            env=_env(tree),
         )
-    counts = {int(pid): int(n) for pid, n in _COLLECTED.findall(done.stderr)}
-    lines = [
-        json.loads(line[len(RESULT_MARKER) :])
-        for line in done.stdout.splitlines()
-        if line.startswith(RESULT_MARKER)
-    ]
+        assert proc.stdout is not None
+        for text in proc.stdout:
+            stdout.append(text)
+            if not text.startswith(RESULT_MARKER):
+                continue
+            lines.append(json.loads(text[len(RESULT_MARKER) :]))
+            if "child" in lines[-1]:
+                run = lines[-1]
+                status = "ok" if run["status"] == 0 else f"status {run['status']}"
+                print(
+                    f"  [{sum('child' in x for x in lines)}/{len(runs)}] "
+                    f"{run['scenario']} on {run['target']}, size {run['size']:g}: "
+                    f"{status}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        returncode = proc.wait()
+        stderr.seek(0)
+        errors = stderr.read()
+    if returncode != 0:
+        raise MeasureError(
+            f"exit status {returncode}:\n{''.join(stdout)[-2000:]}{errors[-4000:]}"
+        )
+    counts = {int(pid): int(n) for pid, n in _COLLECTED.findall(errors)}
     results = {line["pid"]: line for line in lines if "pid" in line}
     out = []
     for line in (line for line in lines if "child" in line):
@@ -416,25 +442,35 @@ def report(
     """
     baselines = [b for b in BASELINES[suite.name] if b in targets]
     header = ["scenario", "target"]
-    for i, tree in enumerate(trees):
-        label = f"tree {i + 1}" if len(trees) > 1 else "instr/op"
-        header.append(f"{label} instr/op" if len(trees) > 1 else label)
+    for i in range(len(trees)):
+        header.append(f"tree {i + 1} instr/op" if len(trees) > 1 else "instr/op")
         if i:
             header.append(f"tree {i + 1} / tree 1")
     if repeat > 1:
         header.append("spread (tree 1)")
     header += [f"vs {b}" for b in baselines]
     lines = [
-        f"{suite.title}: user-space instructions per operation (valgrind "
+        f"## {suite.title}",
+        "",
+        "User-space instructions per operation (valgrind "
         f"callgrind, the difference of two runs of different size), "
         f"{repeat} sample(s) each{', --tiny sizes' if tiny else ''}, Python "
         f"{platform.python_version()}. Lower is better; `vs X` is this "
         f"target's count over X's (tree 1): below 1.00x, fewer instructions.",
         "",
     ]
-    if len(trees) > 1:
-        lines += [f"- tree {i + 1}: `{tree}`" for i, tree in enumerate(trees)]
-        lines.append("")
+    for i, tree in enumerate(trees):
+        seen = sorted(
+            {
+                run["txtornado"]
+                for (j, _, _), cell in cells.items()
+                if j == i
+                for run in cell.runs
+            }
+        )
+        where = ", ".join(f"`{w}`" for w in seen) or "-"
+        lines.append(f"- tree {i + 1}: `{tree}` (txtornado imported from {where})")
+    lines.append("")
     lines += [
         "| " + " | ".join(header) + " |",
         "|---|---|" + "---:|" * (len(header) - 2),
@@ -472,44 +508,21 @@ def report(
         lines.append(f"- not run: {name}: {reason}")
     for (i, target, scenario), cell in cells.items():
         for failure in cell.failures:
-            first = failure.strip().splitlines()[:1]
-            lines.append(
-                f"- FAILED: tree {i + 1} {target} {scenario}: {' '.join(first)}"
-            )
+            summary = " ".join(failure.strip().splitlines()[-1:])
+            lines.append(f"- FAILED: tree {i + 1} {target} {scenario}: {summary}")
     return "\n".join(lines)
 
 
-def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--measure":
-        measureInside(sys.argv[2], [Run(**run) for run in json.loads(sys.argv[3])])
-        return
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--suite", choices=sorted(SIZINGS), default=REACTOR.name)
-    parser.add_argument("--targets", help="comma-separated (default: every target)")
-    parser.add_argument("--scenarios", help="comma-separated (default: SIZINGS)")
-    parser.add_argument("--tree", action="append", type=Path, help="repeatable")
-    parser.add_argument("--repeat", type=int, default=1, help="samples per cell")
-    parser.add_argument("--tiny", action="store_true", help="tiny sizes: does it run?")
-    parser.add_argument("--json")
-    parser.add_argument("--markdown")
-    args = parser.parse_args()
-    if shutil.which("valgrind") is None:
-        sys.exit(
-            "bench_instructions: valgrind is not installed "
-            "(apt-get install -y valgrind)"
-        )
-    suite = SUITES[args.suite]
+def runSuite(
+    suite: Suite, args: argparse.Namespace, trees: list[Path]
+) -> tuple[str, dict[str, Any], bool]:
+    """
+    Count one suite's selected targets and scenarios on every tree; return
+    its Markdown report, its JSON data, and whether every run succeeded.
+    """
     sizings = SIZINGS[suite.name]
-    scenarios = args.scenarios.split(",") if args.scenarios else list(sizings)
-    for name in scenarios:
-        if name not in sizings:
-            sys.exit(f"scenario {name!r} is not counted; counted: {', '.join(sizings)}")
+    scenarios = [s for s in sizings if args.scenarios is None or s in args.scenarios]
     names = [t.name for t in suite.targets]
-    wanted = args.targets.split(",") if args.targets else names
-    for name in wanted:
-        if name not in names:
-            sys.exit(f"unknown target {name!r}; targets: {', '.join(names)}")
-    trees = [t.resolve() for t in args.tree] if args.tree else [ROOT]
     targets, unavailable = [], {}
     reasons: dict[str, str | None] = {}
     for tree in trees:
@@ -517,7 +530,7 @@ def main() -> None:
         for name in names:
             reasons[name] = reasons.get(name) or found[name]
     for name in names:
-        if name not in wanted:
+        if args.targets is not None and name not in args.targets:
             continue
         if reasons[name] is None:
             targets.append(name)
@@ -535,7 +548,8 @@ def main() -> None:
                 )
             ]
             print(
-                f"sample {round_ + 1}, tree {i + 1}: {len(runs)} runs under valgrind",
+                f"{suite.name}: sample {round_ + 1}, tree {i + 1}: {len(runs)} runs "
+                f"under valgrind",
                 file=sys.stderr,
                 flush=True,
             )
@@ -555,35 +569,84 @@ def main() -> None:
     text = report(
         suite, trees, targets, unavailable, scenarios, cells, args.repeat, args.tiny
     )
+    data = {
+        "title": suite.title,
+        "trees": [str(t) for t in trees],
+        "baselines": [b for b in BASELINES[suite.name] if b in targets],
+        "unavailable": unavailable,
+        "sizes": {
+            s: {
+                "field": sizings[s].field,
+                "sizes": list(sizings[s].tiny if args.tiny else sizings[s].sizes),
+                "unit": sizings[s].unit,
+            }
+            for s in scenarios
+        },
+        "cells": [
+            {
+                "tree": i + 1,
+                "target": target,
+                "scenario": scenario,
+                "instructionsPerOp": cell.median(),
+                "samples": cell.samples,
+                "runs": cell.runs,
+                "failures": cell.failures,
+            }
+            for (i, target, scenario), cell in cells.items()
+        ],
+    }
+    return text, data, not any(cell.failures for cell in cells.values())
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--measure":
+        measureInside(sys.argv[2], [Run(**run) for run in json.loads(sys.argv[3])])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--suite", choices=[*sorted(SIZINGS), "all"], default=REACTOR.name
+    )
+    parser.add_argument("--targets", help="comma-separated (default: every target)")
+    parser.add_argument("--scenarios", help="comma-separated (default: SIZINGS)")
+    parser.add_argument("--tree", action="append", type=Path, help="repeatable")
+    parser.add_argument("--repeat", type=int, default=1, help="samples per cell")
+    parser.add_argument("--tiny", action="store_true", help="tiny sizes: does it run?")
+    parser.add_argument("--json")
+    parser.add_argument("--markdown")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        sys.exit(
+            "bench_instructions: valgrind is not installed "
+            "(apt-get install -y valgrind)"
+        )
+    names = list(SIZINGS) if args.suite == "all" else [args.suite]
+    suites = [SUITES[name] for name in names]
+    for option, known in (
+        ("targets", {t.name for suite in suites for t in suite.targets}),
+        ("scenarios", {s for name in names for s in SIZINGS[name]}),
+    ):
+        value = getattr(args, option)
+        if value is None:
+            continue
+        setattr(args, option, value.split(","))
+        for name in getattr(args, option):
+            if name not in known:
+                sys.exit(
+                    f"unknown {option[:-1]} {name!r}; known: {', '.join(sorted(known))}"
+                )
+    trees = [t.resolve() for t in args.tree] if args.tree else [ROOT]
+    texts, data, ok = [], {}, True
+    for suite in suites:
+        text, data[suite.name], succeeded = runSuite(suite, args, trees)
+        texts.append(text)
+        ok = ok and succeeded
+    text = "\n\n".join(texts)
     print(text)
     if args.markdown:
         Path(args.markdown).write_text(text + "\n")
     if args.json:
         out = {
-            "suite": suite.name,
-            "trees": [str(t) for t in trees],
-            "baselines": BASELINES[suite.name],
-            "unavailable": unavailable,
-            "sizes": {
-                s: {
-                    "field": sizings[s].field,
-                    "sizes": list(sizings[s].tiny if args.tiny else sizings[s].sizes),
-                    "unit": sizings[s].unit,
-                }
-                for s in scenarios
-            },
-            "cells": [
-                {
-                    "tree": i + 1,
-                    "target": target,
-                    "scenario": scenario,
-                    "instructionsPerOp": cell.median(),
-                    "samples": cell.samples,
-                    "runs": cell.runs,
-                    "failures": cell.failures,
-                }
-                for (i, target, scenario), cell in cells.items()
-            ],
+            "suites": data,
             "repeat": args.repeat,
             "tiny": args.tiny,
             "python": platform.python_version(),
@@ -592,7 +655,7 @@ def main() -> None:
             ).stdout.strip(),
         }
         Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
-    if any(cell.failures for cell in cells.values()):
+    if not ok:
         sys.exit(1)
 
 
