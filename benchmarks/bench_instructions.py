@@ -7,6 +7,7 @@ IOLoop suite, every target side by side.
         [--targets A,B] [--scenarios X,Y] [--tree DIR]... [--repeat N] [--tiny]
         [--json benchmarks/results/instructions.json]
         [--markdown benchmarks/results/instructions.md]
+    .venv/bin/python benchmarks/bench_instructions.py --rerender FILE.json
 
 Each (tree, target, scenario) runs at two workload sizes (L{SIZINGS}): a
 fixed-work scenario with a small and a large count of its size field, a
@@ -65,6 +66,10 @@ ROOT = HERE.parent
 #: Every process's hash seed: dict and set layouts, and so instruction
 #: counts, the same from run to run.
 HASH_SEED = "0"
+
+#: A sample's large run should do at least this share of the operations
+#: its size promises (relative to the small run's); below, it is flagged.
+DISPROPORTION = 0.75
 
 #: Wall-clock limit of one process under valgrind, in seconds.
 LIMIT = 900.0
@@ -392,6 +397,10 @@ class Cell:
     samples: list[float] = dataclasses.field(default_factory=list)
     runs: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     failures: list[str] = dataclasses.field(default_factory=list)
+    #: Samples whose runs did operations out of proportion to their sizes
+    #: (a fixed-time run starved by a busy machine): fewer operations to
+    #: divide by, a less precise figure.
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     def median(self) -> float | None:
         return statistics.median(self.samples) if self.samples else None
@@ -414,6 +423,15 @@ class Cell:
             large["ops"] - small["ops"]
         )
         self.samples.append(sample)
+        expected = large["size"] / small["size"]
+        if large["ops"] / small["ops"] < DISPROPORTION * expected:
+            self.warnings.append(
+                f"sample {len(self.samples)}: {small['ops']:.0f} then "
+                f"{large['ops']:.0f} operations at sizes {small['size']:g} and "
+                f"{large['size']:g}: the long run did fewer operations than its "
+                f"length promises (a busy machine?), a less precise figure"
+            )
+            return fmt(sample) + " (!)"
         return fmt(sample)
 
 
@@ -481,8 +499,10 @@ def report(
             first = cells.get((0, target, scenario), Cell())
             row = [f"{scenario} (per {sizing.unit})", target]
             for i in range(len(trees)):
-                value = cells.get((i, target, scenario), Cell()).median()
-                row.append(fmt(value) + (" FAILED" if value is None else ""))
+                cell = cells.get((i, target, scenario), Cell())
+                value = cell.median()
+                flag = " FAILED" if value is None else " !" if cell.warnings else ""
+                row.append(fmt(value) + flag)
                 if i:
                     row.append(ratio(value, first.median()))
             if repeat > 1:
@@ -507,6 +527,8 @@ def report(
     for name, reason in unavailable.items():
         lines.append(f"- not run: {name}: {reason}")
     for (i, target, scenario), cell in cells.items():
+        for warning in cell.warnings:
+            lines.append(f"- !: tree {i + 1} {target} {scenario}: {warning}")
         for failure in cell.failures:
             summary = " ".join(failure.strip().splitlines()[-1:])
             lines.append(f"- FAILED: tree {i + 1} {target} {scenario}: {summary}")
@@ -591,6 +613,7 @@ def runSuite(
                 "samples": cell.samples,
                 "runs": cell.runs,
                 "failures": cell.failures,
+                "warnings": cell.warnings,
             }
             for (i, target, scenario), cell in cells.items()
         ],
@@ -598,9 +621,46 @@ def runSuite(
     return text, data, not any(cell.failures for cell in cells.values())
 
 
+def rerender(path: str) -> str:
+    """
+    The Markdown report of a saved C{--json} file, its samples recomputed
+    from the raw counts.
+    """
+    saved = json.loads(Path(path).read_text())
+    texts = []
+    for name, data in saved["suites"].items():
+        cells: dict[tuple[int, str, str], Cell] = {}
+        targets: list[str] = []
+        for entry in data["cells"]:
+            cell = cells.setdefault(
+                (entry["tree"] - 1, entry["target"], entry["scenario"]), Cell()
+            )
+            runs = entry["runs"]
+            for small, large in zip(runs[::2], runs[1::2], strict=True):
+                cell.add(small, large)
+            if entry["target"] not in targets:
+                targets.append(entry["target"])
+        texts.append(
+            report(
+                SUITES[name],
+                [Path(t) for t in data["trees"]],
+                targets,
+                data["unavailable"],
+                list(data["sizes"]),
+                cells,
+                saved["repeat"],
+                saved["tiny"],
+            )
+        )
+    return "\n\n".join(texts)
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--measure":
         measureInside(sys.argv[2], [Run(**run) for run in json.loads(sys.argv[3])])
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--rerender":
+        print(rerender(sys.argv[2]))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
