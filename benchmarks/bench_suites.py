@@ -103,6 +103,28 @@ class Suite:
         raise KeyError(name)
 
 
+def _idleConnectionScenarios(server: str) -> tuple[Scenario, Scenario]:
+    """
+    The idle-connections scenarios of a suite whose server is C{server}
+    ("a Twisted", "an asyncio"): accept rate and memory per connection.
+    """
+    return (
+        Scenario(
+            "idle-conns-accept",
+            "conn/s",
+            "N idle TCP connections (raw client sockets, 100 in flight) to "
+            f"{server} server in-process: connections accepted per second",
+            sizing=idleConnectionsSizing,
+        ),
+        Scenario(
+            "idle-conns-memory",
+            "conn/MiB",
+            "the same N idle connections: connections per MiB allocated (tracemalloc)",
+            sizing=idleConnectionsSizing,
+        ),
+    )
+
+
 # --- Reactor suite (Twisted side) ------------------------------------------
 
 TORNADO_ASYNCIO = "TornadoReactor/asyncio"
@@ -185,19 +207,7 @@ REACTOR = Suite(
             "MB/s",
             "one connection, 1 MiB writes driven by a pull producer",
         ),
-        Scenario(
-            "idle-conns-accept",
-            "conn/s",
-            "N idle TCP connections (raw client sockets, 100 in flight) to a "
-            "Twisted server in-process: connections accepted per second",
-            sizing=idleConnectionsSizing,
-        ),
-        Scenario(
-            "idle-conns-memory",
-            "conn/MiB",
-            "the same N idle connections: connections per MiB allocated (tracemalloc)",
-            sizing=idleConnectionsSizing,
-        ),
+        *_idleConnectionScenarios("a Twisted"),
         Scenario(
             "agent-fetch",
             "req/s",
@@ -335,19 +345,7 @@ IOLOOP = Suite(
             "MB/s",
             "asyncio protocols, one connection, 1 MiB writes with flow control",
         ),
-        Scenario(
-            "idle-conns-accept",
-            "conn/s",
-            "N idle TCP connections (raw client sockets, 100 in flight) to an "
-            "asyncio server in-process: connections accepted per second",
-            sizing=idleConnectionsSizing,
-        ),
-        Scenario(
-            "idle-conns-memory",
-            "conn/MiB",
-            "the same N idle connections: connections per MiB allocated (tracemalloc)",
-            sizing=idleConnectionsSizing,
-        ),
+        *_idleConnectionScenarios("an asyncio"),
         Scenario(
             "websocket-echo",
             "rt/s",
