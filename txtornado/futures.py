@@ -94,7 +94,7 @@ Deferred fires, and then resumes the coroutine.  Where it is in effect:
     task factory wrapping the one already set, if any.  A task factory set
     on that loop I{later} replaces it: call L{enable_deferred_await} again
     after C{set_task_factory}.
-  - Any other asyncio loop: call L{enable_deferred_await}C{(loop)}.
+  - Any other asyncio loop: call C{enable_deferred_await(loop)}.
   - Tasks made with C{asyncio.Task(coro)} directly rather than through the
     loop's C{create_task} (which C{asyncio.ensure_future}, C{create_task},
     C{TaskGroup} and Tornado use) are not covered.

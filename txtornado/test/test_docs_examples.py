@@ -305,6 +305,22 @@ class DocsCodeBlocksTests(SynchronousTestCase):
             self.assertIn(kind.split()[0], MARKER_KINDS, block)
             self.assertTrue(why.strip(), f"{block.where}: the marker says no reason")
 
+    def test_rstMarkersAreComments(self) -> None:
+        """
+        A reST marker follows a blank line, so reST reads it as a comment;
+        glued to the paragraph before it, it is printed as that paragraph's
+        text on the page.
+        """
+        for page in sorted((ROOT / "docs").glob("*.rst")):
+            lines = page.read_text().splitlines()
+            for number, line in enumerate(lines):
+                if _RST_MARKER.match(line) and number > 0:
+                    self.assertEqual(
+                        lines[number - 1].strip(),
+                        "",
+                        f"{page.name}:{number + 1}: no blank line before the marker",
+                    )
+
     def test_ciRunsTheReadmeTestCommand(self) -> None:
         """
         The README's test command (marked as the one .ci/run runs) is a line
