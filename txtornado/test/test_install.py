@@ -422,14 +422,16 @@ class SdistTests(SynchronousTestCase):
 
 class EditableInstallTests(SynchronousTestCase):
     """
-    C{pip install -e .} in its default mode.
+    C{pip install -e .}, in its default mode and in setuptools' C{compat}
+    mode.
     """
 
-    def test_defaultEditableFindsDropin(self) -> None:
+    def assertEditableFindsDropin(self, *pipOptions: str) -> None:
         """
-        A default editable install (no C{editable_mode} setting) makes the
-        checkout's C{twisted/plugins/} dropin visible: Twisted lists the
-        C{tornado} reactor and the C{tornado} twistd command.
+        An editable install of a copy of the checkout, with C{pipOptions},
+        makes the copy's C{twisted/plugins/} dropin visible: Twisted lists
+        the C{tornado} reactor and the C{tornado} twistd command, and
+        C{txtornado} is imported from the copy.
         """
         tmp = Path(self.mktemp()).resolve()
         tmp.mkdir()
@@ -452,6 +454,7 @@ class EditableInstallTests(SynchronousTestCase):
                 "-q",
                 "--no-deps",
                 "--no-build-isolation",
+                *pipOptions,
                 "-e",
                 str(checkout),
             ],
@@ -490,6 +493,20 @@ class EditableInstallTests(SynchronousTestCase):
         self.assertTrue(where.startswith(str(checkout)), where)
         self.assertIn("'tornado'", reactors)
         self.assertIn("'tornado'", commands)
+
+    def test_defaultEditableFindsDropin(self) -> None:
+        """
+        A default editable install (no C{editable_mode} setting) finds the
+        dropin.
+        """
+        self.assertEditableFindsDropin()
+
+    def test_compatEditableFindsDropin(self) -> None:
+        """
+        An editable install in setuptools' C{compat} mode (C{--config-settings
+        editable_mode=compat}, what older instructions use) finds it too.
+        """
+        self.assertEditableFindsDropin("--config-settings", "editable_mode=compat")
 
 
 class MainTests(SynchronousTestCase):
