@@ -354,7 +354,8 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
 
         After the first iteration the selector runs as many more as its
         mode asks for (L{LoopSelector.run_batch}: a bounded batch with the
-        nested selector, none per descriptor).
+        nested selector, none per descriptor).  A driver whose ticks are
+        reactor calls hears of each one's end (L{Driver.tick_ended}).
         """
         self._tick_call = self._burst_tick = None
         if self.is_closed():
@@ -382,6 +383,8 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
                 if self._reactor_selector.needs_rearm:
                     self._reactor_selector.rearm()
                 self._schedule()
+            if self._driver is not None and not self._driving:
+                self._driver.tick_ended()
 
     def _tick_now(self) -> None:
         """

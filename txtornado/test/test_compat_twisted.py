@@ -474,6 +474,7 @@ class _FakeGLib:
         return 2
 
     def idle_add(self, callback: Any) -> int:
+        self.calls.append("idle_add")
         callback()
         return 3
 
@@ -513,9 +514,10 @@ class DrivingModeNamesTests(SynchronousTestCase):
 
     def test_toolkitMainLoop(self) -> None:
         """
-        C{GlibReactorBase.__init__} sets C{_run} and C{_crash} to run and
-        quit its main loop (C{crash} quits it from an idle callback); a
-        reactor of another kind has no toolkit main loop.
+        C{GlibReactorBase.__init__} sets C{loop} to the GLib main loop it
+        runs; the toolkit main loop runs it and quits it at once (not from
+        an idle callback, as the reactor's C{crash} does); a reactor of
+        another kind has no toolkit main loop.
         """
         from twisted.internet import _glibbase
         from twisted.internet.pollreactor import PollReactor
@@ -529,6 +531,8 @@ class DrivingModeNamesTests(SynchronousTestCase):
         main_loop.run()
         main_loop.quit()
         self.assertEqual(glib.calls, ["run", "quit"])
+        reactor.crash()
+        self.assertEqual(glib.calls[2:], ["idle_add", "quit"])
         self.assertIsNone(_twisted_private.reactor_iteration(reactor))
         poller = PollReactor()
         self.addCleanup(dispose_reactor, poller)

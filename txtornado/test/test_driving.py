@@ -112,6 +112,14 @@ _GIREACTOR_CHILD = textwrap.dedent(
     loop = TwistedEventLoop(reactor=reactor)
     main = threading.get_ident()
 
+    # A run that does not use the thread pool makes none (Twisted's pool
+    # holds reference cycles, which a loop per run would leave as garbage).
+    async def no_pool():
+        await asyncio.sleep(0.01)
+        return reactor.threadpool
+
+    assert loop.run_until_complete(no_pool()) is None
+
     async def work():
         await asyncio.sleep(0.01)
         # asyncio's executor, and the reactor's thread pool, with a call
@@ -163,6 +171,17 @@ _GIREACTOR_CHILD = textwrap.dedent(
     reactor.callLater(0.01, loop.stop)
     loop.run_forever()
 
+    # stop() from a callback ends run_forever after that iteration, as in
+    # asyncio: what the iteration's callbacks scheduled runs in the next run.
+    ran = []
+    loop.call_soon(loop.call_soon, ran.append, "next run")
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    assert ran == [], ran
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    assert ran == ["next run"], ran
+
     # Tornado's run_sync on the same reactor.
     loop.close()
     from tornado import gen
@@ -206,9 +225,10 @@ class GIReactorDrivingTests(SynchronousTestCase):
         """
         C{run_until_complete}, C{run_forever} and Tornado's C{run_sync} on a
         C{GIReactor} that is not running run GLib's main loop until done:
-        asyncio timers, executor, the reactor's thread pool and delayed
-        calls work, no startup or shutdown event fires, the thread pool is
-        gone afterwards, exceptions leave the run and re-entrant runs are
+        asyncio timers, executor, the reactor's thread pool (made only when
+        used) and delayed calls work, no startup or shutdown event fires,
+        the thread pool is gone afterwards, C{stop()} ends the run after the
+        current iteration, exceptions leave the run and re-entrant runs are
         refused.
         """
         result = runPython(_GIREACTOR_CHILD, timeout=60)
