@@ -167,6 +167,34 @@ _GIREACTOR_CHILD = textwrap.dedent(
 
     assert "already running" in loop.run_until_complete(reenter())
 
+    # A timer set by an I/O callback fires on time though a later one was
+    # set before: GIReactor moves its GLib timeout only in callLater (a
+    # DelayedCall.reset sooner outside its timer callback would wait for
+    # the later timer).
+    import socket, time
+
+    async def timer_after_io():
+        r, w = socket.socketpair()
+        r.setblocking(False)
+        done = loop.create_future()
+        loop.call_later(30, done.set_result, "the later timer")
+        await asyncio.sleep(0)
+
+        def readable():
+            r.recv(10)
+            loop.remove_reader(r)
+            loop.call_later(0.01, done.set_result, "on time")
+
+        loop.add_reader(r, readable)
+        w.send(b"x")
+        started = time.monotonic()
+        outcome = await done
+        r.close()
+        w.close()
+        return outcome, time.monotonic() - started < 10
+
+    assert loop.run_until_complete(timer_after_io()) == ("on time", True)
+
     # stop() from a reactor call ends run_forever.
     reactor.callLater(0.01, loop.stop)
     loop.run_forever()
@@ -225,8 +253,8 @@ class GIReactorDrivingTests(SynchronousTestCase):
         """
         C{run_until_complete}, C{run_forever} and Tornado's C{run_sync} on a
         C{GIReactor} that is not running run GLib's main loop until done:
-        asyncio timers, executor, the reactor's thread pool (made only when
-        used) and delayed calls work, no startup or shutdown event fires,
+        asyncio timers (also those set from I/O callbacks), executor, the
+        reactor's thread pool (made only when used) and delayed calls work, no startup or shutdown event fires,
         the thread pool is gone afterwards, C{stop()} ends the run after the
         current iteration, exceptions leave the run and re-entrant runs are
         refused.
