@@ -392,7 +392,18 @@ def discard_reactor_state(reactor: object) -> None:
     lives until the cyclic garbage collector runs, and so does its poll
     object's file descriptor; with its dictionary cleared it is freed at
     once.  The reactor is unusable afterwards.
+
+    A Twisted GLib reactor (C{GlibReactorBase}) also has a GLib timeout
+    pending for its timed calls (C{_simtag}, a source of GLib's default main
+    context, which outlives the reactor): it is removed, or GLib would call
+    the cleared reactor's C{_simulate} when it is due.
     """
+    glibbase = sys.modules.get("twisted.internet._glibbase")
+    if glibbase is not None and isinstance(reactor, glibbase.GlibReactorBase):
+        tag = reactor._simtag
+        if tag is not None:
+            reactor._simtag = None
+            reactor._source_remove(tag)
     waker = getattr(reactor, "waker", None)
     if waker is not None:
         reactor.removeReader(waker)  # type: ignore[attr-defined]

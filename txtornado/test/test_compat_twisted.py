@@ -468,7 +468,7 @@ class _FakeGLib:
         return 1
 
     def source_remove(self, tag: int) -> None:
-        pass
+        self.calls.append(f"source_remove {tag}")
 
     def timeout_add(self, *args: object, **kwargs: object) -> int:
         return 2
@@ -511,6 +511,24 @@ class DrivingModeNamesTests(SynchronousTestCase):
         other = NoIteration()
         self.addCleanup(dispose_reactor, other)
         self.assertIsNone(_twisted_private.reactor_iteration(other))
+
+    def test_discardGlibReactorTimeout(self) -> None:
+        """
+        C{GlibReactorBase.callLater} keeps a GLib timeout for its timed
+        calls in C{_simtag} (C{_reschedule}, through C{_timeout_add});
+        discarding the reactor removes it through C{_source_remove}.
+        """
+        from twisted.internet import _glibbase
+
+        glib = _FakeGLib()
+        reactor = _glibbase.GlibReactorBase(glib, None)
+        reactor.callLater(10, lambda: None)
+        self.assertEqual(reactor._simtag, 2)
+        del glib.calls[:]
+        reactor.disconnectAll()
+        _twisted_private.discard_reactor_state(reactor)
+        self.assertIn("source_remove 2", glib.calls)
+        self.assertEqual(vars(reactor), {})
 
     def test_toolkitMainLoop(self) -> None:
         """
