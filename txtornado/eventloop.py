@@ -679,6 +679,11 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
             nor have its toolkit's main loop run (see
             L{txtornado._loop_on_reactor.driving.driver_for}).
         """
+        if self._driver is not None:
+            # A run in progress: asyncio refuses this one, and the run's
+            # driver stays as it is.
+            super().run_forever()
+            return
         try:
             super().run_forever()
         finally:

@@ -167,6 +167,21 @@ _GIREACTOR_CHILD = textwrap.dedent(
 
     assert "already running" in loop.run_until_complete(reenter())
 
+    # So is a re-entrant run_forever, and stop() still ends the outer run
+    # (the refused call leaves the run's driver alone).
+    refused = []
+
+    def run_again():
+        try:
+            loop.run_forever()
+        except RuntimeError as e:
+            refused.append(str(e))
+        loop.stop()
+
+    loop.call_soon(run_again)
+    loop.run_forever()
+    assert len(refused) == 1 and "already running" in refused[0], refused
+
     # A timer set by an I/O callback fires on time though a later one was
     # set before: GIReactor moves its GLib timeout only in callLater (a
     # DelayedCall.reset sooner outside its timer callback would wait for
