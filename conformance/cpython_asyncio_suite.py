@@ -75,6 +75,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -395,6 +396,14 @@ def _worker(config: str, results_path: str, test_ids: Sequence[str]) -> None:
     to it.  With C{ONLY_ENV} set, run only the test ids listed (one a
     line) in that file.
     """
+    # The suite's signal tests expect Python's default SIGINT handling; a
+    # shell that started this run in the background (nohup, "&" without
+    # job control) made SIGINT ignored, which exec passes on.  The loops
+    # differ there (stdlib's remove_signal_handler installs the default
+    # handler, TwistedEventLoop's puts back the ignored disposition), but
+    # the suite assumes a terminal's default.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     done: set[str] = set()
     if os.path.exists(results_path):
         with open(results_path, encoding="utf-8") as f:

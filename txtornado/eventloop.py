@@ -98,7 +98,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from twisted.internet.base import DelayedCall
+from twisted.internet.base import DelayedCall, ReactorBase
 from twisted.internet.interfaces import IReactorCore, IReactorFDSet, IReactorTime
 
 # Imported so that coroutines Twisted runs can await this loop's futures.
@@ -195,6 +195,14 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
     @ivar _timer_call: the pending reactor call for the earliest asyncio
         timer (L{_on_timer}), or C{None}.
     @ivar _timer_when: the asyncio time C{_timer_call} is for, or C{None}.
+    @ivar _timer_resets: whether C{_timer_call} may be moved with
+        C{DelayedCall.reset}: only where the reactor's C{callLater} is
+        C{ReactorBase}'s own, so that a reset does all a new call would.
+        Reactors that override C{callLater} do more there than a reset
+        does: Twisted's GLib reactors move their GLib timeout in
+        C{callLater} only (a reset sooner fires at the old time), and
+        C{AsyncioSelectorReactor}'s calls ignore a reset.  Elsewhere the
+        loop cancels the call and makes a new one.
     @ivar _in_tick: whether a tick runs now.
     @ivar _poll_burst: while an iteration driver polls: nothing was queued
         before the poll, so its events may run at once (L{_dispatch_io}).
@@ -248,6 +256,9 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
         self._claim = ReactorClaim(reactor, owned)
         self._claim.claim(self, shared)
         reactor = self._reactor = self._claim.reactor
+        self._timer_resets = (
+            getattr(type(reactor), "callLater", None) is ReactorBase.callLater
+        )
         self._signals = LoopSignals(self, reactor)
         selector: LoopSelector
         try:
@@ -354,7 +365,8 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
 
         After the first iteration the selector runs as many more as its
         mode asks for (L{LoopSelector.run_batch}: a bounded batch with the
-        nested selector, none per descriptor).
+        nested selector, none per descriptor).  A driver whose ticks are
+        reactor calls hears of each one's end (L{Driver.tick_ended}).
         """
         self._tick_call = self._burst_tick = None
         if self.is_closed():
@@ -382,6 +394,8 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
                 if self._reactor_selector.needs_rearm:
                     self._reactor_selector.rearm()
                 self._schedule()
+            if self._driver is not None and not self._driving:
+                self._driver.tick_ended()
 
     def _tick_now(self) -> None:
         """
@@ -486,9 +500,12 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
         delay = _wait_until(when, self.time())
         timer = self._timer_call
         if timer is not None and timer.active():
-            timer.reset(delay)
-        else:
-            self._timer_call = self._reactor.callLater(delay, self._on_timer)
+            if self._timer_resets:
+                timer.reset(delay)
+                self._timer_when = when
+                return
+            timer.cancel()
+        self._timer_call = self._reactor.callLater(delay, self._on_timer)
         self._timer_when = when
 
     def call_soon(  # type: ignore[override]
@@ -662,6 +679,11 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
             nor have its toolkit's main loop run (see
             L{txtornado._loop_on_reactor.driving.driver_for}).
         """
+        if self._driver is not None:
+            # A run in progress: asyncio refuses this one, and the run's
+            # driver stays as it is.
+            super().run_forever()
+            return
         try:
             super().run_forever()
         finally:

@@ -351,8 +351,7 @@ def reactor_iteration(reactor: object) -> ReactorIteration | None:
 
 class ToolkitMainLoop(NamedTuple):
     """
-    A GUI reactor's toolkit main loop, as its C{run()}/C{crash()} run and
-    quit it.
+    A GUI reactor's toolkit main loop, as its C{run()} runs it.
 
     @ivar run: run the main loop until L{quit} is called (blocks).
     @ivar quit: make L{run} return once the current event is handled.
@@ -365,15 +364,20 @@ class ToolkitMainLoop(NamedTuple):
 def toolkit_main_loop(reactor: object) -> ToolkitMainLoop | None:
     """
     The toolkit main loop of a Twisted GLib reactor (C{gireactor},
-    C{gtk3reactor}: a C{GlibReactorBase}), or C{None} for any other
-    reactor.  C{GlibReactorBase.run} runs the main loop with C{self._run()}
-    after firing the startup event, and C{crash} quits it with
-    C{self._crash()}; both are private instance attributes.
+    C{gtk3reactor}: a C{GlibReactorBase}, from the private module
+    C{twisted.internet._glibbase}), or C{None} for any other reactor.
+    C{GlibReactorBase.__init__} sets the instance attribute C{loop} to the
+    C{GLib.MainLoop} that C{run()} runs.  L{ToolkitMainLoop.quit} is that
+    loop's own C{quit}, not the reactor's C{crash}: C{crash} quits from an
+    idle callback, which GLib dispatches only after every timeout already
+    due, so the reactor calls made before it (another asyncio tick) would
+    still run.
     """
     glibbase = sys.modules.get("twisted.internet._glibbase")
     if glibbase is None or not isinstance(reactor, glibbase.GlibReactorBase):
         return None
-    return ToolkitMainLoop(reactor._run, reactor._crash)
+    main_loop = reactor.loop
+    return ToolkitMainLoop(main_loop.run, main_loop.quit)
 
 
 def discard_reactor_state(reactor: object) -> None:
@@ -388,7 +392,18 @@ def discard_reactor_state(reactor: object) -> None:
     lives until the cyclic garbage collector runs, and so does its poll
     object's file descriptor; with its dictionary cleared it is freed at
     once.  The reactor is unusable afterwards.
+
+    A Twisted GLib reactor (C{GlibReactorBase}) also has a GLib timeout
+    pending for its timed calls (C{_simtag}, a source of GLib's default main
+    context, which outlives the reactor): it is removed, or GLib would call
+    the cleared reactor's C{_simulate} when it is due.
     """
+    glibbase = sys.modules.get("twisted.internet._glibbase")
+    if glibbase is not None and isinstance(reactor, glibbase.GlibReactorBase):
+        tag = reactor._simtag
+        if tag is not None:
+            reactor._simtag = None
+            reactor._source_remove(tag)
     waker = getattr(reactor, "waker", None)
     if waker is not None:
         reactor.removeReader(waker)  # type: ignore[attr-defined]

@@ -5,8 +5,9 @@ reactor that is not running, without starting it.
 
 A driving run fires no C{'startup'} or C{'shutdown'} system event (so
 C{reactor.run()} can still be called later, and C{callWhenRunning} waits
-until then), starts the reactor's thread pool if nobody did and stops it
-when the run ends (L{ThreadPoolRun}), and leaves nothing else behind.  How
+until then), starts the reactor's thread pool if nobody did (once it
+exists: a run that never uses it makes none) and stops it when the run
+ends (L{ThreadPoolRun}), and leaves nothing else behind.  How
 the reactor is made to wait for events depends on what it provides, and
 L{driver_for} picks one of two strategies, both L{Driver}s:
 
@@ -88,6 +89,12 @@ class Driver(Protocol):
     def finish(self) -> None:
         """
         The run ended (C{run_forever} returns).
+        """
+
+    def tick_ended(self) -> None:
+        """
+        A tick that the driver did not run itself ended (a reactor call,
+        when L{ticks_itself} is C{False}; never called otherwise).
         """
 
 
@@ -184,6 +191,11 @@ class IterationDriver:
     def finish(self) -> None:
         self._pool.finish()
 
+    def tick_ended(self) -> None:
+        """
+        Never called: this driver runs every tick itself.
+        """
+
 
 class MainLoopDriver:
     """
@@ -217,9 +229,6 @@ class MainLoopDriver:
         self._in_main_loop = False
 
     def run_once(self) -> None:
-        # Nothing runs between the toolkit's events to start a pool made
-        # during the run (as IterationDriver does): start it now.
-        self._reactor.getThreadPool()
         self._pool.check()
         if self._loop.is_stopping():
             self._reactor.iterate(0)
@@ -241,6 +250,15 @@ class MainLoopDriver:
 
     def finish(self) -> None:
         self._pool.finish()
+
+    def tick_ended(self) -> None:
+        """
+        Start the reactor's thread pool if the tick made it (e.g. through
+        C{deferToThread} or the reactor's name resolver): nothing else
+        runs between the toolkit's events to start it.  A run that never
+        uses the pool makes none.
+        """
+        self._pool.check()
 
 
 def driver_for(reactor: Any, loop: DrivenLoop) -> Driver:

@@ -468,12 +468,13 @@ class _FakeGLib:
         return 1
 
     def source_remove(self, tag: int) -> None:
-        pass
+        self.calls.append(f"source_remove {tag}")
 
     def timeout_add(self, *args: object, **kwargs: object) -> int:
         return 2
 
     def idle_add(self, callback: Any) -> int:
+        self.calls.append("idle_add")
         callback()
         return 3
 
@@ -511,11 +512,30 @@ class DrivingModeNamesTests(SynchronousTestCase):
         self.addCleanup(dispose_reactor, other)
         self.assertIsNone(_twisted_private.reactor_iteration(other))
 
+    def test_discardGlibReactorTimeout(self) -> None:
+        """
+        C{GlibReactorBase.callLater} keeps a GLib timeout for its timed
+        calls in C{_simtag} (C{_reschedule}, through C{_timeout_add});
+        discarding the reactor removes it through C{_source_remove}.
+        """
+        from twisted.internet import _glibbase
+
+        glib = _FakeGLib()
+        reactor = _glibbase.GlibReactorBase(glib, None)
+        reactor.callLater(10, lambda: None)
+        self.assertEqual(reactor._simtag, 2)
+        del glib.calls[:]
+        reactor.disconnectAll()
+        _twisted_private.discard_reactor_state(reactor)
+        self.assertIn("source_remove 2", glib.calls)
+        self.assertEqual(vars(reactor), {})
+
     def test_toolkitMainLoop(self) -> None:
         """
-        C{GlibReactorBase.__init__} sets C{_run} and C{_crash} to run and
-        quit its main loop (C{crash} quits it from an idle callback); a
-        reactor of another kind has no toolkit main loop.
+        C{GlibReactorBase.__init__} sets C{loop} to the GLib main loop it
+        runs; the toolkit main loop runs it and quits it at once (not from
+        an idle callback, as the reactor's C{crash} does); a reactor of
+        another kind has no toolkit main loop.
         """
         from twisted.internet import _glibbase
         from twisted.internet.pollreactor import PollReactor
@@ -529,6 +549,8 @@ class DrivingModeNamesTests(SynchronousTestCase):
         main_loop.run()
         main_loop.quit()
         self.assertEqual(glib.calls, ["run", "quit"])
+        reactor.crash()
+        self.assertEqual(glib.calls[2:], ["idle_add", "quit"])
         self.assertIsNone(_twisted_private.reactor_iteration(reactor))
         poller = PollReactor()
         self.addCleanup(dispose_reactor, poller)

@@ -112,6 +112,14 @@ _GIREACTOR_CHILD = textwrap.dedent(
     loop = TwistedEventLoop(reactor=reactor)
     main = threading.get_ident()
 
+    # A run that does not use the thread pool makes none (Twisted's pool
+    # holds reference cycles, which a loop per run would leave as garbage).
+    async def no_pool():
+        await asyncio.sleep(0.01)
+        return reactor.threadpool
+
+    assert loop.run_until_complete(no_pool()) is None
+
     async def work():
         await asyncio.sleep(0.01)
         # asyncio's executor, and the reactor's thread pool, with a call
@@ -159,9 +167,63 @@ _GIREACTOR_CHILD = textwrap.dedent(
 
     assert "already running" in loop.run_until_complete(reenter())
 
+    # So is a re-entrant run_forever, and stop() still ends the outer run
+    # (the refused call leaves the run's driver alone).
+    refused = []
+
+    def run_again():
+        try:
+            loop.run_forever()
+        except RuntimeError as e:
+            refused.append(str(e))
+        loop.stop()
+
+    loop.call_soon(run_again)
+    loop.run_forever()
+    assert len(refused) == 1 and "already running" in refused[0], refused
+
+    # A timer set by an I/O callback fires on time though a later one was
+    # set before: GIReactor moves its GLib timeout only in callLater (a
+    # DelayedCall.reset sooner outside its timer callback would wait for
+    # the later timer).
+    import socket, time
+
+    async def timer_after_io():
+        r, w = socket.socketpair()
+        r.setblocking(False)
+        done = loop.create_future()
+        loop.call_later(30, done.set_result, "the later timer")
+        await asyncio.sleep(0)
+
+        def readable():
+            r.recv(10)
+            loop.remove_reader(r)
+            loop.call_later(0.01, done.set_result, "on time")
+
+        loop.add_reader(r, readable)
+        w.send(b"x")
+        started = time.monotonic()
+        outcome = await done
+        r.close()
+        w.close()
+        return outcome, time.monotonic() - started < 10
+
+    assert loop.run_until_complete(timer_after_io()) == ("on time", True)
+
     # stop() from a reactor call ends run_forever.
     reactor.callLater(0.01, loop.stop)
     loop.run_forever()
+
+    # stop() from a callback ends run_forever after that iteration, as in
+    # asyncio: what the iteration's callbacks scheduled runs in the next run.
+    ran = []
+    loop.call_soon(loop.call_soon, ran.append, "next run")
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    assert ran == [], ran
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    assert ran == ["next run"], ran
 
     # Tornado's run_sync on the same reactor.
     loop.close()
@@ -206,9 +268,10 @@ class GIReactorDrivingTests(SynchronousTestCase):
         """
         C{run_until_complete}, C{run_forever} and Tornado's C{run_sync} on a
         C{GIReactor} that is not running run GLib's main loop until done:
-        asyncio timers, executor, the reactor's thread pool and delayed
-        calls work, no startup or shutdown event fires, the thread pool is
-        gone afterwards, exceptions leave the run and re-entrant runs are
+        asyncio timers (also those set from I/O callbacks), executor, the
+        reactor's thread pool (made only when used) and delayed calls work, no startup or shutdown event fires,
+        the thread pool is gone afterwards, C{stop()} ends the run after the
+        current iteration, exceptions leave the run and re-entrant runs are
         refused.
         """
         result = runPython(_GIREACTOR_CHILD, timeout=60)
