@@ -62,11 +62,22 @@ per test start and outcome.  A test that makes no progress for C{--stall}
 seconds is recorded as C{"hung"}, the worker is killed and a new one
 resumes after it, so one hang costs one stall and nothing else.
 
+Reruns
+======
+
+An in-scope test that fails (errors, hangs) on a Twisted configuration but
+passes on stdlib is rerun once, in a new worker, on that configuration and
+on stdlib.  It counts as a I{flake} of the suite (reported by name, not as
+a failure) only if it fails on stdlib too in that rerun; otherwise it is a
+real failure, whatever its rerun on the Twisted configuration did (which
+is reported beside it).
+
 The report (C{--json}) holds, per configuration, every test's outcome and
-loop count, the counts, and the wall time; the printed table shows, per
-configuration, all tests and the in-scope ones side by side, then the
-in-scope tests that fail on a Twisted configuration but pass on stdlib
-(the judge, C{txtornado/test/test_conformance_asyncio.py}, explains each
+loop count, the counts, and the wall time, the real failures
+(C{new_failures}), the flakes and the reruns' outcomes; the printed table
+shows, per configuration, all tests and the in-scope ones side by side,
+then the flakes and the real failures (the judge,
+C{txtornado/test/test_conformance_asyncio.py}, explains each real failure
 in its KNOWN list).
 """
 
@@ -612,6 +623,49 @@ def new_failures(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     return new
 
 
+def rerun_new_failures(
+    new: dict[str, list[str]], stall: float, verbose: bool = False
+) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """
+    Rerun each configuration's C{new} failures once, in a new worker, on
+    that configuration, and all of them once on stdlib; return the outcomes,
+    by configuration then test, and stdlib's, by test (C{"not run"} for a
+    test the rerun did not reach).
+    """
+    reruns: dict[str, dict[str, str]] = {}
+    everything: set[str] = set()
+    for config, ids in new.items():
+        if not ids:
+            continue
+        everything.update(ids)
+        print(f"rerunning {len(ids)} failing tests on {config} ...", flush=True)
+        tests = run_config(config, [], stall, verbose, only=ids)["tests"]
+        reruns[config] = {t: tests.get(t, {}).get("outcome", "not run") for t in ids}
+    if not everything:
+        return reruns, {}
+    ids = sorted(everything)
+    print(f"rerunning {len(ids)} tests on {BASELINE} ...", flush=True)
+    tests = run_config(BASELINE, [], stall, verbose, only=ids)["tests"]
+    return reruns, {t: tests.get(t, {}).get("outcome", "not run") for t in ids}
+
+
+def classify(
+    new: dict[str, list[str]], baseline_reruns: dict[str, str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """
+    Split each configuration's C{new} failures into real failures and
+    flakes of the suite: those that failed on stdlib too when rerun.  A
+    test that passes on stdlib's rerun is a real failure whatever its rerun
+    on the Twisted configuration did.
+    """
+    real: dict[str, list[str]] = {}
+    flakes: dict[str, list[str]] = {}
+    for config, ids in new.items():
+        flakes[config] = [t for t in ids if baseline_reruns.get(t) in BAD]
+        real[config] = [t for t in ids if t not in flakes[config]]
+    return real, flakes
+
+
 def format_table(results: dict[str, dict[str, Any]]) -> str:
     """
     Counts per configuration: all tests, then the in-scope ones, then the
@@ -741,12 +795,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
     print()
     print(format_table(results))
-    new = new_failures(results)
+    reruns, baseline_reruns = rerun_new_failures(
+        new_failures(results), args.stall, args.verbose
+    )
+    new, flakes = classify(new_failures(results), baseline_reruns)
+    for config, names in flakes.items():
+        for name in names:
+            print(f"flake on {config} (failed on stdlib too when rerun): {name}")
     for config, names in new.items():
         print()
         print(f"in scope on {config}, bad there and not on stdlib: {len(names)}")
         for name in names:
-            print(f"  {name}  [{results[config]['tests'][name]['outcome']}]")
+            rerun = reruns.get(config, {}).get(name)
+            print(
+                f"  {name}  [{results[config]['tests'][name]['outcome']};"
+                f" rerun there: {rerun}, on stdlib: {baseline_reruns.get(name)}]"
+            )
     print()
     print("left out:", ", ".join(f"{m} ({why})" for m, why in EXCLUDED.items()))
     seconds = round(time.monotonic() - wall, 1)
@@ -757,6 +821,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 {
                     "results": results,
                     "new_failures": new,
+                    "flakes": flakes,
+                    "reruns": reruns,
+                    "baseline_reruns": baseline_reruns,
                     "excluded": EXCLUDED,
                     "seconds": seconds,
                 },
