@@ -72,6 +72,12 @@ a failure) only if it fails on stdlib too in that rerun; otherwise it is a
 real failure, whatever its rerun on the Twisted configuration did (which
 is reported beside it).
 
+A test that skips itself on a Twisted configuration but passes on stdlib
+(some tests skip when a race or a timeout leaves them inconclusive) is
+rerun there too, and counts as passed if it passes then (reported by
+name); otherwise it stays a skip, which the judge counts against the
+configuration.
+
 The report (C{--json}) holds, per configuration, every test's outcome and
 loop count, the counts, and the wall time, the real failures
 (C{new_failures}), the flakes and the reruns' outcomes; the printed table
@@ -623,6 +629,40 @@ def new_failures(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     return new
 
 
+def new_skips(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """
+    For each Twisted configuration: the in-scope tests that skipped
+    themselves there but passed on stdlib (the suite skips some tests when
+    a race or a timeout leaves them inconclusive, e.g. a connection refused
+    while racing, a child process slow to die under load).
+    """
+    base = results[BASELINE]["tests"]
+    return {
+        config: sorted(
+            name
+            for name, t in r["tests"].items()
+            if t["loops"] > 0
+            and t["outcome"] == "skipped"
+            and base.get(name, {}).get("outcome") == "passed"
+        )
+        for config, r in results.items()
+        if config in TWISTED_CONFIGS
+    }
+
+
+def recovered(
+    skips: dict[str, list[str]], reruns: dict[str, dict[str, str]]
+) -> dict[str, list[str]]:
+    """
+    The C{skips} that passed when rerun on their configuration: counted as
+    passed, and reported by name.
+    """
+    return {
+        config: [t for t in ids if reruns.get(config, {}).get(t) == "passed"]
+        for config, ids in skips.items()
+    }
+
+
 def rerun_new_failures(
     new: dict[str, list[str]], stall: float, verbose: bool = False
 ) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
@@ -795,13 +835,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
     print()
     print(format_table(results))
+    failures, skips = new_failures(results), new_skips(results)
     reruns, baseline_reruns = rerun_new_failures(
-        new_failures(results), args.stall, args.verbose
+        {c: sorted({*failures[c], *skips[c]}) for c in failures},
+        args.stall,
+        args.verbose,
     )
-    new, flakes = classify(new_failures(results), baseline_reruns)
+    new, flakes = classify(failures, baseline_reruns)
+    passed_on_rerun = recovered(skips, reruns)
     for config, names in flakes.items():
         for name in names:
             print(f"flake on {config} (failed on stdlib too when rerun): {name}")
+    for config, names in passed_on_rerun.items():
+        for name in names:
+            print(f"skipped itself on {config}, passed there when rerun: {name}")
     for config, names in new.items():
         print()
         print(f"in scope on {config}, bad there and not on stdlib: {len(names)}")
@@ -822,6 +869,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "results": results,
                     "new_failures": new,
                     "flakes": flakes,
+                    "passed_on_rerun": passed_on_rerun,
                     "reruns": reruns,
                     "baseline_reruns": baseline_reruns,
                     "excluded": EXCLUDED,
