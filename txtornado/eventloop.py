@@ -499,13 +499,14 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
             return
         delay = _wait_until(when, self.time())
         timer = self._timer_call
-        if timer is not None and timer.active():
-            if self._timer_resets:
-                timer.reset(delay)
-                self._timer_when = when
-                return
-            timer.cancel()
-        self._timer_call = self._reactor.callLater(delay, self._on_timer)
+        if timer is not None and not timer.active():
+            timer = None
+        if timer is not None and self._timer_resets:
+            timer.reset(delay)
+        else:
+            if timer is not None:
+                timer.cancel()
+            self._timer_call = self._reactor.callLater(delay, self._on_timer)
         self._timer_when = when
 
     def call_soon(  # type: ignore[override]

@@ -361,6 +361,17 @@ class ToolkitMainLoop(NamedTuple):
     quit: Callable[[], None]
 
 
+def _is_glib_reactor(reactor: object) -> bool:
+    """
+    Whether C{reactor} is one of Twisted's GLib reactors (a
+    C{GlibReactorBase}, from the private module
+    C{twisted.internet._glibbase}, which only a program that uses them has
+    imported).
+    """
+    glibbase = sys.modules.get("twisted.internet._glibbase")
+    return glibbase is not None and isinstance(reactor, glibbase.GlibReactorBase)
+
+
 def toolkit_main_loop(reactor: object) -> ToolkitMainLoop | None:
     """
     The toolkit main loop of a Twisted GLib reactor (C{gireactor},
@@ -373,10 +384,9 @@ def toolkit_main_loop(reactor: object) -> ToolkitMainLoop | None:
     due, so the reactor calls made before it (another asyncio tick) would
     still run.
     """
-    glibbase = sys.modules.get("twisted.internet._glibbase")
-    if glibbase is None or not isinstance(reactor, glibbase.GlibReactorBase):
+    if not _is_glib_reactor(reactor):
         return None
-    main_loop = reactor.loop
+    main_loop = reactor.loop  # type: ignore[attr-defined]
     return ToolkitMainLoop(main_loop.run, main_loop.quit)
 
 
@@ -398,12 +408,11 @@ def discard_reactor_state(reactor: object) -> None:
     context, which outlives the reactor): it is removed, or GLib would call
     the cleared reactor's C{_simulate} when it is due.
     """
-    glibbase = sys.modules.get("twisted.internet._glibbase")
-    if glibbase is not None and isinstance(reactor, glibbase.GlibReactorBase):
-        tag = reactor._simtag
+    if _is_glib_reactor(reactor):
+        tag = reactor._simtag  # type: ignore[attr-defined]
         if tag is not None:
-            reactor._simtag = None
-            reactor._source_remove(tag)
+            reactor._simtag = None  # type: ignore[attr-defined]
+            reactor._source_remove(tag)  # type: ignore[attr-defined]
     waker = getattr(reactor, "waker", None)
     if waker is not None:
         reactor.removeReader(waker)  # type: ignore[attr-defined]
