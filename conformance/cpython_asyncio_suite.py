@@ -99,7 +99,7 @@ import tempfile
 import time
 import traceback
 import unittest
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from _reactors import REACTORS, make_qt_application
@@ -609,24 +609,38 @@ def _summarise(
 BAD = ("failed", "error", "hung")
 
 
+def _in_scope_where(
+    results: dict[str, dict[str, Any]],
+    here: Callable[[str | None], bool],
+    on_stdlib: Callable[[str | None], bool],
+) -> dict[str, list[str]]:
+    """
+    For each Twisted configuration: the in-scope tests whose outcome there
+    satisfies C{here} and whose outcome on stdlib (C{None} if it did not
+    run there) satisfies C{on_stdlib}.
+    """
+    base = results[BASELINE]["tests"]
+    return {
+        config: sorted(
+            name
+            for name, t in r["tests"].items()
+            if t["loops"] > 0
+            and here(t["outcome"])
+            and on_stdlib(base.get(name, {}).get("outcome"))
+        )
+        for config, r in results.items()
+        if config in TWISTED_CONFIGS
+    }
+
+
 def new_failures(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     """
     For each Twisted configuration: the in-scope tests that fail, error or
     hang there but pass (or are skipped) on stdlib.
     """
-    base = results[BASELINE]["tests"]
-    new: dict[str, list[str]] = {}
-    for config, r in results.items():
-        if config not in TWISTED_CONFIGS:
-            continue
-        new[config] = sorted(
-            name
-            for name, t in r["tests"].items()
-            if t["loops"] > 0
-            and t["outcome"] in BAD
-            and base.get(name, {}).get("outcome") not in BAD
-        )
-    return new
+    return _in_scope_where(
+        results, lambda outcome: outcome in BAD, lambda outcome: outcome not in BAD
+    )
 
 
 def new_skips(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
@@ -636,18 +650,11 @@ def new_skips(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     a race or a timeout leaves them inconclusive, e.g. a connection refused
     while racing, a child process slow to die under load).
     """
-    base = results[BASELINE]["tests"]
-    return {
-        config: sorted(
-            name
-            for name, t in r["tests"].items()
-            if t["loops"] > 0
-            and t["outcome"] == "skipped"
-            and base.get(name, {}).get("outcome") == "passed"
-        )
-        for config, r in results.items()
-        if config in TWISTED_CONFIGS
-    }
+    return _in_scope_where(
+        results,
+        lambda outcome: outcome == "skipped",
+        lambda outcome: outcome == "passed",
+    )
 
 
 def recovered(
@@ -663,27 +670,28 @@ def recovered(
     }
 
 
-def rerun_new_failures(
-    new: dict[str, list[str]], stall: float, verbose: bool = False
+def rerun_tests(
+    per_config: dict[str, list[str]],
+    on_stdlib: Sequence[str],
+    stall: float,
+    verbose: bool = False,
 ) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """
-    Rerun each configuration's C{new} failures once, in a new worker, on
-    that configuration, and all of them once on stdlib; return the outcomes,
-    by configuration then test, and stdlib's, by test (C{"not run"} for a
-    test the rerun did not reach).
+    Rerun each configuration's C{per_config} tests once, in a new worker, on
+    that configuration, and the C{on_stdlib} tests once on stdlib; return
+    the outcomes, by configuration then test, and stdlib's, by test
+    (C{"not run"} for a test a rerun did not reach).
     """
     reruns: dict[str, dict[str, str]] = {}
-    everything: set[str] = set()
-    for config, ids in new.items():
+    for config, ids in per_config.items():
         if not ids:
             continue
-        everything.update(ids)
-        print(f"rerunning {len(ids)} failing tests on {config} ...", flush=True)
+        print(f"rerunning {len(ids)} tests on {config} ...", flush=True)
         tests = run_config(config, [], stall, verbose, only=ids)["tests"]
         reruns[config] = {t: tests.get(t, {}).get("outcome", "not run") for t in ids}
-    if not everything:
+    if not on_stdlib:
         return reruns, {}
-    ids = sorted(everything)
+    ids = sorted(on_stdlib)
     print(f"rerunning {len(ids)} tests on {BASELINE} ...", flush=True)
     tests = run_config(BASELINE, [], stall, verbose, only=ids)["tests"]
     return reruns, {t: tests.get(t, {}).get("outcome", "not run") for t in ids}
@@ -836,8 +844,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(format_table(results))
     failures, skips = new_failures(results), new_skips(results)
-    reruns, baseline_reruns = rerun_new_failures(
+    # Failures are rerun on both sides; skips only where they skipped.
+    reruns, baseline_reruns = rerun_tests(
         {c: sorted({*failures[c], *skips[c]}) for c in failures},
+        sorted({t for ids in failures.values() for t in ids}),
         args.stall,
         args.verbose,
     )
