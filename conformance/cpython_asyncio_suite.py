@@ -60,14 +60,30 @@ Hangs
 Each configuration runs in a worker subprocess that writes one JSON line
 per test start and outcome.  A test that makes no progress for C{--stall}
 seconds is recorded as C{"hung"}, the worker is killed and a new one
-resumes after it, so one hang costs one stall and nothing else
-(C{conformance/_workers.py}, as for Tornado's suite).
+resumes after it, so one hang costs one stall and nothing else.
+
+Reruns
+======
+
+An in-scope test that fails (errors, hangs) on a Twisted configuration but
+passes on stdlib is rerun once, in a new worker, on that configuration and
+on stdlib.  It counts as a I{flake} of the suite (reported by name, not as
+a failure) only if it fails on stdlib too in that rerun; otherwise it is a
+real failure, whatever its rerun on the Twisted configuration did (which
+is reported beside it).
+
+A test that skips itself on a Twisted configuration but passes on stdlib
+(some tests skip when a race or a timeout leaves them inconclusive) is
+rerun there too, and counts as passed if it passes then (reported by
+name); otherwise it stays a skip, which the judge counts against the
+configuration.
 
 The report (C{--json}) holds, per configuration, every test's outcome and
-loop count, the counts, and the wall time; the printed table shows, per
-configuration, all tests and the in-scope ones side by side, then the
-in-scope tests that fail on a Twisted configuration but pass on stdlib
-(the judge, C{txtornado/test/test_conformance_asyncio.py}, explains each
+loop count, the counts, and the wall time, the real failures
+(C{new_failures}), the flakes and the reruns' outcomes; the printed table
+shows, per configuration, all tests and the in-scope ones side by side,
+then the flakes and the real failures (the judge,
+C{txtornado/test/test_conformance_asyncio.py}, explains each real failure
 in its KNOWN list).
 """
 
@@ -77,16 +93,16 @@ import argparse
 import json
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 import traceback
 import unittest
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from _reactors import REACTORS, make_qt_application
-from _workers import WorkerState, read_lines, run_resumable
 
 WORKER_ENV = "TXTORNADO_ASYNCIO_SUITE_WORKER"
 RESULT_ENV = "TXTORNADO_ASYNCIO_SUITE_RESULTS"
@@ -454,17 +470,22 @@ def _read(path: str) -> tuple[list[dict[str, Any]], str | None, bool, str | None
     running: str | None = None
     finished = False
     setup_error = None
-    for line in read_lines(path):
-        if "start" in line:
-            running = line["start"]
-        elif "test" in line:
-            outcomes.append(line)
-            if line["test"] == running:
-                running = None
-        elif line.get("finished"):
-            finished = True
-        elif "setup_error" in line:
-            setup_error = line["setup_error"]
+    with open(path, encoding="utf-8") as f:
+        for raw in f:
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue  # a line cut short by a kill
+            if "start" in line:
+                running = line["start"]
+            elif "test" in line:
+                outcomes.append(line)
+                if line["test"] == running:
+                    running = None
+            elif line.get("finished"):
+                finished = True
+            elif "setup_error" in line:
+                setup_error = line["setup_error"]
     return outcomes, running, finished, setup_error
 
 
@@ -491,28 +512,49 @@ def run_config(
             f.write("\n".join(only) + "\n")
         env[ONLY_ENV] = only_path
     started = time.monotonic()
-
-    def state() -> WorkerState:
-        _, running, finished, setup_error = _read(path)
-        return WorkerState(running, finished or setup_error is not None)
-
-    def record_hung(test: str, why: str) -> None:
-        with open(path, "a", encoding="utf-8") as f:
-            line = {"test": test, "outcome": "hung", "detail": why, "loops": 1}
-            f.write(json.dumps(line) + "\n")
-
+    hung: list[str] = []
+    restarts = 0
+    output = None if verbose else subprocess.DEVNULL
     try:
-        _, hung = run_resumable(
-            [sys.executable, os.path.abspath(__file__), *test_ids],
-            env,
-            path,
-            stall=stall,
-            state=state,
-            record_hung=record_hung,
-            verbose=verbose,
-            cwd=tempfile.gettempdir(),
-        )
-        outcomes, _, finished, setup_error = _read(path)
+        while True:
+            proc = subprocess.Popen(
+                [sys.executable, os.path.abspath(__file__), *test_ids],
+                env=env,
+                stdout=output,
+                stderr=output,
+                stdin=subprocess.DEVNULL,
+                cwd=tempfile.gettempdir(),
+            )
+            size, progress = -1, time.monotonic()
+            while proc.poll() is None:
+                time.sleep(0.5)
+                now_size = os.path.getsize(path)
+                if now_size != size:
+                    size, progress = now_size, time.monotonic()
+                elif time.monotonic() - progress > stall:
+                    proc.kill()
+                    proc.wait()
+                    break
+            outcomes, running, finished, setup_error = _read(path)
+            if finished or setup_error or running is None or restarts > 50:
+                break
+            # Killed (hang) or crashed inside a test: record it, resume after.
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(
+                    json.dumps(
+                        {
+                            "test": running,
+                            "outcome": "hung",
+                            "detail": f"no progress for {stall}s, or the worker"
+                            f" died (rc={proc.returncode})",
+                            "loops": 1,
+                        }
+                    )
+                    + "\n"
+                )
+            hung.append(running)
+            restarts += 1
+        outcomes, running, finished, setup_error = _read(path)
     finally:
         os.unlink(path)
         if only_path is not None:
@@ -567,24 +609,109 @@ def _summarise(
 BAD = ("failed", "error", "hung")
 
 
+def _in_scope_where(
+    results: dict[str, dict[str, Any]],
+    here: Callable[[str | None], bool],
+    on_stdlib: Callable[[str | None], bool],
+) -> dict[str, list[str]]:
+    """
+    For each Twisted configuration: the in-scope tests whose outcome there
+    satisfies C{here} and whose outcome on stdlib (C{None} if it did not
+    run there) satisfies C{on_stdlib}.
+    """
+    base = results[BASELINE]["tests"]
+    return {
+        config: sorted(
+            name
+            for name, t in r["tests"].items()
+            if t["loops"] > 0
+            and here(t["outcome"])
+            and on_stdlib(base.get(name, {}).get("outcome"))
+        )
+        for config, r in results.items()
+        if config in TWISTED_CONFIGS
+    }
+
+
 def new_failures(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     """
     For each Twisted configuration: the in-scope tests that fail, error or
     hang there but pass (or are skipped) on stdlib.
     """
-    base = results[BASELINE]["tests"]
-    new: dict[str, list[str]] = {}
-    for config, r in results.items():
-        if config not in TWISTED_CONFIGS:
+    return _in_scope_where(
+        results, lambda outcome: outcome in BAD, lambda outcome: outcome not in BAD
+    )
+
+
+def new_skips(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """
+    For each Twisted configuration: the in-scope tests that skipped
+    themselves there but passed on stdlib (the suite skips some tests when
+    a race or a timeout leaves them inconclusive, e.g. a connection refused
+    while racing, a child process slow to die under load).
+    """
+    return _in_scope_where(
+        results,
+        lambda outcome: outcome == "skipped",
+        lambda outcome: outcome == "passed",
+    )
+
+
+def recovered(
+    skips: dict[str, list[str]], reruns: dict[str, dict[str, str]]
+) -> dict[str, list[str]]:
+    """
+    The C{skips} that passed when rerun on their configuration: counted as
+    passed, and reported by name.
+    """
+    return {
+        config: [t for t in ids if reruns.get(config, {}).get(t) == "passed"]
+        for config, ids in skips.items()
+    }
+
+
+def rerun_tests(
+    per_config: dict[str, list[str]],
+    on_stdlib: Sequence[str],
+    stall: float,
+    verbose: bool = False,
+) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """
+    Rerun each configuration's C{per_config} tests once, in a new worker, on
+    that configuration, and the C{on_stdlib} tests once on stdlib; return
+    the outcomes, by configuration then test, and stdlib's, by test
+    (C{"not run"} for a test a rerun did not reach).
+    """
+    reruns: dict[str, dict[str, str]] = {}
+    for config, ids in per_config.items():
+        if not ids:
             continue
-        new[config] = sorted(
-            name
-            for name, t in r["tests"].items()
-            if t["loops"] > 0
-            and t["outcome"] in BAD
-            and base.get(name, {}).get("outcome") not in BAD
-        )
-    return new
+        print(f"rerunning {len(ids)} tests on {config} ...", flush=True)
+        tests = run_config(config, [], stall, verbose, only=ids)["tests"]
+        reruns[config] = {t: tests.get(t, {}).get("outcome", "not run") for t in ids}
+    if not on_stdlib:
+        return reruns, {}
+    ids = sorted(on_stdlib)
+    print(f"rerunning {len(ids)} tests on {BASELINE} ...", flush=True)
+    tests = run_config(BASELINE, [], stall, verbose, only=ids)["tests"]
+    return reruns, {t: tests.get(t, {}).get("outcome", "not run") for t in ids}
+
+
+def classify(
+    new: dict[str, list[str]], baseline_reruns: dict[str, str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """
+    Split each configuration's C{new} failures into real failures and
+    flakes of the suite: those that failed on stdlib too when rerun.  A
+    test that passes on stdlib's rerun is a real failure whatever its rerun
+    on the Twisted configuration did.
+    """
+    real: dict[str, list[str]] = {}
+    flakes: dict[str, list[str]] = {}
+    for config, ids in new.items():
+        flakes[config] = [t for t in ids if baseline_reruns.get(t) in BAD]
+        real[config] = [t for t in ids if t not in flakes[config]]
+    return real, flakes
 
 
 def format_table(results: dict[str, dict[str, Any]]) -> str:
@@ -716,12 +843,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
     print()
     print(format_table(results))
-    new = new_failures(results)
+    failures, skips = new_failures(results), new_skips(results)
+    # Failures are rerun on both sides; skips only where they skipped.
+    reruns, baseline_reruns = rerun_tests(
+        {c: sorted({*failures[c], *skips[c]}) for c in failures},
+        sorted({t for ids in failures.values() for t in ids}),
+        args.stall,
+        args.verbose,
+    )
+    new, flakes = classify(failures, baseline_reruns)
+    passed_on_rerun = recovered(skips, reruns)
+    for config, names in flakes.items():
+        for name in names:
+            print(f"flake on {config} (failed on stdlib too when rerun): {name}")
+    for config, names in passed_on_rerun.items():
+        for name in names:
+            print(f"skipped itself on {config}, passed there when rerun: {name}")
     for config, names in new.items():
         print()
         print(f"in scope on {config}, bad there and not on stdlib: {len(names)}")
         for name in names:
-            print(f"  {name}  [{results[config]['tests'][name]['outcome']}]")
+            rerun = reruns.get(config, {}).get(name)
+            print(
+                f"  {name}  [{results[config]['tests'][name]['outcome']};"
+                f" rerun there: {rerun}, on stdlib: {baseline_reruns.get(name)}]"
+            )
     print()
     print("left out:", ", ".join(f"{m} ({why})" for m, why in EXCLUDED.items()))
     seconds = round(time.monotonic() - wall, 1)
@@ -732,6 +878,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 {
                     "results": results,
                     "new_failures": new,
+                    "flakes": flakes,
+                    "passed_on_rerun": passed_on_rerun,
+                    "reruns": reruns,
+                    "baseline_reruns": baseline_reruns,
                     "excluded": EXCLUDED,
                     "seconds": seconds,
                 },
