@@ -205,12 +205,25 @@ class ExecutorContractTests(SynchronousTestCase):
         ran: list[str] = []
         first = self.block()
         queued = [self.executor.submit(ran.append, str(i)) for i in range(3)]
+        # A cancelled future runs its done callbacks at once, but counts as
+        # done for concurrent.futures.wait only once a worker would have
+        # run it (as with ThreadPoolExecutor): wait for the callbacks.
+        ended: list[concurrent.futures.Future[None]] = []
+        allEnded = threading.Event()
+
+        def onDone(future: concurrent.futures.Future[None]) -> None:
+            ended.append(future)
+            if len(ended) == len(queued):
+                allEnded.set()
+
+        for future in queued:
+            future.add_done_callback(onDone)
         thread = threading.Thread(
             target=self.executor.shutdown, kwargs={"cancel_futures": True}
         )
         thread.start()
         self.addCleanup(thread.join, 10)
-        concurrent.futures.wait(queued, timeout=10)
+        self.assertTrue(allEnded.wait(10))
         self.assertEqual([f.cancelled() for f in queued], [True] * 3)
         with self.assertRaises(RuntimeError):
             self.executor.submit(ran.append, "late")
