@@ -60,7 +60,8 @@ Hangs
 Each configuration runs in a worker subprocess that writes one JSON line
 per test start and outcome.  A test that makes no progress for C{--stall}
 seconds is recorded as C{"hung"}, the worker is killed and a new one
-resumes after it, so one hang costs one stall and nothing else.
+resumes after it, so one hang costs one stall and nothing else
+(C{conformance/_workers.py}, as for Tornado's suite).
 
 Reruns
 ======
@@ -93,7 +94,6 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -103,6 +103,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from _reactors import REACTORS, make_qt_application
+from _workers import WorkerState, read_lines, run_resumable
 
 WORKER_ENV = "TXTORNADO_ASYNCIO_SUITE_WORKER"
 RESULT_ENV = "TXTORNADO_ASYNCIO_SUITE_RESULTS"
@@ -470,22 +471,17 @@ def _read(path: str) -> tuple[list[dict[str, Any]], str | None, bool, str | None
     running: str | None = None
     finished = False
     setup_error = None
-    with open(path, encoding="utf-8") as f:
-        for raw in f:
-            try:
-                line = json.loads(raw)
-            except ValueError:
-                continue  # a line cut short by a kill
-            if "start" in line:
-                running = line["start"]
-            elif "test" in line:
-                outcomes.append(line)
-                if line["test"] == running:
-                    running = None
-            elif line.get("finished"):
-                finished = True
-            elif "setup_error" in line:
-                setup_error = line["setup_error"]
+    for line in read_lines(path):
+        if "start" in line:
+            running = line["start"]
+        elif "test" in line:
+            outcomes.append(line)
+            if line["test"] == running:
+                running = None
+        elif line.get("finished"):
+            finished = True
+        elif "setup_error" in line:
+            setup_error = line["setup_error"]
     return outcomes, running, finished, setup_error
 
 
@@ -512,49 +508,28 @@ def run_config(
             f.write("\n".join(only) + "\n")
         env[ONLY_ENV] = only_path
     started = time.monotonic()
-    hung: list[str] = []
-    restarts = 0
-    output = None if verbose else subprocess.DEVNULL
+
+    def state() -> WorkerState:
+        _, running, finished, setup_error = _read(path)
+        return WorkerState(running, finished or setup_error is not None)
+
+    def record_hung(test: str, why: str) -> None:
+        with open(path, "a", encoding="utf-8") as f:
+            line = {"test": test, "outcome": "hung", "detail": why, "loops": 1}
+            f.write(json.dumps(line) + "\n")
+
     try:
-        while True:
-            proc = subprocess.Popen(
-                [sys.executable, os.path.abspath(__file__), *test_ids],
-                env=env,
-                stdout=output,
-                stderr=output,
-                stdin=subprocess.DEVNULL,
-                cwd=tempfile.gettempdir(),
-            )
-            size, progress = -1, time.monotonic()
-            while proc.poll() is None:
-                time.sleep(0.5)
-                now_size = os.path.getsize(path)
-                if now_size != size:
-                    size, progress = now_size, time.monotonic()
-                elif time.monotonic() - progress > stall:
-                    proc.kill()
-                    proc.wait()
-                    break
-            outcomes, running, finished, setup_error = _read(path)
-            if finished or setup_error or running is None or restarts > 50:
-                break
-            # Killed (hang) or crashed inside a test: record it, resume after.
-            with open(path, "a", encoding="utf-8") as f:
-                f.write(
-                    json.dumps(
-                        {
-                            "test": running,
-                            "outcome": "hung",
-                            "detail": f"no progress for {stall}s, or the worker"
-                            f" died (rc={proc.returncode})",
-                            "loops": 1,
-                        }
-                    )
-                    + "\n"
-                )
-            hung.append(running)
-            restarts += 1
-        outcomes, running, finished, setup_error = _read(path)
+        _, hung = run_resumable(
+            [sys.executable, os.path.abspath(__file__), *test_ids],
+            env,
+            path,
+            stall=stall,
+            state=state,
+            record_hung=record_hung,
+            verbose=verbose,
+            cwd=tempfile.gettempdir(),
+        )
+        outcomes, _, finished, setup_error = _read(path)
     finally:
         os.unlink(path)
         if only_path is not None:

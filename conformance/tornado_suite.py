@@ -7,9 +7,9 @@ Usage::
     python conformance/tornado_suite.py [--config asyncio epoll poll select
         global-epoll global-poll global-select poll-per-fd select-per-fd gi qt]
         [--json FILE]
-        [--timeout SECONDS] [-- test names...]
+        [--timeout SECONDS] [--stall SECONDS] [-- test names...]
 
-Each configuration runs in its own subprocess (this file, with
+Each configuration runs in a subprocess of its own (this file, with
 C{TXTORNADO_CONFORMANCE_WORKER} set), which runs C{tornado.test.runtests}
 (every module in its C{TEST_MODULES}, Tornado's warning filters, log
 counting and test runner) after configuring the event loop:
@@ -66,9 +66,12 @@ only what the tests made, so the test measures the loop, not the size of
 the libraries imported.
 
 The worker writes one JSON line per test outcome as it goes, so a worker
-that hangs (and is killed after C{--timeout}) or crashes still reports what
-ran and which test it was in; the parent reads those lines as they come
-and prints a progress line per test module.
+that hangs or crashes still reports what ran and which test it was in; the
+parent reads those lines as they come and prints a progress line per test
+module.  A test during which the worker writes nothing for C{--stall}
+seconds, or dies, is recorded as hung (an error), and a new worker resumes
+after it (C{conformance/_workers.py}, as for CPython's suite); a
+configuration that takes longer than C{--timeout} is left unfinished.
 
 A test that fails (or errors) on a Twisted configuration but not on the
 baseline is rerun once, in a new worker, on that configuration and on
@@ -91,9 +94,9 @@ import gc
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import unittest
@@ -101,6 +104,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from _reactors import REACTORS, make_qt_application
+from _workers import WorkerState, read_lines, run_resumable
 
 WORKER_ENV = "TXTORNADO_CONFORMANCE_WORKER"
 RESULT_ENV = "TXTORNADO_CONFORMANCE_RESULTS"
@@ -180,6 +184,8 @@ class _RecordingResult(unittest.TextTestResult):
     """
 
     records: TextIO | None = None
+    #: The id of the test running now, or C{None}.
+    running: str | None = None
 
     def startTestRun(self) -> None:
         """
@@ -196,7 +202,26 @@ class _RecordingResult(unittest.TextTestResult):
             self.records.write(json.dumps(line) + "\n")
             self.records.flush()
 
+    @classmethod
+    def record_thread_exception(cls, args: threading.ExceptHookArgs) -> None:
+        """
+        A C{threading.excepthook}: record an exception that ended a thread,
+        with the test running then (a test whose thread died often waits
+        for it until it is recorded as hung; this says why).
+        """
+        threading.__excepthook__(args)
+        if cls.records is not None and args.exc_type is not None:
+            text = "".join(
+                traceback.format_exception(
+                    args.exc_type, args.exc_value, args.exc_traceback
+                )
+            )
+            line = {"during": cls.running, "thread_exception": text[-4000:]}
+            cls.records.write(json.dumps(line) + "\n")
+            cls.records.flush()
+
     def startTest(self, test: unittest.TestCase) -> None:
+        type(self).running = test.id()
         self._record(test, "start")
         super().startTest(test)
 
@@ -240,13 +265,35 @@ class _RecordingResult(unittest.TextTestResult):
             )
 
 
+def _started(results_path: str) -> set[str]:
+    """
+    The tests a results file shows started (by workers before this one).
+    """
+    started = set()
+    for line in read_lines(results_path):
+        if line.get("outcome") == "start":
+            started.add(line["test"])
+    return started
+
+
+def _tests(suite: unittest.TestSuite | unittest.TestCase) -> list[unittest.TestCase]:
+    """
+    The test cases in C{suite}, in order.
+    """
+    if isinstance(suite, unittest.TestSuite):
+        return [t for child in suite for t in _tests(child)]
+    return [suite]
+
+
 def _worker(config: str, results_path: str, test_names: Sequence[str]) -> None:
     """
     Run C{tornado.test.runtests.main()} in this process on C{config},
-    recording outcomes to C{results_path}.
+    recording outcomes to C{results_path}, except the tests that file shows
+    started already (a worker resuming after a hang).
     """
     from tornado.test import runtests
 
+    started = _started(results_path)
     records = open(results_path, "a", encoding="utf-8")
     records.write(json.dumps({"config": config, "pid": os.getpid()}) + "\n")
     records.flush()
@@ -267,11 +314,17 @@ def _worker(config: str, results_path: str, test_names: Sequence[str]) -> None:
             pass
 
         Result.records = records
+        threading.excepthook = Result.record_thread_exception
 
         class Runner(runner_class):  # type: ignore[misc,valid-type]
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 super().__init__(*args, **kwargs)
                 self.resultclass = Result
+
+            def run(self, test: Any) -> Any:
+                # A resumed worker runs what its predecessors did not start.
+                left = [t for t in _tests(test) if t.id() not in started]
+                return super().run(unittest.TestSuite(left))
 
         return Runner
 
@@ -298,8 +351,8 @@ def _worker(config: str, results_path: str, test_names: Sequence[str]) -> None:
 
 # Parent side
 
-#: The outcomes that count as failing.
-FAILING = ("failed", "error")
+#: The outcomes that count as failing (a hung test counts as an error).
+FAILING = ("failed", "error", "hung")
 #: unittest's ids for a failing class or module fixture: "setUpClass (mod.Cls)".
 _FIXTURES = ("setUpClass", "tearDownClass", "setUpModule", "tearDownModule")
 
@@ -399,6 +452,7 @@ def _summarise(
     status: object = None
     setup_error = None
     loops = None
+    thread_exceptions: dict[str, list[str]] = {}
     with open(path, encoding="utf-8") as f:
         for raw in f:
             line = json.loads(raw)
@@ -418,6 +472,9 @@ def _summarise(
                 loops = line.get("loops")
             elif "setup_error" in line:
                 setup_error = line["setup_error"]
+            elif "thread_exception" in line and line["during"] is not None:
+                exceptions = thread_exceptions.setdefault(line["during"], [])
+                exceptions.append(line["thread_exception"])
 
     def ids(outcome: str) -> list[str]:
         return sorted(t for t, (o, _) in outcomes.items() if o == outcome)
@@ -426,14 +483,21 @@ def _summarise(
         "config": config,
         "passed": len(ids("passed")),
         "failed": len(ids("failed")),
-        "errors": len(ids("error")),
+        "errors": len(ids("error")) + len(ids("hung")),
         "skipped": len(ids("skipped")),
         "expected_failures": len(ids("expected_failure")),
         "unexpected_successes": len(ids("unexpected_success")),
         "failures": ids("failed"),
-        "error_ids": ids("error"),
+        "error_ids": ids("error") + ids("hung"),
+        "hung": ids("hung"),
         "skips": {t: d for t, (o, d) in outcomes.items() if o == "skipped"},
-        "details": {t: d for t, (o, d) in outcomes.items() if o in FAILING},
+        "details": {
+            t: "\n".join(
+                [d, *(f"in a thread: {e}" for e in thread_exceptions.get(t, ()))]
+            )
+            for t, (o, d) in outcomes.items()
+            if o in FAILING
+        },
         "finished": finished,
         "runtests_status": status,
         "returncode": returncode,
@@ -451,11 +515,18 @@ def run_config(
     timeout: float,
     verbose: bool = False,
     label: str | None = None,
+    stall: float = 60,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """
-    Run the suite (or C{test_names}) on C{config} in a subprocess, printing
-    a progress line per test module; return its result dict and the
-    outcome of each test by id.
+    Run the suite (or C{test_names}) on C{config} in worker subprocesses (a
+    new one after each hang: C{conformance/_workers.py}), printing a
+    progress line per test module; return its result dict and the outcome
+    of each test by id.
+
+    @param timeout: seconds for the whole run; the suite is left
+        unfinished after that.
+    @param stall: seconds without a test starting or ending after which
+        the running test is recorded as hung.
     """
     fd, path = tempfile.mkstemp(prefix=f"tornado-suite-{config}-", suffix=".jsonl")
     os.close(fd)
@@ -463,30 +534,34 @@ def run_config(
     env.update(_empty_ca_store())
     env.setdefault("ASYNC_TEST_TIMEOUT", "10")
     start = time.monotonic()
-    output = None if verbose else subprocess.DEVNULL
-    returncode: int | None = None
     progress = _Progress(label or config, path)
+
+    def state() -> WorkerState:
+        running, done = None, False
+        for line in read_lines(path):
+            if "test" in line:
+                running = line["test"] if line["outcome"] == "start" else None
+            elif line.get("finished") or "setup_error" in line:
+                done = True
+        return WorkerState(running, done)
+
+    def record_hung(test: str, why: str) -> None:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"test": test, "outcome": "hung", "detail": why}))
+            f.write("\n")
+
     try:
-        with subprocess.Popen(
+        returncode, _ = run_resumable(
             [sys.executable, os.path.abspath(__file__), *test_names],
-            env=env,
-            stdout=output,
-            stderr=output,
-        ) as proc:
-            deadline = start + timeout
-            while True:
-                try:
-                    returncode = proc.wait(
-                        min(1.0, max(0.0, deadline - time.monotonic()))
-                    )
-                    break
-                except subprocess.TimeoutExpired:
-                    progress.poll()
-                    if time.monotonic() >= deadline:
-                        proc.kill()
-                        proc.wait()
-                        returncode = None
-                        break
+            env,
+            path,
+            stall=stall,
+            state=state,
+            record_hung=record_hung,
+            deadline=start + timeout,
+            progress=progress.poll,
+            verbose=verbose,
+        )
         progress.close()
         return _summarise(config, path, returncode, time.monotonic() - start)
     finally:
@@ -552,7 +627,10 @@ def candidates(results: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def rerun_candidates(
-    found: dict[str, list[str]], timeout: float, verbose: bool = False
+    found: dict[str, list[str]],
+    timeout: float,
+    verbose: bool = False,
+    stall: float = 60,
 ) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """
     Rerun each configuration's C{found} tests once on that configuration,
@@ -567,13 +645,17 @@ def rerun_candidates(
         everything.update(ids)
         names = sorted({_loadable_name(t) for t in ids})
         print(f"rerunning {len(names)} failing tests on {config} ...", flush=True)
-        _, outcomes = run_config(config, names, timeout, verbose, f"{config} rerun")
+        _, outcomes = run_config(
+            config, names, timeout, verbose, f"{config} rerun", stall
+        )
         reruns[config] = {t: _rerun_outcome(outcomes, t) for t in ids}
     if not everything:
         return reruns, {}
     names = sorted({_loadable_name(t) for t in everything})
     print(f"rerunning {len(names)} tests on {BASELINE} ...", flush=True)
-    _, outcomes = run_config(BASELINE, names, timeout, verbose, f"{BASELINE} rerun")
+    _, outcomes = run_config(
+        BASELINE, names, timeout, verbose, f"{BASELINE} rerun", stall
+    )
     return reruns, {t: _rerun_outcome(outcomes, t) for t in sorted(everything)}
 
 
@@ -662,6 +744,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--timeout", type=float, default=1800, help="seconds per configuration"
     )
+    parser.add_argument(
+        "--stall",
+        type=float,
+        default=60,
+        help="seconds without progress before a test is recorded as hung "
+        "(and a new worker resumes after it)",
+    )
     parser.add_argument("--verbose", action="store_true", help="show workers' output")
     parser.add_argument("tests", nargs="*", help="test names (default: all)")
     args = parser.parse_args(argv)
@@ -669,9 +758,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, dict[str, Any]] = {}
     for config in configs:
         print(f"running Tornado's test suite on {_label(config)} ...", flush=True)
-        results[config], _ = run_config(config, args.tests, args.timeout, args.verbose)
+        results[config], _ = run_config(
+            config, args.tests, args.timeout, args.verbose, stall=args.stall
+        )
     found = candidates(results)
-    reruns, baseline_reruns = rerun_candidates(found, args.timeout, args.verbose)
+    reruns, baseline_reruns = rerun_candidates(
+        found, args.timeout, args.verbose, args.stall
+    )
     new, flakes = classify(found, baseline_reruns)
     print()
     print(format_table(results, flakes))
