@@ -376,7 +376,13 @@ def toolkit_main_loop(reactor: object) -> ToolkitMainLoop | None:
     """
     The toolkit main loop of a Twisted GLib reactor (C{gireactor},
     C{gtk3reactor}: a C{GlibReactorBase}, from the private module
-    C{twisted.internet._glibbase}), or C{None} for any other reactor.
+    C{twisted.internet._glibbase}) or of qt5reactor's C{QtReactor} (a new
+    C{QEventLoop} of the Qt binding qt5reactor imported, run with
+    C{exec_} and stopped with C{quit}: what C{QtReactor.run} does when
+    another object owns the application), or C{None} for any other
+    reactor.
+
+    @raise RuntimeError: for a C{QtReactor} made in another thread.
     C{GlibReactorBase.__init__} sets the instance attribute C{loop} to the
     C{GLib.MainLoop} that C{run()} runs.  L{ToolkitMainLoop.quit} is that
     loop's own C{quit}, not the reactor's C{crash}: C{crash} quits from an
@@ -384,10 +390,26 @@ def toolkit_main_loop(reactor: object) -> ToolkitMainLoop | None:
     due, so the reactor calls made before it (another asyncio tick) would
     still run.
     """
-    if not _is_glib_reactor(reactor):
-        return None
-    main_loop = reactor.loop  # type: ignore[attr-defined]
-    return ToolkitMainLoop(main_loop.run, main_loop.quit)
+    if _is_glib_reactor(reactor):
+        main_loop = reactor.loop  # type: ignore[attr-defined]
+        return ToolkitMainLoop(main_loop.run, main_loop.quit)
+    qt = sys.modules.get("qt5reactor.core")
+    if qt is not None and isinstance(reactor, qt.QtReactor):
+        # Qt objects belong to the thread that made them, and the reactor's
+        # timer (its private _timer, a QTimer made by QtReactor.__init__)
+        # can only be started there: elsewhere the reactor's calls would
+        # never run.
+        made_in = reactor._timer.thread()
+        if made_in is not made_in.currentThread():
+            raise RuntimeError(
+                f"{reactor!r} was made in another thread: a QtReactor runs only"
+                " in the thread that made it (Qt objects belong to their thread)"
+            )
+        # The Qt binding qt5reactor chose (PyQt5 or PySide2), as it
+        # imported it.
+        event_loop = qt.QEventLoop()
+        return ToolkitMainLoop(event_loop.exec_, event_loop.quit)
+    return None
 
 
 def discard_reactor_state(reactor: object) -> None:

@@ -11,15 +11,16 @@ ends (L{ThreadPoolRun}), and leaves nothing else behind.  How
 the reactor is made to wait for events depends on what it provides, and
 L{driver_for} picks one of two strategies, both L{Driver}s:
 
-  - L{IterationDriver}, for reactors with C{doIteration} (every
-    C{PosixReactorBase} poller: epoll, poll, select, kqueue, and reactors
-    such as Qt's that implement it): each asyncio iteration runs the
-    reactor's due calls, waits in C{doIteration}, then ticks.  Ticks are
-    made by the driver, never by reactor calls (L{Driver.ticks_itself}).
-  - L{MainLoopDriver}, for reactors that run a toolkit's own main loop and
-    have no C{doIteration} (Twisted's GLib reactors: C{gireactor},
-    C{gtk3reactor}): the toolkit's main loop runs until C{stop()}, and
-    ticks are reactor calls, as while C{reactor.run()} hosts the loop.
+  - L{IterationDriver}, for the other reactors with C{doIteration} (every
+    C{PosixReactorBase} poller: epoll, poll, select, kqueue): each asyncio
+    iteration runs the reactor's due calls, waits in C{doIteration}, then
+    ticks.  Ticks are made by the driver, never by reactor calls
+    (L{Driver.ticks_itself}).
+  - L{MainLoopDriver}, for reactors that run a toolkit's own main loop
+    (Twisted's GLib reactors C{gireactor} and C{gtk3reactor}, which have no
+    C{doIteration}, and qt5reactor's C{QtReactor}): the toolkit's main loop
+    runs until C{stop()}, and ticks are reactor calls, as while
+    C{reactor.run()} hosts the loop.
 
 Everything here runs in the thread running the loop.
 """
@@ -263,20 +264,21 @@ class MainLoopDriver:
 
 def driver_for(reactor: Any, loop: DrivenLoop) -> Driver:
     """
-    The L{Driver} for one driving run of C{loop} on C{reactor}: an
-    L{IterationDriver} if the reactor implements C{doIteration} (with
-    C{runUntilCurrent} and C{timeout}), else a L{MainLoopDriver} if it runs
-    a toolkit main loop Twisted knows how to run and quit (and provides
+    The L{Driver} for one driving run of C{loop} on C{reactor}: a
+    L{MainLoopDriver} if it runs a toolkit main loop txtornado knows how to
+    run and quit (Twisted's GLib reactors, qt5reactor; it must provide
     C{IReactorCore.iterate} and C{IReactorThreads.getThreadPool}, which the
-    loop's constructor and this check require).
+    loop's constructor and this check require), else an L{IterationDriver}
+    if the reactor implements C{doIteration} (with C{runUntilCurrent} and
+    C{timeout}).  A toolkit's reactor is driven through its main loop even
+    where it has a C{doIteration}: qt5reactor's never waits for events (it
+    processes those already queued) and refuses a fractional wait over a
+    second.
 
     @raise NotImplementedError: if the reactor offers neither, naming what
         each strategy needs.
     """
     pool = ThreadPoolRun(reactor)
-    iteration = _twisted_private.reactor_iteration(reactor)
-    if iteration is not None:
-        return IterationDriver(loop, iteration, pool)
     main_loop = _twisted_private.toolkit_main_loop(reactor)
     if main_loop is not None:
         if not IReactorThreads.providedBy(reactor):
@@ -286,6 +288,9 @@ def driver_for(reactor: Any, loop: DrivenLoop) -> Driver:
                 " IReactorThreads"
             )
         return MainLoopDriver(loop, reactor, main_loop, pool)
+    iteration = _twisted_private.reactor_iteration(reactor)
+    if iteration is not None:
+        return IterationDriver(loop, iteration, pool)
     raise NotImplementedError(
         f"cannot drive {reactor!r} without running it: it implements neither"
         " ReactorBase.doIteration (with runUntilCurrent and timeout) nor a"
