@@ -655,11 +655,22 @@ class TwistedEventLoop(_private.SelectorLoopHooks):
         self._driver = driver
         self._driving = driver.ticks_itself
         self._driving_thread = threading.get_ident()
-        if self._driving and self._tick_call is not None:
-            # Each driving iteration ends with a tick: a reactor tick call
-            # left from before would run callbacks twice in one iteration.
-            self._tick_call.cancel()
-            self._tick_call = None
+        if self._driving:
+            if self._tick_call is not None:
+                # Each driving iteration ends with a tick: a reactor tick
+                # call left from before would run callbacks twice in one
+                # iteration.
+                self._tick_call.cancel()
+                self._tick_call = None
+        else:
+            # The toolkit's main loop runs ticks and timers as reactor
+            # calls.  Those made before this run are made again, in this
+            # thread: a call made in another thread (asyncio lets any one
+            # thread use a loop that is not running) may not have armed the
+            # toolkit's timer, which only the toolkit's thread can start
+            # (Qt ignores QTimer.start elsewhere), and would never run.
+            self._cancel_reactor_calls()
+            self._schedule()
         return driver
 
     def _raise_from_run(self, exception: BaseException) -> None:

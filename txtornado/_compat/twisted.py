@@ -382,13 +382,15 @@ def toolkit_main_loop(reactor: object) -> ToolkitMainLoop | None:
     another object owns the application), or C{None} for any other
     reactor.
 
-    @raise RuntimeError: for a C{QtReactor} made in another thread.
     C{GlibReactorBase.__init__} sets the instance attribute C{loop} to the
     C{GLib.MainLoop} that C{run()} runs.  L{ToolkitMainLoop.quit} is that
     loop's own C{quit}, not the reactor's C{crash}: C{crash} quits from an
     idle callback, which GLib dispatches only after every timeout already
     due, so the reactor calls made before it (another asyncio tick) would
     still run.
+
+    @raise RuntimeError: for a C{QtReactor} made in another thread than
+        the calling one.
     """
     if _is_glib_reactor(reactor):
         main_loop = reactor.loop  # type: ignore[attr-defined]

@@ -16,6 +16,8 @@ from twisted.internet.posixbase import PosixReactorBase
 from twisted.trial.unittest import SynchronousTestCase
 
 from txtornado._compat import twisted as _twisted_private
+from txtornado.test._gui import requireModule
+from txtornado.test._subprocess import runPython
 from txtornado.test.reactors import tornadoAsyncioReactor
 
 
@@ -555,6 +557,52 @@ class DrivingModeNamesTests(SynchronousTestCase):
         poller = PollReactor()
         self.addCleanup(dispose_reactor, poller)
         self.assertIsNone(_twisted_private.toolkit_main_loop(poller))
+
+    def test_qtReactorMainLoop(self) -> None:
+        """
+        qt5reactor's C{QtReactor} keeps its C{QTimer} in C{_timer}, which
+        belongs to the thread that made the reactor, and C{qt5reactor.core}
+        has its Qt binding's C{QEventLoop}: the toolkit main loop runs a new
+        one until quit; in another thread it is refused.  (In a child: it
+        makes a C{QCoreApplication}.)
+        """
+        requireModule("PyQt5")
+        requireModule("qt5reactor")
+        result = runPython(_QT_MAIN_LOOP_CHILD, timeout=60)
+        self.assertEqual(
+            (result.returncode, result.stdout.strip()), (0, "OK"), result.stderr
+        )
+
+
+#: Run in a child by L{DrivingModeNamesTests.test_qtReactorMainLoop}.
+_QT_MAIN_LOOP_CHILD = """
+import threading
+from PyQt5.QtCore import QCoreApplication, QEventLoop, QThread, QTimer
+application = QCoreApplication([])
+import qt5reactor.core
+from txtornado._compat import twisted as _twisted_private
+
+reactor = qt5reactor.core.QtReactor()
+assert isinstance(reactor._timer, QTimer), reactor._timer
+assert reactor._timer.thread() is QThread.currentThread()
+assert qt5reactor.core.QEventLoop is QEventLoop
+main_loop = _twisted_private.toolkit_main_loop(reactor)
+QTimer.singleShot(0, main_loop.quit)
+main_loop.run()
+refused = []
+
+def elsewhere():
+    try:
+        _twisted_private.toolkit_main_loop(reactor)
+    except RuntimeError as e:
+        refused.append(str(e))
+
+thread = threading.Thread(target=elsewhere)
+thread.start()
+thread.join()
+assert len(refused) == 1, refused
+print("OK")
+"""
 
 
 class ReactorLifetimeNamesTests(SynchronousTestCase):

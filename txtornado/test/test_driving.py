@@ -2,19 +2,19 @@
 """
 Tests for L{txtornado._loop_on_reactor.driving}: driving mode on reactors
 with C{doIteration} and on GUI reactors that run their toolkit's main loop
-(Twisted's C{gireactor}, in a child process: it needs PyGObject, and a
-GLib reactor is best kept out of the test process).
+(Twisted's C{gireactor} and qt5reactor's C{QtReactor}, each in a child
+process: they need the C{gui} extra, and a toolkit's reactor is best kept
+out of the test process).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import textwrap
 
 from twisted.internet.interfaces import IReactorFDSet
 from twisted.internet.posixbase import PosixReactorBase
-from twisted.trial.unittest import SkipTest, SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from txtornado._loop_on_reactor.driving import (
@@ -23,11 +23,8 @@ from txtornado._loop_on_reactor.driving import (
     driver_for,
 )
 from txtornado.eventloop import TwistedEventLoop, dispose_reactor
+from txtornado.test._gui import requireModule
 from txtornado.test._subprocess import runPython
-
-#: Set to 1 where the GUI toolkits must be installed (CI's GUI env): the
-#: GUI tests then fail instead of being skipped when PyGObject is missing.
-REQUIRE_GUI = "TXTORNADO_REQUIRE_GUI"
 
 
 @implementer(IReactorFDSet)
@@ -95,16 +92,29 @@ class DriverForTests(SynchronousTestCase):
         self.assertFalse(loop.is_running())
 
 
-#: Run in a child: driving mode on GIReactor, with the contract checked as
-#: on epoll.  Prints "OK" at the end.
-_GIREACTOR_CHILD = textwrap.dedent(
+#: Makes C{reactor}, a GIReactor, in a child.
+_MAKE_GIREACTOR = """
+from twisted.internet import gireactor
+reactor = gireactor.GIReactor()
+"""
+
+#: Makes C{reactor}, a QtReactor on a C{QCoreApplication}, in a child.
+_MAKE_QTREACTOR = """
+from PyQt5.QtCore import QCoreApplication
+application = QCoreApplication([])
+from qt5reactor.core import QtReactor
+reactor = QtReactor()
+"""
+
+#: Run in a child after one of the C{_MAKE_*} snippets: driving mode on a
+#: toolkit's reactor, with the contract checked as on epoll.  Prints "OK"
+#: at the end.
+_DRIVING_CHILD = textwrap.dedent(
     """
     import asyncio, threading
-    from twisted.internet import gireactor
     from twisted.internet.threads import deferToThreadPool
     from txtornado.eventloop import TwistedEventLoop
 
-    reactor = gireactor.GIReactor()
     events = []
     reactor.addSystemEventTrigger("during", "startup", events.append, "startup")
     reactor.addSystemEventTrigger("before", "shutdown", events.append, "shutdown")
@@ -183,9 +193,9 @@ _GIREACTOR_CHILD = textwrap.dedent(
     assert len(refused) == 1 and "already running" in refused[0], refused
 
     # A timer set by an I/O callback fires on time though a later one was
-    # set before: GIReactor moves its GLib timeout only in callLater (a
-    # DelayedCall.reset sooner outside its timer callback would wait for
-    # the later timer).
+    # set before: GIReactor moves its GLib timeout only in callLater, and
+    # QtReactor its QTimer (a DelayedCall.reset sooner outside its timer
+    # callback would wait for the later timer).
     import socket, time
 
     async def timer_after_io():
@@ -244,39 +254,95 @@ _GIREACTOR_CHILD = textwrap.dedent(
 )
 
 
+#: Run in a child after C{_MAKE_QTREACTOR}: a QtReactor made in one thread
+#: is refused in another, by a clear C{RuntimeError}.  Prints the message.
+_QT_OTHER_THREAD_CHILD = textwrap.dedent(
+    """
+    import asyncio, threading
+    from txtornado.eventloop import TwistedEventLoop
+
+    loop = TwistedEventLoop(reactor=reactor)
+    refused = []
+
+    async def work():
+        await asyncio.sleep(0.01)
+        return "ran"
+
+    def elsewhere():
+        try:
+            loop.run_until_complete(work())
+        except RuntimeError as e:
+            refused.append(str(e))
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert not loop.is_running()
+    # Nothing is lost: the task the refused run made runs in the reactor's
+    # own thread (its reactor calls, made in the other thread, again here).
+    [task] = asyncio.all_tasks(loop)
+    assert loop.run_until_complete(task) == "ran"
+    loop.close()
+    print(refused[0] if refused else "not refused")
+    """
+)
+
+
 class GIReactorDrivingTests(SynchronousTestCase):
     """
     Driving mode on Twisted's C{gireactor} (L{MainLoopDriver}).
     """
 
     def setUp(self) -> None:
-        probe = runPython(
-            "import gi; gi.require_version('GLib', '2.0');"
-            " from gi.repository import GLib; import twisted.internet.gireactor"
-        )
-        if probe.returncode != 0:
-            reason = (
-                "PyGObject (gi) with GLib 2.0 is not importable here:"
-                f" {probe.stderr.strip().splitlines()[-1:]}"
-            )
-            if os.environ.get(REQUIRE_GUI) == "1":
-                self.fail(f"{REQUIRE_GUI}=1 but {reason}")
-            print(f"SKIPPED: {reason}")
-            raise SkipTest(reason)
+        requireModule("gi")
 
     def test_contract(self) -> None:
         """
         C{run_until_complete}, C{run_forever} and Tornado's C{run_sync} on a
         C{GIReactor} that is not running run GLib's main loop until done:
         asyncio timers (also those set from I/O callbacks), executor, the
-        reactor's thread pool (made only when used) and delayed calls work, no startup or shutdown event fires,
-        the thread pool is gone afterwards, C{stop()} ends the run after the
-        current iteration, exceptions leave the run and re-entrant runs are
-        refused.
+        reactor's thread pool (made only when used) and delayed calls work,
+        no startup or shutdown event fires, the thread pool is gone
+        afterwards, C{stop()} ends the run after the current iteration,
+        exceptions leave the run and re-entrant runs are refused.
         """
-        result = runPython(_GIREACTOR_CHILD, timeout=60)
+        result = runPython(_MAKE_GIREACTOR + _DRIVING_CHILD, timeout=60)
         self.assertEqual(
             (result.returncode, result.stdout.strip()),
             (0, "OK"),
             result.stderr,
         )
+
+
+class QtReactorDrivingTests(SynchronousTestCase):
+    """
+    Driving mode on qt5reactor's C{QtReactor} (L{MainLoopDriver}, through a
+    C{QEventLoop} of its own).
+    """
+
+    def setUp(self) -> None:
+        requireModule("PyQt5")
+        requireModule("qt5reactor")
+
+    def test_contract(self) -> None:
+        """
+        The contract of L{GIReactorDrivingTests.test_contract}, on a
+        C{QtReactor} that is not running (Qt's event loop runs until done).
+        """
+        result = runPython(_MAKE_QTREACTOR + _DRIVING_CHILD, timeout=60)
+        self.assertEqual(
+            (result.returncode, result.stdout.strip()),
+            (0, "OK"),
+            result.stderr,
+        )
+
+    def test_other_thread(self) -> None:
+        """
+        A loop on a C{QtReactor} made in another thread refuses to run with
+        a C{RuntimeError} that says why (its Qt objects belong to the
+        thread that made them), and then runs in the reactor's thread what
+        the refused run left scheduled.
+        """
+        result = runPython(_MAKE_QTREACTOR + _QT_OTHER_THREAD_CHILD, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("runs only in the thread that made it", result.stdout)
