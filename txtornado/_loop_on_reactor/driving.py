@@ -20,17 +20,24 @@ L{driver_for} picks one of two strategies, both L{Driver}s:
     (Twisted's GLib reactors C{gireactor} and C{gtk3reactor}, which have no
     C{doIteration}, and qt5reactor's C{QtReactor}): the toolkit's main loop
     runs until C{stop()}, and ticks are reactor calls, as while
-    C{reactor.run()} hosts the loop.
+    C{reactor.run()} hosts the loop.  In the main thread, signals wake the
+    toolkit's loop while it runs (L{SignalWakeup}).
 
 Everything here runs in the thread running the loop.
 """
 
 from __future__ import annotations
 
+import signal
+import socket
+import threading
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any, NamedTuple, Protocol
 
-from twisted.internet.interfaces import IReactorThreads
+from twisted.internet.interfaces import IReactorThreads, IReadDescriptor
+from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from txtornado._compat import twisted as _twisted_private
 
@@ -39,6 +46,7 @@ __all__ = [
     "Driver",
     "IterationDriver",
     "MainLoopDriver",
+    "SignalWakeup",
     "ThreadPoolRun",
     "driver_for",
 ]
@@ -198,6 +206,97 @@ class IterationDriver:
         """
 
 
+@implementer(IReadDescriptor)
+class _WakeupReader:
+    """
+    The reactor's reader of a wake-up socket: drains it.  Reading is all it
+    is for: Python runs the handlers of the signals that wrote to it as soon
+    as the toolkit's loop calls back into Python to read.
+
+    @ivar _socket: the socket's reading end (non-blocking).
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._socket = sock
+
+    def fileno(self) -> int:
+        return self._socket.fileno()
+
+    def doRead(self) -> None:
+        try:
+            while self._socket.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def connectionLost(self, reason: Failure) -> None:
+        pass
+
+    def logPrefix(self) -> str:
+        return "txtornado signal wake-up"
+
+
+class SignalWakeup:
+    """
+    While a toolkit's main loop runs, make signals wake it, as PyGObject's
+    C{GLib.MainLoop.run} does: a context manager that points
+    C{signal.set_wakeup_fd} at a socket the reactor reads, and puts back
+    the wake-up descriptor it replaced when it exits.
+
+    Python runs a signal's handler (such as
+    L{LoopSignals <txtornado._loop_on_reactor.signals.LoopSignals>}'s, which
+    hands it to the reactor) only when the interpreter runs; a toolkit's
+    loop waits in C code, which retries an interrupted wait without
+    returning to Python, so without this a signal (a child's C{SIGCHLD},
+    C{SIGINT}) would wait for the next event.  A poller's C{doIteration}
+    needs none of this: Python's own C{poll} runs the handlers when a
+    signal interrupts it.
+
+    Nothing is done outside the main thread (signals go only to the main
+    thread, and only it may call C{set_wakeup_fd}).
+
+    @ivar _reactor: the reactor that reads the socket.
+    @ivar _reader: the socket's reader while entered, else C{None}.
+    @ivar _write: the socket's writing end while entered, else C{None}.
+    @ivar _previous: the wake-up descriptor replaced (C{-1}: none).
+    """
+
+    def __init__(self, reactor: Any) -> None:
+        self._reactor = reactor
+        self._reader: _WakeupReader | None = None
+        self._write: socket.socket | None = None
+        self._previous = -1
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        read, write = socket.socketpair()
+        read.setblocking(False)
+        write.setblocking(False)
+        self._previous = signal.set_wakeup_fd(write.fileno(), warn_on_full_buffer=False)
+        self._reader, self._write = _WakeupReader(read), write
+        self._reactor.addReader(self._reader)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        reader, write = self._reader, self._write
+        if reader is None or write is None:
+            return
+        self._reader = self._write = None
+        self._reactor.removeReader(reader)
+        current = signal.set_wakeup_fd(self._previous)
+        if current != write.fileno():
+            # Set again while the loop ran (as PyGObject's MainLoop.run does
+            # around its own run): leave that one.
+            signal.set_wakeup_fd(current)
+        reader._socket.close()
+        write.close()
+
+
 class MainLoopDriver:
     """
     Drive a reactor by running its toolkit's main loop (see
@@ -237,7 +336,8 @@ class MainLoopDriver:
             return
         self._in_main_loop = True
         try:
-            self._main_loop.run()
+            with SignalWakeup(self._reactor):
+                self._main_loop.run()
         finally:
             self._in_main_loop = False
 

@@ -5,8 +5,11 @@ Signal handlers of an asyncio event loop on a Twisted reactor.
 A handler is installed with C{signal.signal}, and the signal is handed to
 the reactor thread with C{reactor.callFromThread} (thread- and
 signal-safe), where the loop's callback is queued with C{call_soon}.
-C{signal.set_wakeup_fd} is never called and C{SIGCHLD} is never handled
-alone, so the reactor stays the only owner of both, and Twisted's
+C{signal.set_wakeup_fd} is never called here (only while a toolkit's main
+loop is driven, for that run:
+L{SignalWakeup <txtornado._loop_on_reactor.driving.SignalWakeup>}) and
+C{SIGCHLD} is never handled alone, so the reactor stays the only owner of
+both, and Twisted's
 C{spawnProcess} keeps working next to asyncio subprocesses: a C{SIGCHLD}
 handler also calls the handler it replaced (Twisted's process reaping).
 """

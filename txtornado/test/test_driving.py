@@ -220,6 +220,38 @@ _DRIVING_CHILD = textwrap.dedent(
 
     assert loop.run_until_complete(timer_after_io()) == ("on time", True)
 
+    # A signal wakes the toolkit's loop at once, though nothing else is due
+    # for 30 s: its handler runs.  It is sent once the main thread waits in
+    # the toolkit's loop (MainLoopDriver.run_once calling its run: the
+    # handler would run at once if Python ran).
+    import os, signal, sys
+
+    def send_when_waiting():
+        main = threading.main_thread().ident
+        while True:
+            frame, names = sys._current_frames().get(main), []
+            while frame is not None and len(names) < 2:
+                names.append(frame.f_code.co_name)
+                frame = frame.f_back
+            if "run_once" in names:
+                break
+            time.sleep(0.001)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    async def signalled():
+        got = loop.create_future()
+        loop.add_signal_handler(signal.SIGUSR1, got.set_result, "signalled")
+        failsafe = loop.call_later(30, got.set_result, "not woken")
+        started = time.monotonic()
+        threading.Thread(target=send_when_waiting).start()
+        outcome = await got
+        failsafe.cancel()
+        loop.remove_signal_handler(signal.SIGUSR1)
+        return outcome, time.monotonic() - started < 10
+
+    assert loop.run_until_complete(signalled()) == ("signalled", True)
+    assert signal.set_wakeup_fd(-1) == -1, "the wake-up descriptor was left set"
+
     # stop() from a reactor call ends run_forever.
     reactor.callLater(0.01, loop.stop)
     loop.run_forever()
@@ -301,8 +333,9 @@ class GIReactorDrivingTests(SynchronousTestCase):
         C{run_until_complete}, C{run_forever} and Tornado's C{run_sync} on a
         C{GIReactor} that is not running run GLib's main loop until done:
         asyncio timers (also those set from I/O callbacks), executor, the
-        reactor's thread pool (made only when used) and delayed calls work,
-        no startup or shutdown event fires, the thread pool is gone
+        reactor's thread pool (made only when used), delayed calls and
+        signal handlers (woken at once) work, no startup or shutdown event
+        fires, the thread pool is gone
         afterwards, C{stop()} ends the run after the current iteration,
         exceptions leave the run and re-entrant runs are refused.
         """
