@@ -1,5 +1,6 @@
 """
-The GUI examples in C{docs/examples/} open real windows: C{gui_gtk.py} on
+The GUI examples in C{docs/examples/}: C{gui_driving.py} drives both GUI
+reactors (no window), and two open real windows: C{gui_gtk.py} on
 Twisted's GLib reactor under Xvfb, C{gui_qt.py} on qt5reactor on Qt's
 offscreen platform.  Each shows a page fetched with Tornado's
 AsyncHTTPClient from its own local server, clicks its button for a
@@ -107,3 +108,31 @@ class WindowTests(SynchronousTestCase):
         requireModule("qt5reactor")
         shot = self._runExample("gui_qt", {"QT_QPA_PLATFORM": "offscreen"})
         self._checkScreenshot(shot)
+
+
+class DrivingExampleTests(SynchronousTestCase):
+    """
+    The GUI page's driving-mode example.
+    """
+
+    def test_drivingExample(self) -> None:
+        """
+        gui_driving.py: C{IOLoop.run_sync} on a GIReactor and on a QtReactor
+        serves and fetches a Tornado page, and logs no error.
+        """
+        requireModule("gi")
+        requireModule("PyQt5")
+        requireModule("qt5reactor")
+        result = subprocess.run(
+            [sys.executable, str(EXAMPLES / "gui_driving.py")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=childEnv(),
+            cwd=EXAMPLES,
+            stdin=subprocess.DEVNULL,
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout, (EXAMPLES / "gui_driving.out").read_text())
+        self.assertNotIn("Traceback", result.stderr)
+        self.assertNotIn("Unhandled", result.stderr)
