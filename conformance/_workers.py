@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["WorkerState", "read_lines", "run_resumable"]
+__all__ = ["WorkerState", "append_line", "read_lines", "run_resumable"]
 
 #: At most this many workers are started after hangs, per run.
 MAX_RESTARTS = 50
@@ -52,6 +52,15 @@ def read_lines(path: str) -> Iterator[dict[str, Any]]:
                 yield json.loads(raw)
             except ValueError:
                 continue
+
+
+def append_line(path: str, line: dict[str, Any]) -> None:
+    """
+    Append C{line} to a results file, as one JSON line (the parent's own
+    records, such as a hung test's).
+    """
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line) + "\n")
 
 
 def run_resumable(

@@ -103,7 +103,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from _reactors import REACTORS, make_qt_application
-from _workers import WorkerState, read_lines, run_resumable
+from _workers import WorkerState, append_line, read_lines, run_resumable
 
 WORKER_ENV = "TXTORNADO_ASYNCIO_SUITE_WORKER"
 RESULT_ENV = "TXTORNADO_ASYNCIO_SUITE_RESULTS"
@@ -514,9 +514,7 @@ def run_config(
         return WorkerState(running, finished or setup_error is not None)
 
     def record_hung(test: str, why: str) -> None:
-        with open(path, "a", encoding="utf-8") as f:
-            line = {"test": test, "outcome": "hung", "detail": why, "loops": 1}
-            f.write(json.dumps(line) + "\n")
+        append_line(path, {"test": test, "outcome": "hung", "detail": why, "loops": 1})
 
     try:
         _, hung = run_resumable(

@@ -104,7 +104,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from _reactors import REACTORS, make_qt_application
-from _workers import WorkerState, read_lines, run_resumable
+from _workers import WorkerState, append_line, read_lines, run_resumable
 
 WORKER_ENV = "TXTORNADO_CONFORMANCE_WORKER"
 RESULT_ENV = "TXTORNADO_CONFORMANCE_RESULTS"
@@ -546,9 +546,7 @@ def run_config(
         return WorkerState(running, done)
 
     def record_hung(test: str, why: str) -> None:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"test": test, "outcome": "hung", "detail": why}))
-            f.write("\n")
+        append_line(path, {"test": test, "outcome": "hung", "detail": why})
 
     try:
         returncode, _ = run_resumable(
