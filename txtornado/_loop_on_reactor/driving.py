@@ -235,6 +235,9 @@ class _WakeupReader:
     def logPrefix(self) -> str:
         return "txtornado signal wake-up"
 
+    def close(self) -> None:
+        self._socket.close()
+
 
 class SignalWakeup:
     """
@@ -293,7 +296,7 @@ class SignalWakeup:
             # Set again while the loop ran (as PyGObject's MainLoop.run does
             # around its own run): leave that one.
             signal.set_wakeup_fd(current)
-        reader._socket.close()
+        reader.close()
         write.close()
 
 
