@@ -52,6 +52,29 @@ def _readPNG(data: bytes) -> tuple[int, int, bytes]:
     return width, height, zlib.decompress(compressed)
 
 
+def _checkExample(
+    case: SynchronousTestCase, name: str, args: list[str], env: dict[str, str]
+) -> None:
+    """
+    Run C{docs/examples/NAME.py ARGS} in a child process with C{ENV} added
+    to the test environment; fail C{case} unless it exits 0, prints exactly
+    its C{NAME.out} file and logs no traceback or unhandled error.
+    """
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**childEnv(), **env},
+        cwd=EXAMPLES,
+        stdin=subprocess.DEVNULL,
+    )
+    case.assertEqual(result.returncode, 0, result.stderr)
+    case.assertEqual(result.stdout, (EXAMPLES / f"{name}.out").read_text())
+    case.assertNotIn("Traceback", result.stderr)
+    case.assertNotIn("Unhandled", result.stderr)
+
+
 class WindowTests(SynchronousTestCase):
     """
     The GTK and Qt windows of the GUI docs examples.
@@ -59,24 +82,13 @@ class WindowTests(SynchronousTestCase):
 
     def _runExample(self, name: str, env: dict[str, str]) -> Path:
         """
-        Run C{docs/examples/NAME.py SHOT.png}; check it printed its C{.out}
-        file and logged no error; return the screenshot's path.
+        Run C{docs/examples/NAME.py SHOT.png} and check it (see
+        L{_checkExample}); return the screenshot's path, copied to
+        C{docs/_static/} when C{TXTORNADO_UPDATE_SCREENSHOTS=1}.
         """
         shot = Path(self.mktemp() + ".png").resolve()
         shot.parent.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            [sys.executable, str(EXAMPLES / f"{name}.py"), str(shot)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**childEnv(), **env},
-            cwd=EXAMPLES,
-            stdin=subprocess.DEVNULL,
-        )
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(result.stdout, (EXAMPLES / f"{name}.out").read_text())
-        self.assertNotIn("Traceback", result.stderr)
-        self.assertNotIn("Unhandled", result.stderr)
+        _checkExample(self, name, [str(shot)], env)
         if os.environ.get("TXTORNADO_UPDATE_SCREENSHOTS") == "1":
             shutil.copyfile(shot, STATIC / f"{name}.png")
         return shot
@@ -123,16 +135,4 @@ class DrivingExampleTests(SynchronousTestCase):
         requireModule("gi")
         requireModule("PyQt5")
         requireModule("qt5reactor")
-        result = subprocess.run(
-            [sys.executable, str(EXAMPLES / "gui_driving.py")],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=childEnv(),
-            cwd=EXAMPLES,
-            stdin=subprocess.DEVNULL,
-        )
-        self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertEqual(result.stdout, (EXAMPLES / "gui_driving.out").read_text())
-        self.assertNotIn("Traceback", result.stderr)
-        self.assertNotIn("Unhandled", result.stderr)
+        _checkExample(self, "gui_driving", [], {})
