@@ -23,6 +23,7 @@ from bench_suites import (
     TWISTED_IOLOOP_EPOLL_RUN,
     TWISTED_IOLOOP_GI,
     TWISTED_IOLOOP_GI_RUN,
+    TWISTED_IOLOOP_QT,
     TWISTED_IOLOOP_QT_RUN,
     UVLOOP,
 )
@@ -470,7 +471,7 @@ def _installGUIReactor(target: str) -> Any:
     Install the GUI reactor of C{target}: Twisted's GLib reactor, or
     qt5reactor's on a new C{QCoreApplication}.
     """
-    if target == TWISTED_IOLOOP_QT_RUN:
+    if target in (TWISTED_IOLOOP_QT, TWISTED_IOLOOP_QT_RUN):
         from PyQt5.QtCore import QCoreApplication
 
         _keep.append(QCoreApplication([]))
@@ -485,6 +486,14 @@ def _installGUIReactor(target: str) -> Any:
 
     return reactor
 
+
+#: The targets on a GUI reactor, in driving and hosted mode.
+_GUI_TARGETS = (
+    TWISTED_IOLOOP_GI,
+    TWISTED_IOLOOP_GI_RUN,
+    TWISTED_IOLOOP_QT,
+    TWISTED_IOLOOP_QT_RUN,
+)
 
 #: What a worker keeps alive for its life (the Qt application).
 _keep: list[Any] = []
@@ -518,12 +527,12 @@ def run(target: str, scenario: str, p: Params) -> float:
         if target == TWISTED_IOLOOP_EPOLL:
             return _runSync(ioLoop, body, p)
         return _runOnReactor(reactor, ioLoop.asyncio_loop, body, p)
-    if target in (TWISTED_IOLOOP_GI, TWISTED_IOLOOP_GI_RUN, TWISTED_IOLOOP_QT_RUN):
+    if target in _GUI_TARGETS:
         reactor = _installGUIReactor(target)
         import txtornado
 
         ioLoop = txtornado.TwistedIOLoop(reactor)
-        if target == TWISTED_IOLOOP_GI:
+        if target in (TWISTED_IOLOOP_GI, TWISTED_IOLOOP_QT):
             return _runSync(ioLoop, body, p)
         return _runOnReactor(reactor, ioLoop.asyncio_loop, body, p)
     from tornado.platform.asyncio import AsyncIOLoop

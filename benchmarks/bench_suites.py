@@ -258,6 +258,7 @@ TWISTED_IOLOOP_EPOLL = "TwistedIOLoop/EPollReactor"
 TWISTED_IOLOOP_EPOLL_RUN = "TwistedIOLoop/EPollReactor/reactor.run"
 TWISTED_IOLOOP_GI = "TwistedIOLoop/GIReactor"
 TWISTED_IOLOOP_GI_RUN = "TwistedIOLoop/GIReactor/reactor.run"
+TWISTED_IOLOOP_QT = "TwistedIOLoop/QtReactor"
 TWISTED_IOLOOP_QT_RUN = "TwistedIOLoop/QtReactor/reactor.run"
 STDLIB_ASYNCIO = "asyncio"
 UVLOOP = "uvloop"
@@ -293,10 +294,16 @@ IOLOOP = Suite(
             _needsModule("gi"),
         ),
         Target(
-            TWISTED_IOLOOP_QT_RUN,
+            TWISTED_IOLOOP_QT,
             "txtornado.TwistedIOLoop(reactor) on an installed qt5reactor "
-            "QtReactor (on a QCoreApplication), the scenario a task driven "
-            "by reactor.run() (how a Qt program runs)",
+            "QtReactor (on a QCoreApplication), run with IOLoop.run_sync "
+            "(driving mode runs a QEventLoop)",
+            _needsModule("qt5reactor"),
+        ),
+        Target(
+            TWISTED_IOLOOP_QT_RUN,
+            "the same, the scenario a task driven by reactor.run() (how a "
+            "Qt program runs)",
             _needsModule("qt5reactor"),
         ),
         Target(
